@@ -1,0 +1,91 @@
+using System.Globalization;
+using HarborBridge.Api;
+using HarborBridge.Core.Webhooks;
+using HarborBridge.Harbor;
+using HarborBridge.Webhooks;
+using Microsoft.Extensions.Options;
+using Serilog;
+
+namespace HarborBridge.Hosting;
+
+/// <summary>Composes and runs <c>harborbridge serve</c>.</summary>
+internal static class HarborBridgeServer
+{
+    public static async Task<int> RunAsync(string[] args, ServerRoles roles, CancellationToken cancellationToken)
+    {
+        // Catches start-up failures before the configured logger exists; not the static logger, so that
+        // several hosts in one test process do not fight over it.
+        using var bootstrap = new LoggerConfiguration().WriteTo.Console(formatProvider: CultureInfo.InvariantCulture).CreateLogger();
+        try
+        {
+            var app = Build(args, roles);
+            await app.RunAsync();
+            return 0;
+        }
+        catch (OptionsValidationException e)
+        {
+            foreach (var failure in e.Failures)
+            {
+                bootstrap.Fatal("Invalid configuration: {Problem}", failure);
+            }
+
+            return 1;
+        }
+        catch (Exception e) when (e is not OperationCanceledException && !IsHostAbort(e))
+        {
+            bootstrap.Fatal(e, "HarborBridge stopped unexpectedly");
+            return 1;
+        }
+    }
+
+    // WebApplicationFactory stops the entry point with this exception once it has the host; let it through.
+    private static bool IsHostAbort(Exception e) => e.GetType().Name == "HostAbortedException";
+
+    public static WebApplication Build(string[] args, ServerRoles roles)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.AddLogging();
+        builder.Services.AddHarborBridge(builder.Configuration, roles);
+
+        var app = builder.Build();
+        // One event per request: method, path (no query string), status, elapsed. Headers and bodies are never logged.
+        app.UseSerilogRequestLogging();
+        app.MapHealth();
+        if (roles.HasFlag(ServerRoles.Webhook))
+        {
+            app.MapHarborWebhooks();
+        }
+
+        app.MapArtifactsApi();
+        if (app.Services.GetRequiredService<IOptions<WebhookOptions>>().Value is { AllowUnauthenticated: true, AuthHeader: null or "" })
+        {
+            app.Logger.LogWarning("Webhook authentication is OFF (HarborBridge:Webhook:AllowUnauthenticated=true): anyone who can reach /webhooks/harbor can submit events");
+        }
+
+        return app;
+    }
+
+    public static IServiceCollection AddHarborBridge(this IServiceCollection services, IConfiguration configuration, ServerRoles roles)
+    {
+        services.AddSingleton(TimeProvider.System);
+        services.AddProblemDetails();
+        services.AddMemoryCache();
+        services.AddOptions<HarborBridgeOptions>().BindConfiguration(HarborBridgeOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<WebhookOptions>, WebhookOptionsValidator>();
+        services.AddOptions<HarborOptions>().BindConfiguration(HarborOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName);
+        services.AddSingleton(sp =>
+        {
+            var webhook = sp.GetRequiredService<IOptions<WebhookOptions>>().Value;
+            return new WebhookLoopFilter(webhook.IgnoredOperators, webhook.ScannerRobotPattern);
+        });
+        services.AddScoped<WebhookIntake>();
+        services.AddSingleton<Consumers.ArtifactHistory>();
+        services.AddPersistence();
+        services.AddMessaging(configuration, roles);
+        services.AddHttpClient(HarborHealthCheck.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(3));
+        services.AddHealthChecks().AddCheck<HarborHealthCheck>("harbor", tags: ["ready"]);
+        return services;
+    }
+}

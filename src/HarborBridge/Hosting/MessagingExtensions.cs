@@ -1,0 +1,68 @@
+using HarborBridge.Consumers;
+using MassTransit;
+using Microsoft.Extensions.Options;
+
+namespace HarborBridge.Hosting;
+
+internal static class MessagingExtensions
+{
+    /// <summary>MassTransit over RabbitMQ or in-memory; consumers only in processes with the worker role.</summary>
+    public static IServiceCollection AddMessaging(this IServiceCollection services, IConfiguration configuration, ServerRoles roles)
+    {
+        var transport = configuration.GetSection(HarborBridgeOptions.SectionName).Get<HarborBridgeOptions>()?.Transport ?? TransportKind.InMemory;
+        services.AddOptions<RabbitMqOptions>().BindConfiguration(RabbitMqOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.Configure<MassTransitHostOptions>(o =>
+        {
+            // Start without waiting for the broker: readiness reports it, and the webhook answers 503 until it is back.
+            o.WaitUntilStarted = false;
+            o.StopTimeout = TimeSpan.FromSeconds(30);
+        });
+
+        services.AddMassTransit(x =>
+        {
+            x.SetKebabCaseEndpointNameFormatter();
+            if (roles.HasFlag(ServerRoles.Worker))
+            {
+                x.AddConsumer<RecordArtifactPushedConsumer>();
+                x.AddConsumer<RecordArtifactPulledConsumer>();
+                x.AddConsumer<RecordArtifactDeletedConsumer>();
+                x.AddConsumer<RecordScanCompletedConsumer>();
+                x.AddConsumer<RecordScanFailedConsumer>();
+                x.AddConsumer<RecordRegistryEventConsumer>();
+            }
+
+            x.AddConfigureEndpointsCallback((context, _, endpoint) =>
+            {
+                endpoint.UseMessageRetry(r => r.Intervals(200, 1_000, 5_000, 15_000));
+                endpoint.UseInMemoryOutbox(context);
+            });
+
+            if (transport == TransportKind.RabbitMq)
+            {
+                x.UsingRabbitMq((context, cfg) =>
+                {
+                    var rabbit = context.GetRequiredService<IOptions<RabbitMqOptions>>().Value;
+                    cfg.Host(rabbit.Host, (ushort)rabbit.Port, rabbit.VirtualHost, h =>
+                    {
+                        h.Username(rabbit.Username);
+                        h.Password(rabbit.Password);
+                        h.PublisherConfirmation = true;
+                        h.RequestedConnectionTimeout(TimeSpan.FromSeconds(5));
+                    });
+                    cfg.PrefetchCount = rabbit.PrefetchCount;
+                    if (rabbit.QuorumQueues)
+                    {
+                        cfg.SetQuorumQueue();
+                    }
+
+                    cfg.ConfigureEndpoints(context);
+                });
+            }
+            else
+            {
+                x.UsingInMemory((context, cfg) => cfg.ConfigureEndpoints(context));
+            }
+        });
+        return services;
+    }
+}

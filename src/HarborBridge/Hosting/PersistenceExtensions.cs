@@ -1,0 +1,20 @@
+using HarborBridge.Core.Artifacts;
+using HarborBridge.Persistence;
+
+namespace HarborBridge.Hosting;
+
+internal static class PersistenceExtensions
+{
+    public static IServiceCollection AddPersistence(this IServiceCollection services)
+    {
+        DateTimeOffsetHandler.Register();
+        services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<DbConnectionFactory>();
+        services.AddSingleton<SchemaMigrator>();
+        services.AddSingleton<IArtifactStore, SqlArtifactStore>();
+        // Registered before MassTransit's hosted service, so the schema exists before the first message is consumed.
+        services.AddHostedService<SchemaMigrationHostedService>();
+        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
+        return services;
+    }
+}
