@@ -33,7 +33,7 @@ need=()
 ls /usr/lib/postgresql/*/bin/postgres > /dev/null 2>&1 || need+=(postgresql)
 command -v docker-registry > /dev/null || need+=(docker-registry)
 command -v skopeo > /dev/null || need+=(skopeo)
-python3 -c 'import aiosmtpd' 2> /dev/null || need+=(python3-aiosmtpd)
+/usr/bin/python3 -c 'import aiosmtpd' 2> /dev/null || need+=(python3-aiosmtpd)
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -89,5 +89,6 @@ set +e
 dotnet test HarborBridge.sln --nologo -v q --logger "trx;LogFilePrefix=results" --results-directory "$work/results" "$@"
 status=$?
 set -e
+python3 "$tools/trx-failures.py" "$work/results" || true
 python3 "$tools/summarise-trx.py" "$work/results" || true
 exit $status

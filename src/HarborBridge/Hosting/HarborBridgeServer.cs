@@ -31,6 +31,11 @@ internal static class HarborBridgeServer
 
             return 1;
         }
+        catch (InvalidOperationException e) when (e.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
+        {
+            bootstrap.Fatal("Invalid configuration: {Problem}", e.Message);
+            return 1;
+        }
         catch (Exception e) when (e is not OperationCanceledException && !IsHostAbort(e))
         {
             bootstrap.Fatal(e, "HarborBridge stopped unexpectedly");
@@ -70,10 +75,10 @@ internal static class HarborBridgeServer
         services.AddSingleton(TimeProvider.System);
         services.AddProblemDetails();
         services.AddMemoryCache();
-        services.AddOptions<HarborBridgeOptions>().BindConfiguration(HarborBridgeOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSection<HarborBridgeOptions>(HarborBridgeOptions.SectionName);
+        services.AddSection<WebhookOptions>(WebhookOptions.SectionName);
         services.AddSingleton<IValidateOptions<WebhookOptions>, WebhookOptionsValidator>();
-        services.AddOptions<HarborOptions>().BindConfiguration(HarborOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSection<HarborOptions>(HarborOptions.SectionName);
         services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName);
         services.AddSingleton(sp =>
         {

@@ -10,7 +10,7 @@ internal static class MessagingExtensions
     public static IServiceCollection AddMessaging(this IServiceCollection services, IConfiguration configuration, ServerRoles roles)
     {
         var transport = configuration.GetSection(HarborBridgeOptions.SectionName).Get<HarborBridgeOptions>()?.Transport ?? TransportKind.InMemory;
-        services.AddOptions<RabbitMqOptions>().BindConfiguration(RabbitMqOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSection<RabbitMqOptions>(RabbitMqOptions.SectionName);
         services.Configure<MassTransitHostOptions>(o =>
         {
             // Start without waiting for the broker: readiness reports it, and the webhook answers 503 until it is back.
@@ -18,9 +18,20 @@ internal static class MessagingExtensions
             o.StopTimeout = TimeSpan.FromSeconds(30);
         });
 
+        if (transport == TransportKind.RabbitMq)
+        {
+            services.AddHealthChecks().AddCheck<RabbitMqHealthCheck>("rabbitmq", tags: ["ready"]);
+        }
+
         services.AddMassTransit(x =>
         {
             x.SetKebabCaseEndpointNameFormatter();
+            x.ConfigureHealthCheckOptions(o =>
+            {
+                // A broker that cannot be reached makes the process not ready (503), not merely degraded.
+                o.MinimalFailureStatus = Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy;
+                o.Tags.Add("ready");
+            });
             if (roles.HasFlag(ServerRoles.Worker))
             {
                 x.AddConsumer<RecordArtifactPushedConsumer>();

@@ -19,7 +19,9 @@ internal static class ObservabilityExtensions
               .ReadFrom.Services(services)
               .Enrich.FromLogContext()
               .MinimumLevel.Override("Microsoft.AspNetCore", Serilog.Events.LogEventLevel.Warning)
-              .MinimumLevel.Override("MassTransit", Serilog.Events.LogEventLevel.Information);
+              .MinimumLevel.Override("MassTransit", Serilog.Events.LogEventLevel.Information)
+              // A failed start is reported once, by HarborBridgeServer, as a readable message rather than a stack trace.
+              .MinimumLevel.Override("Microsoft.Extensions.Hosting.Internal.Host", Serilog.Events.LogEventLevel.Fatal);
             if (builder.Configuration.GetValue("HarborBridge:Logging:Console", true))
             {
                 if (development)

@@ -8,7 +8,7 @@ internal static class PersistenceExtensions
     public static IServiceCollection AddPersistence(this IServiceCollection services)
     {
         DateTimeOffsetHandler.Register();
-        services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSection<DatabaseOptions>(DatabaseOptions.SectionName);
         services.AddSingleton<DbConnectionFactory>();
         services.AddSingleton<SchemaMigrator>();
         services.AddSingleton<IArtifactStore, SqlArtifactStore>();

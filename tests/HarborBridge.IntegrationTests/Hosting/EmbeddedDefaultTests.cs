@@ -1,0 +1,115 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using HarborBridge.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.Options;
+
+namespace HarborBridge.IntegrationTests.Hosting;
+
+/// <summary><c>serve</c> on the embedded default: in-memory transport, SQLite file, no Harbor configured.</summary>
+public sealed class EmbeddedDefaultTests : IDisposable
+{
+    private const string AdminToken = "admin-token-for-tests";
+    private readonly string _databaseFile = Path.Combine(Path.GetTempPath(), $"hb-embedded-{Guid.NewGuid():N}.db");
+
+    public void Dispose()
+    {
+        foreach (var file in new[] { _databaseFile, _databaseFile + "-wal", _databaseFile + "-shm" })
+        {
+            File.Delete(file);
+        }
+    }
+
+    private HarborBridgeFactory Factory(Dictionary<string, string?> settings)
+    {
+        settings["HarborBridge:Database:ConnectionString"] = $"Data Source={_databaseFile}";
+        settings["HarborBridge:Logging:Console"] = "false";
+        return new HarborBridgeFactory(settings);
+    }
+
+    [Fact]
+    public async Task Serve_NoOtherService_AcceptsAndRecordsWebhooks()
+    {
+        await using var factory = Factory(new()
+        {
+            ["HarborBridge:Webhook:AuthHeader"] = HarborBridgeFactory.AuthHeader,
+            ["HarborBridge:Admin:Token"] = AdminToken,
+        });
+        using var client = factory.CreateClient();
+        var (body, digest) = WebhookClient.Push(tag: "1.0.0");
+
+        using var response = await client.SendAsync(WebhookClient.Request(body));
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        using var api = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/artifacts/{digest}");
+        api.Headers.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
+        JsonElement artifact = default;
+        Assert.True(await TestEnvironment.EventuallyAsync(async () =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/artifacts/{digest}");
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
+            using var reply = await client.SendAsync(request);
+            if (reply.StatusCode != HttpStatusCode.OK)
+            {
+                return false;
+            }
+
+            artifact = await reply.Content.ReadFromJsonAsync<JsonElement>();
+            return true;
+        }, TimeSpan.FromSeconds(15)));
+        var record = artifact.GetProperty("artifacts")[0];
+        Assert.Equal("payments", record.GetProperty("artifact").GetProperty("project").GetString());
+        Assert.Equal("team/api", record.GetProperty("artifact").GetProperty("repository").GetString());
+        Assert.Equal("Received", record.GetProperty("state").GetString());
+        Assert.Equal("ci-bot", record.GetProperty("pusher").GetString());
+        Assert.Equal(["1.0.0"], record.GetProperty("tags").EnumerateArray().Select(t => t.GetString()));
+        Assert.Equal("PUSH_ARTIFACT", artifact.GetProperty("events")[0].GetProperty("eventType").GetString());
+    }
+
+    [Fact]
+    public async Task Readyz_HarborNotConfigured_ReadyButSaysSo()
+    {
+        await using var factory = Factory(new() { ["HarborBridge:Webhook:AuthHeader"] = HarborBridgeFactory.AuthHeader });
+        using var client = factory.CreateClient();
+
+        using var response = await client.GetAsync("/readyz");
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var harbor = body.GetProperty("checks").GetProperty("harbor");
+        Assert.Equal("Degraded", harbor.GetProperty("status").GetString());
+        Assert.Contains("not configured", harbor.GetProperty("description").GetString(), StringComparison.Ordinal);
+        Assert.Equal("Healthy", body.GetProperty("checks").GetProperty("database").GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Serve_ExplicitOptOut_AcceptsUnauthenticatedWebhooks()
+    {
+        await using var factory = Factory(new() { ["HarborBridge:Webhook:AllowUnauthenticated"] = "true" });
+        using var client = factory.CreateClient();
+        var (body, _) = WebhookClient.Push();
+
+        using var response = await client.SendAsync(WebhookClient.Request(body, authorization: null));
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task AdminApi_WrongToken_401()
+    {
+        await using var factory = Factory(new()
+        {
+            ["HarborBridge:Webhook:AuthHeader"] = HarborBridgeFactory.AuthHeader,
+            ["HarborBridge:Admin:Token"] = AdminToken,
+        });
+        using var client = factory.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/artifacts");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "guess");
+
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+}

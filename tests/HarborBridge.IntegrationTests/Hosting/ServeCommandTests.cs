@@ -1,0 +1,81 @@
+using HarborBridge.Cli;
+
+namespace HarborBridge.IntegrationTests.Hosting;
+
+/// <summary>`harborbridge serve` as an admin runs it: bad settings stop it at start with exit 1 and a
+/// message that names the setting, not a stack trace.</summary>
+[Collection(ConsoleCollection.Name)]
+public sealed class ServeCommandTests
+{
+    private static async Task<(int ExitCode, string Output)> RunAsync(params string[] settings)
+    {
+        var database = Path.Combine(Path.GetTempPath(), $"hb-cli-{Guid.NewGuid():N}.db");
+        string[] args = ["serve", "--urls", "http://127.0.0.1:0", $"--HarborBridge:Database:ConnectionString=Data Source={database}", .. settings];
+        var original = Console.Out;
+        var capture = new StringWriter();
+        Console.SetOut(capture);
+        try
+        {
+            var run = CliApp.RunAsync(args);
+            var finished = await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(60)));
+            Assert.True(finished == run, "serve did not stop on a bad setting");
+            return (await run, capture.ToString());
+        }
+        finally
+        {
+            Console.SetOut(original);
+            File.Delete(database);
+        }
+    }
+
+    [Fact]
+    public async Task Serve_NoWebhookAuthHeader_Exit1NamingTheSetting()
+    {
+        var (exit, output) = await RunAsync();
+
+        Assert.Equal(1, exit);
+        Assert.Contains("HarborBridge:Webhook:AuthHeader is not set", output, StringComparison.Ordinal);
+        Assert.Contains("AllowUnauthenticated", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--HarborBridge:Webhook:MaxBodyBytes=12", "HarborBridge:Webhook:MaxBodyBytes")]
+    [InlineData("--HarborBridge:RabbitMq:Port=70000", "HarborBridge:RabbitMq:Port")]
+    [InlineData("--HarborBridge:Harbor:Url=not a url", "HarborBridge:Harbor:Url")]
+    [InlineData("--HarborBridge:Transport=Kafka", "HarborBridge:Transport")]
+    [InlineData("--HarborBridge:Database:Provider=Oracle", "HarborBridge:Database:Provider")]
+    public async Task Serve_InvalidSetting_Exit1NamingTheSetting(string setting, string named)
+    {
+        var (exit, output) = await RunAsync("--HarborBridge:Webhook:AuthHeader=Basic abc", setting);
+
+        Assert.Equal(1, exit);
+        Assert.Contains("Invalid configuration", output, StringComparison.Ordinal);
+        Assert.Contains(named, output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_UnknownRole_Exit2()
+    {
+        var original = Console.Error;
+        var capture = new StringWriter();
+        Console.SetError(capture);
+        try
+        {
+            Assert.Equal(2, await CliApp.RunAsync(["serve", "--roles", "webhook,janitor"]));
+        }
+        finally
+        {
+            Console.SetError(original);
+        }
+
+        Assert.Contains("Unknown role 'janitor'", capture.ToString(), StringComparison.Ordinal);
+    }
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ConsoleCollection
+{
+    public const string Name = "console";
+}

@@ -1,0 +1,43 @@
+using HarborBridge.Core.Artifacts;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace HarborBridge.IntegrationTests.Infrastructure;
+
+/// <summary>The real <c>serve</c> host in-process, configured by a settings dictionary (the same keys an
+/// admin sets in appsettings.json or the environment).</summary>
+internal sealed class HarborBridgeFactory(IReadOnlyDictionary<string, string?> settings, Action<IServiceCollection>? services = null)
+    : WebApplicationFactory<Program>
+{
+    public const string AuthHeader = "Basic aGFyYm9yOnRlc3Qtd2ViaG9vay1zZWNyZXQ=";
+
+    public IArtifactStore Store => Services.GetRequiredService<IArtifactStore>();
+
+    /// <summary>Settings for RabbitMQ (an isolated vhost) and PostgreSQL (a fresh database).</summary>
+    public static Dictionary<string, string?> RealServices(RabbitMqNode node, string vhost, PostgresDatabase database) => new()
+    {
+        ["HarborBridge:Transport"] = "RabbitMq",
+        ["HarborBridge:RabbitMq:Host"] = "127.0.0.1",
+        ["HarborBridge:RabbitMq:Port"] = node.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["HarborBridge:RabbitMq:VirtualHost"] = vhost,
+        ["HarborBridge:Database:Provider"] = "Postgres",
+        ["HarborBridge:Database:ConnectionString"] = database.ConnectionString,
+        ["HarborBridge:Webhook:AuthHeader"] = AuthHeader,
+        ["HarborBridge:Logging:Console"] = "false",
+    };
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        foreach (var (key, value) in settings)
+        {
+            builder.UseSetting(key, value);
+        }
+
+        if (services is not null)
+        {
+            builder.ConfigureTestServices(services);
+        }
+    }
+}
