@@ -16,6 +16,11 @@ public static partial class HarborWebhookParser
 
     public static HarborWebhookEvent Parse(ReadOnlySpan<byte> body, WebhookPayloadFormat format)
     {
+        if (!System.Text.Unicode.Utf8.IsValid(body))
+        {
+            throw new WebhookParseException("The body is not valid UTF-8.");
+        }
+
         JsonDocument document;
         try
         {

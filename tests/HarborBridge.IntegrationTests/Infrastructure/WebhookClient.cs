@@ -7,7 +7,7 @@ internal static class WebhookClient
     public static HttpRequestMessage Request(byte[] body, string contentType = "application/json", string? authorization = HarborBridgeFactory.AuthHeader)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/harbor") { Content = new ByteArrayContent(body) };
-        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
         if (authorization is not null)
         {
             request.Headers.TryAddWithoutValidation("Authorization", authorization);

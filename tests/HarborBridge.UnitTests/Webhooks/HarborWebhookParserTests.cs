@@ -149,6 +149,17 @@ public sealed class HarborWebhookParserTests
     }
 
     [Fact]
+    public void Parse_InvalidUtf8InsideAString_ThrowsParseException()
+    {
+        var body = Encoding.UTF8.GetBytes("{\"type\":\"PUSH_ARTIFACT\",\"occur_at\":1680501904,\"operator\":\"ab\",\"event_data\":{}}");
+        body[58] = 0xB9; // the "a" of the operator string
+
+        var e = Assert.Throws<WebhookParseException>(() => HarborWebhookParser.Parse(body, WebhookPayloadFormat.Default));
+
+        Assert.Contains("UTF-8", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Parse_UnknownEventType_ParsesAsUnknown()
     {
         var body = "{\"type\":\"ARTIFACT_TELEPORTED\",\"occur_at\":1680501904,\"event_data\":{}}"u8.ToArray();

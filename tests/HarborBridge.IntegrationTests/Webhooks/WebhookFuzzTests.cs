@@ -1,0 +1,132 @@
+using System.Net;
+using System.Text;
+using CsCheck;
+using HarborBridge.IntegrationTests.Infrastructure;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace HarborBridge.IntegrationTests.Webhooks;
+
+/// <summary>10,000 mutated webhook bodies and headers: never a 5xx, always problem+json for a rejection,
+/// nothing enqueued for a rejected request, and the service still works afterwards.</summary>
+public sealed class WebhookFuzzTests : IAsyncLifetime
+{
+    private static readonly string[] ContentTypes =
+    [
+        "application/json", "application/cloudevents+json", "application/json; charset=utf-8", "text/plain",
+        "application/cloudevents-batch+json", "multipart/form-data; boundary=x", ";;;", "application/",
+    ];
+
+    private static readonly string?[] Authorizations =
+    [
+        HarborBridgeFactory.AuthHeader, HarborBridgeFactory.AuthHeader, HarborBridgeFactory.AuthHeader, null, "Basic", "Bearer x",
+        HarborBridgeFactory.AuthHeader + "x", new string('A', 5000),
+    ];
+
+    private static readonly HttpStatusCode[] Allowed =
+    [
+        HttpStatusCode.OK, HttpStatusCode.Accepted, HttpStatusCode.BadRequest, HttpStatusCode.Unauthorized,
+        HttpStatusCode.RequestEntityTooLarge, HttpStatusCode.UnsupportedMediaType,
+    ];
+
+    private readonly string _databaseFile = Path.Combine(Path.GetTempPath(), $"hb-fuzz-{Guid.NewGuid():N}.db");
+    private readonly PublishCounter _published = new();
+    private HarborBridgeFactory _factory = null!;
+    private HttpClient _client = null!;
+    private byte[][] _samples = [];
+
+    public Task InitializeAsync()
+    {
+        _factory = new HarborBridgeFactory(new Dictionary<string, string?>
+        {
+            ["HarborBridge:Database:ConnectionString"] = $"Data Source={_databaseFile}",
+            ["HarborBridge:Webhook:AuthHeader"] = HarborBridgeFactory.AuthHeader,
+            ["HarborBridge:Webhook:MaxBodyBytes"] = "65536",
+            ["HarborBridge:Logging:Console"] = "false",
+        });
+        _client = _factory.CreateClient();
+        _factory.Services.GetRequiredService<IBus>().ConnectPublishObserver(_published);
+        _samples = WebhookClient.Samples().Select(File.ReadAllBytes).ToArray();
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        await _factory.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        File.Delete(_databaseFile);
+    }
+
+    [Fact]
+    public async Task Post_TenThousandMutatedRequests_NoServerErrorAndRejectionsEnqueueNothing()
+    {
+        var gen = Gen.Select(Gen.Int[0, _samples.Length - 1], Gen.Int[0, 7], Gen.Int[0, 1_000_000], Gen.Byte, Gen.Int[0, ContentTypes.Length - 1], Gen.Int[0, Authorizations.Length - 1])
+            .Select((sample, kind, position, value, contentType, authorization) => new Mutation(sample, kind, position, value, contentType, authorization));
+
+        await gen.SampleAsync(async mutation =>
+        {
+            var body = mutation.Apply(_samples[mutation.Sample]);
+            var before = _published.Count;
+            using var response = await _client.SendAsync(WebhookClient.Request(body, ContentTypes[mutation.ContentType], Authorizations[mutation.Authorization]));
+
+            Assert.Contains(response.StatusCode, Allowed);
+            if ((int)response.StatusCode >= 400)
+            {
+                Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+                Assert.Contains("\"detail\"", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            }
+
+            if (response.StatusCode != HttpStatusCode.Accepted)
+            {
+                Assert.Equal(before, _published.Count);
+            }
+        }, iter: 10_000, threads: 1);
+
+        using var health = await _client.GetAsync("/healthz");
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        var (push, digest) = WebhookClient.Push();
+        using var accepted = await _client.SendAsync(WebhookClient.Request(push));
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        Assert.True(await TestEnvironment.EventuallyAsync(async () => (await _factory.Store.FindByDigestAsync(digest, default)).Count == 1, TimeSpan.FromSeconds(15)));
+    }
+
+    private sealed record Mutation(int Sample, int Kind, int Position, byte Value, int ContentType, int Authorization)
+    {
+        public byte[] Apply(byte[] original)
+        {
+            var bytes = original.ToList();
+            var at = bytes.Count == 0 ? 0 : Position % bytes.Count;
+            switch (Kind)
+            {
+                case 0: bytes[at] = Value; break;                                       // flip a byte
+                case 1: bytes.RemoveRange(at, bytes.Count - at); break;                 // truncate
+                case 2: bytes.Insert(at, Value); break;                                 // insert a byte
+                case 3: bytes.RemoveRange(at, Math.Min(bytes.Count - at, 1 + (Value % 40))); break; // delete a span
+                case 4: return Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(original).Replace("\"", Value % 2 == 0 ? "'" : "", StringComparison.Ordinal));
+                case 5: return Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(original).Replace("sha256:", "sha256:" + (char)('a' + (Value % 30)), StringComparison.Ordinal));
+                case 6: return [.. original, .. original];                              // two documents
+                default: return original;                                               // headers alone vary
+            }
+
+            return [.. bytes];
+        }
+    }
+
+    private sealed class PublishCounter : IPublishObserver
+    {
+        private int _count;
+
+        public int Count => Volatile.Read(ref _count);
+
+        public Task PrePublish<T>(PublishContext<T> context) where T : class => Task.CompletedTask;
+
+        public Task PostPublish<T>(PublishContext<T> context) where T : class
+        {
+            Interlocked.Increment(ref _count);
+            return Task.CompletedTask;
+        }
+
+        public Task PublishFault<T>(PublishContext<T> context, Exception exception) where T : class => Task.CompletedTask;
+    }
+}
