@@ -1,0 +1,104 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Headers;
+using HarborBridge.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Serilog.Core;
+using Serilog.Events;
+
+namespace HarborBridge.IntegrationTests.Logging;
+
+/// <summary>Captures every log event of a busy service and checks that no secret and no payload appears.</summary>
+public sealed class SecretsNotLoggedTests : IDisposable
+{
+    private const string WebhookSecret = "Basic d2ViaG9vay1TRUNSRVQtNzc3";
+    private const string AdminToken = "admin-TOKEN-secret-4242";
+    private const string HarborPassword = "harbor-ROBOT-password-9191";
+    private const string WrongSecret = "Basic Z3Vlc3MtU0VDUkVULTEyMw==";
+    private readonly string _databaseFile = Path.Combine(Path.GetTempPath(), $"hb-secrets-{Guid.NewGuid():N}.db");
+
+    public void Dispose() => File.Delete(_databaseFile);
+
+    [Fact]
+    public async Task Serve_UnderTraffic_NeverLogsSecretsOrPayloads()
+    {
+        var sink = new CapturingSink();
+        await using var factory = new HarborBridgeFactory(
+            new Dictionary<string, string?>
+            {
+                ["HarborBridge:Database:ConnectionString"] = $"Data Source={_databaseFile}",
+                ["HarborBridge:Webhook:AuthHeader"] = WebhookSecret,
+                ["HarborBridge:Admin:Token"] = AdminToken,
+                ["HarborBridge:Harbor:Url"] = $"http://127.0.0.1:{TestEnvironment.FreePorts()}",
+                ["HarborBridge:Harbor:Username"] = "robot$harborbridge",
+                ["HarborBridge:Harbor:Password"] = HarborPassword,
+                ["HarborBridge:Logging:Console"] = "false",
+                ["Serilog:MinimumLevel:Default"] = "Verbose",
+            },
+            services => services.AddSingleton<ILogEventSink>(sink));
+        using var client = factory.CreateClient();
+
+        var (push, digest) = WebhookClient.Push(project: "secretsproj", repository: "marker/payload-only-name");
+        using (var ok = await client.SendAsync(WebhookClient.Request(push, authorization: WebhookSecret)))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, ok.StatusCode);
+        }
+
+        using (var bad = await client.SendAsync(WebhookClient.Request(push, authorization: WrongSecret)))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, bad.StatusCode);
+        }
+
+        using (var malformed = await client.SendAsync(WebhookClient.Request("{\"type\":\"PUSH_ARTIFACT\",\"secret\":\"harbor.example.com\""u8.ToArray(), authorization: WebhookSecret)))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+        }
+
+        Assert.True(await TestEnvironment.EventuallyAsync(async () => (await factory.Store.FindByDigestAsync(digest, default)).Count == 1, TimeSpan.FromSeconds(15)));
+        foreach (var token in new[] { AdminToken, "wrong-token" })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/artifacts/{digest}");
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            using var _ = await client.SendAsync(request);
+        }
+
+        using (var ready = await client.GetAsync("/readyz"))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode); // Harbor configured but unreachable
+        }
+
+        var logs = sink.Render();
+        Assert.True(logs.Length > 0 && logs.Contains(digest, StringComparison.Ordinal), "the capture saw no HarborBridge log events");
+        foreach (var secret in new[] { WebhookSecret, "d2ViaG9vay1TRUNSRVQtNzc3", WrongSecret, AdminToken, HarborPassword })
+        {
+            Assert.DoesNotContain(secret, logs, StringComparison.Ordinal);
+        }
+
+        // Payload content other than the identifying fields is never logged.
+        Assert.DoesNotContain("harbor.example.com", logs, StringComparison.Ordinal);
+    }
+
+    private sealed class CapturingSink : ILogEventSink
+    {
+        private readonly ConcurrentQueue<LogEvent> _events = new();
+
+        public void Emit(LogEvent logEvent) => _events.Enqueue(logEvent);
+
+        public string Render()
+        {
+            using var writer = new StringWriter();
+            foreach (var e in _events)
+            {
+                writer.WriteLine(e.RenderMessage(System.Globalization.CultureInfo.InvariantCulture));
+                foreach (var (name, value) in e.Properties)
+                {
+                    writer.WriteLine($"{name}={value}");
+                }
+
+                writer.WriteLine(e.Exception?.ToString());
+            }
+
+            return writer.ToString();
+        }
+    }
+}
