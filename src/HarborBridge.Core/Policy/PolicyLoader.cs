@@ -49,7 +49,15 @@ public static partial class PolicyLoader
         catch (YamlException e)
         {
             var message = e.InnerException is YamlException inner ? inner.Message : e.Message;
-            throw new PolicyFileException($"{source}: line {e.Start.Line}, column {e.Start.Column}: YAML syntax error: {message}");
+            var mark = e.InnerException is YamlException i ? i.End : e.End;
+            var (line, column) = (mark.Line, mark.Column);
+            if (message.Contains("tab", StringComparison.OrdinalIgnoreCase) && FirstTabIndentedLine(yaml) is { } tabLine)
+            {
+                // YamlDotNet reports tab indentation at the start of the enclosing mapping; point at the tab instead.
+                (line, column) = (tabLine, 1);
+            }
+
+            throw new PolicyFileException($"{source}: line {line}, column {column}: YAML syntax error: {message}");
         }
 
         if (stream.Documents.Count == 0 || reader.IsNull(stream.Documents[0].RootNode))
@@ -107,6 +115,21 @@ public static partial class PolicyLoader
         var document = new PolicyDocument(1, defaults, projects, exceptions, kevFile, kevBlocks);
         var canonical = JsonSerializer.SerializeToUtf8Bytes(document, HashOptions);
         return document with { PolicyVersion = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(canonical)) };
+    }
+
+    private static int? FirstTabIndentedLine(string yaml)
+    {
+        var lines = yaml.Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var indent = lines[i].Length - lines[i].TrimStart(' ', '\t').Length;
+            if (lines[i][..indent].Contains('\t', StringComparison.Ordinal))
+            {
+                return i + 1;
+            }
+        }
+
+        return null;
     }
 
     [GeneratedRegex("^sha256:[0-9a-f]{64}$")]
