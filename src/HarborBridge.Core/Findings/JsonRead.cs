@@ -1,0 +1,121 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace HarborBridge.Core.Findings;
+
+/// <summary>Tolerant accessors: reports drift between scanner versions, so a field of an unexpected
+/// type counts as absent rather than failing the whole report.</summary>
+internal static class JsonRead
+{
+    public static string? String(JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
+            ? value.GetString()
+            : null;
+
+    public static double? Number(JsonElement element, string name)
+    {
+        if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(name, out var value))
+        {
+            return null;
+        }
+
+        return value.ValueKind switch
+        {
+            JsonValueKind.Number when value.TryGetDouble(out var d) => d,
+            JsonValueKind.String when double.TryParse(value.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) => d,
+            _ => null,
+        };
+    }
+
+    public static JsonElement? Object(JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Object
+            ? value
+            : null;
+
+    /// <summary>The array under <paramref name="name"/>; absent or <c>null</c> = empty; any other type is an error.</summary>
+    public static JsonElement.ArrayEnumerator? Array(JsonElement element, string name, string path)
+    {
+        if (!element.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.Array)
+        {
+            throw new ReportFormatException($"{path}{name} must be an array, not {Describe(value.ValueKind)}.");
+        }
+
+        return value.EnumerateArray();
+    }
+
+    public static IReadOnlyList<string> Strings(JsonElement element, string name)
+    {
+        if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(name, out var value) || value.ValueKind != JsonValueKind.Array)
+        {
+            return [];
+        }
+
+        var list = new List<string>();
+        foreach (var item in value.EnumerateArray())
+        {
+            if (item.ValueKind == JsonValueKind.String && item.GetString() is { Length: > 0 } text)
+            {
+                list.Add(text);
+            }
+        }
+
+        return list;
+    }
+
+    public static DateTimeOffset? Timestamp(JsonElement element, string name) =>
+        String(element, name) is { } text &&
+        DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var value)
+            ? value
+            : null;
+
+    /// <summary>Splits Trivy's <c>FixedVersion</c> (a comma list, one entry per release line) into versions.</summary>
+    public static IReadOnlyList<string> FixedVersions(string? text) =>
+        string.IsNullOrWhiteSpace(text)
+            ? []
+            : text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>Lower-case status; when absent, derived the way Trivy does: fixed when a fix is named, else affected.</summary>
+    public static string Status(string? status, IReadOnlyList<string> fixedVersions) =>
+        string.IsNullOrWhiteSpace(status)
+            ? fixedVersions.Count > 0 ? "fixed" : "affected"
+            : status.Trim().ToLowerInvariant();
+
+    /// <summary>CVSS map source → {V2Score, V3Score, V40Score, …vectors} (Trivy <c>CVSS</c>, Harbor <c>vendor_attributes.CVSS</c>).</summary>
+    public static List<CvssScore> Cvss(JsonElement? map)
+    {
+        var list = new List<CvssScore>();
+        if (map is not { ValueKind: JsonValueKind.Object } cvss)
+        {
+            return list;
+        }
+
+        foreach (var source in cvss.EnumerateObject())
+        {
+            var s = source.Value;
+            if (s.ValueKind != JsonValueKind.Object)
+            {
+                continue;
+            }
+
+            list.Add(new CvssScore(source.Name.ToLowerInvariant(), Number(s, "V2Score"), Number(s, "V3Score"), Number(s, "V40Score"),
+                String(s, "V2Vector"), String(s, "V3Vector"), String(s, "V40Vector")));
+        }
+
+        return list;
+    }
+
+    public static string Describe(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        _ => "null",
+    };
+}

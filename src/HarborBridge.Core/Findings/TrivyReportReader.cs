@@ -1,0 +1,125 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace HarborBridge.Core.Findings;
+
+/// <summary>Trivy JSON, <c>SchemaVersion: 2</c>: vulnerabilities, secrets and misconfigurations of every result.
+/// Every field is optional (Trivy omits empty values); <c>ExperimentalModifiedFindings</c> (findings Trivy
+/// itself suppressed) are not findings.</summary>
+internal static class TrivyReportReader
+{
+    public static ScanReport Read(JsonElement root, string digest)
+    {
+        var schema = root.GetProperty("SchemaVersion");
+        if (schema.ValueKind != JsonValueKind.Number || !schema.TryGetInt32(out var version) || version != 2)
+        {
+            throw new ReportFormatException($"Unsupported Trivy SchemaVersion {schema.GetRawText()}; only 2 is supported.");
+        }
+
+        var findings = new List<Finding>();
+        if (JsonRead.Array(root, "Results", "") is { } results)
+        {
+            var index = 0;
+            foreach (var result in results)
+            {
+                var path = $"Results[{index}].";
+                if (result.ValueKind != JsonValueKind.Object)
+                {
+                    throw new ReportFormatException($"Results[{index}] must be an object, not {JsonRead.Describe(result.ValueKind)}.");
+                }
+
+                var target = JsonRead.String(result, "Target") ?? "";
+                ReadItems(result, "Vulnerabilities", path, findings, item => Vulnerability(item, target));
+                ReadItems(result, "Secrets", path, findings, item => Secret(item, target));
+                ReadItems(result, "Misconfigurations", path, findings, item => Misconfiguration(item, target));
+                index++;
+            }
+        }
+
+        var trivy = JsonRead.Object(root, "Trivy");
+        var scanner = trivy is { } t && JsonRead.String(t, "Version") is { } v ? "Trivy " + v : "Trivy";
+        return new ScanReport(ReportFormat.TrivyJson, true, digest, JsonRead.Timestamp(root, "CreatedAt"), scanner,
+            JsonRead.String(root, "ArtifactName"), findings);
+    }
+
+    private static void ReadItems(JsonElement result, string name, string path, List<Finding> findings, Func<JsonElement, Finding?> read)
+    {
+        if (JsonRead.Array(result, name, path) is not { } items)
+        {
+            return;
+        }
+
+        var index = 0;
+        foreach (var item in items)
+        {
+            if (item.ValueKind != JsonValueKind.Object)
+            {
+                throw new ReportFormatException($"{path}{name}[{index}] must be an object, not {JsonRead.Describe(item.ValueKind)}.");
+            }
+
+            findings.Add(read(item) ?? throw new ReportFormatException($"{path}{name}[{index}] has no id ({IdField(name)})."));
+            index++;
+        }
+    }
+
+    private static string IdField(string name) => name switch
+    {
+        "Vulnerabilities" => "VulnerabilityID",
+        "Secrets" => "RuleID",
+        _ => "ID",
+    };
+
+    private static Finding? Vulnerability(JsonElement item, string target)
+    {
+        if (JsonRead.String(item, "VulnerabilityID") is not { Length: > 0 } id)
+        {
+            return null;
+        }
+
+        var fixedVersions = JsonRead.FixedVersions(JsonRead.String(item, "FixedVersion"));
+        var purl = JsonRead.Object(item, "PkgIdentifier") is { } identifier ? JsonRead.String(identifier, "PURL") : null;
+        var url = JsonRead.String(item, "PrimaryURL") ?? JsonRead.Strings(item, "References").FirstOrDefault();
+        return new Finding(
+            FindingClass.Vulnerability,
+            id,
+            JsonRead.String(item, "PkgName") ?? "",
+            NullIfEmpty(JsonRead.String(item, "PkgID")),
+            NullIfEmpty(purl),
+            JsonRead.String(item, "InstalledVersion") ?? "",
+            fixedVersions,
+            JsonRead.Status(JsonRead.String(item, "Status"), fixedVersions),
+            SeverityNames.FromReport(JsonRead.String(item, "Severity")),
+            JsonRead.Cvss(JsonRead.Object(item, "CVSS")),
+            JsonRead.String(item, "Title"),
+            NullIfEmpty(url),
+            target);
+    }
+
+    private static Finding? Secret(JsonElement item, string target)
+    {
+        if (JsonRead.String(item, "RuleID") is not { Length: > 0 } id)
+        {
+            return null;
+        }
+
+        var line = JsonRead.Number(item, "StartLine") is { } start ? ":" + ((long)start).ToString(CultureInfo.InvariantCulture) : "";
+        return new Finding(FindingClass.Secret, id, "", null, null, "", [], "detected",
+            SeverityNames.FromReport(JsonRead.String(item, "Severity")), [], JsonRead.String(item, "Title"), null, target + line);
+    }
+
+    private static Finding? Misconfiguration(JsonElement item, string target)
+    {
+        var id = NullIfEmpty(JsonRead.String(item, "ID")) ?? NullIfEmpty(JsonRead.String(item, "AVDID"));
+        if (id is null)
+        {
+            return null;
+        }
+
+        var status = JsonRead.String(item, "Status") is { Length: > 0 } s ? s.ToLowerInvariant() : "fail";
+        var url = JsonRead.String(item, "PrimaryURL") ?? JsonRead.Strings(item, "References").FirstOrDefault();
+        return new Finding(FindingClass.Misconfiguration, id, "", null, null, "", [], status,
+            SeverityNames.FromReport(JsonRead.String(item, "Severity")), [], JsonRead.String(item, "Title"), NullIfEmpty(url), target);
+    }
+
+    private static string? NullIfEmpty(string? text) => string.IsNullOrEmpty(text) ? null : text;
+}

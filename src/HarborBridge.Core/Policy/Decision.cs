@@ -1,0 +1,78 @@
+using HarborBridge.Contracts;
+using HarborBridge.Core.Findings;
+
+namespace HarborBridge.Core.Policy;
+
+public enum Verdict
+{
+    Pass,
+    Warn,
+    Block,
+}
+
+/// <summary>What the policy made of one finding.</summary>
+public enum FindingOutcome
+{
+    /// <summary>Causes a block verdict.</summary>
+    Block,
+
+    /// <summary>Causes at least a warn verdict.</summary>
+    Warn,
+
+    /// <summary>Below the thresholds: reported, no effect.</summary>
+    Pass,
+
+    /// <summary>Waived by an active policy exception.</summary>
+    Excepted,
+
+    /// <summary>Out of the policy's view: unfixed with <c>ignoreUnfixed</c>, not affected, a passed check, or a class set to ignore.</summary>
+    Ignored,
+}
+
+/// <summary>One finding (after deduplication) and what the policy made of it.</summary>
+/// <param name="Targets">Every place in the report it was found (deduplicated findings are listed once).</param>
+/// <param name="Rule">The rule that decided it, e.g. <c>block.severity: CRITICAL &gt;= CRITICAL</c>.</param>
+/// <param name="Cvss">The CVSS score the policy used and its source, when one was found.</param>
+public sealed record JudgedFinding(
+    Finding Finding,
+    IReadOnlyList<string> Targets,
+    FindingOutcome Outcome,
+    string Rule,
+    bool KnownExploited,
+    double? Cvss,
+    string? CvssSource,
+    string? ExceptionId);
+
+/// <summary>A policy exception that matched findings of this artifact (applied, or expired and therefore not applied).</summary>
+/// <param name="Findings">The findings it matched, as <c>id package@version</c>.</param>
+public sealed record ExceptionUse(PolicyExceptionRule Exception, IReadOnlyList<string> Findings);
+
+/// <summary>The policy's decision for one artifact and report, with everything needed to explain and audit it.</summary>
+/// <param name="Enforced">False in dry-run: the verdict is recorded, but nothing is blocked.</param>
+/// <param name="RuleSource">Which part of the policy applied: <c>defaults</c> or <c>projects[i] (…)</c>.</param>
+/// <param name="ReportRule">A report-level reason that decided the verdict (no report, report too old), if any.</param>
+public sealed record Decision(
+    ArtifactRef Artifact,
+    Verdict Verdict,
+    bool Enforced,
+    Enforcement Enforcement,
+    string RuleSource,
+    string? ReportRule,
+    string PolicyVersion,
+    string ReportDigest,
+    ReportFormat ReportFormat,
+    string? Scanner,
+    DateTimeOffset? ReportCreatedAt,
+    string? KevCatalogVersion,
+    DateTimeOffset EvaluatedAt,
+    IReadOnlyList<JudgedFinding> Findings,
+    IReadOnlyList<ExceptionUse> AppliedExceptions,
+    IReadOnlyList<ExceptionUse> ExpiredExceptions,
+    IReadOnlyList<string> Notes)
+{
+    public IEnumerable<JudgedFinding> Blocking => Findings.Where(f => f.Outcome == FindingOutcome.Block);
+
+    public IEnumerable<JudgedFinding> Warnings => Findings.Where(f => f.Outcome == FindingOutcome.Warn);
+
+    public int Count(FindingOutcome outcome) => Findings.Count(f => f.Outcome == outcome);
+}

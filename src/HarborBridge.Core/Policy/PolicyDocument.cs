@@ -1,0 +1,179 @@
+using System.Text.Json.Serialization;
+using HarborBridge.Core.Findings;
+
+namespace HarborBridge.Core.Policy;
+
+/// <summary>What to do with a class of findings that has no severity thresholds (secrets, misconfigurations).</summary>
+public enum FindingAction
+{
+    Ignore,
+    Warn,
+    Block,
+}
+
+public enum Enforcement
+{
+    /// <summary>The verdict is acted on (sign or quarantine).</summary>
+    Enforce,
+
+    /// <summary>The verdict is recorded and reported, but nothing is blocked.</summary>
+    DryRun,
+}
+
+/// <summary>What happens to an artifact whose scan failed or never finished.</summary>
+public enum ScanFailureAction
+{
+    Hold,
+    Quarantine,
+    Allow,
+}
+
+/// <summary>
+/// Settings that the defaults set and a project override may set again. A null member is "not set here":
+/// overrides inherit it from the defaults, and the defaults from <see cref="PolicyRules.BuiltIn"/>.
+/// </summary>
+public sealed record PolicySettings
+{
+    public Severity? BlockSeverity { get; init; }
+
+    /// <summary>True when <c>block.severity: NONE</c> switched severity blocking off.</summary>
+    public bool? BlockSeverityOff { get; init; }
+
+    public double? BlockCvss { get; init; }
+
+    public Severity? WarnSeverity { get; init; }
+
+    public bool? WarnSeverityOff { get; init; }
+
+    public double? WarnCvss { get; init; }
+
+    public bool? IgnoreUnfixed { get; init; }
+
+    public Severity? UnknownSeverity { get; init; }
+
+    public IReadOnlyList<string>? CvssSources { get; init; }
+
+    public FindingAction? Secrets { get; init; }
+
+    public FindingAction? Misconfigurations { get; init; }
+
+    public Enforcement? Enforcement { get; init; }
+
+    public ScanFailureAction? OnScanFailure { get; init; }
+
+    public TimeSpan? MaxReportAge { get; init; }
+}
+
+/// <summary>The settings in force for one artifact after defaults and the matching override are combined.</summary>
+/// <param name="BlockSeverity">Block at or above this severity; null = severity never blocks.</param>
+/// <param name="BlockCvss">Block at or above this CVSS score; null = no CVSS rule.</param>
+/// <param name="UnknownSeverity">The severity an UNKNOWN finding is judged as.</param>
+/// <param name="CvssSources">Sources whose CVSS score is used, in order; <c>any</c> = whichever source has one.</param>
+public sealed record PolicyRules(
+    Severity? BlockSeverity,
+    double? BlockCvss,
+    Severity? WarnSeverity,
+    double? WarnCvss,
+    bool IgnoreUnfixed,
+    Severity UnknownSeverity,
+    IReadOnlyList<string> CvssSources,
+    FindingAction Secrets,
+    FindingAction Misconfigurations,
+    Enforcement Enforcement,
+    ScanFailureAction OnScanFailure,
+    TimeSpan? MaxReportAge)
+{
+    public static PolicyRules BuiltIn { get; } = new(
+        Severity.Critical, null, Severity.High, null, false, Severity.Unknown, ["nvd", "any"],
+        FindingAction.Warn, FindingAction.Warn, Enforcement.Enforce, ScanFailureAction.Hold, null);
+
+    public PolicyRules With(PolicySettings s) => new(
+        s.BlockSeverityOff == true ? null : s.BlockSeverity ?? BlockSeverity,
+        s.BlockCvss ?? BlockCvss,
+        s.WarnSeverityOff == true ? null : s.WarnSeverity ?? WarnSeverity,
+        s.WarnCvss ?? WarnCvss,
+        s.IgnoreUnfixed ?? IgnoreUnfixed,
+        s.UnknownSeverity ?? UnknownSeverity,
+        s.CvssSources ?? CvssSources,
+        s.Secrets ?? Secrets,
+        s.Misconfigurations ?? Misconfigurations,
+        s.Enforcement ?? Enforcement,
+        s.OnScanFailure ?? OnScanFailure,
+        s.MaxReportAge ?? MaxReportAge);
+}
+
+/// <summary>A <c>projects[]</c> entry: settings for artifacts whose project and repository match.</summary>
+public sealed record ProjectOverride(
+    [property: JsonConverter(typeof(GlobJsonConverter))] Glob Project,
+    [property: JsonConverter(typeof(GlobJsonConverter))] Glob Repository,
+    PolicySettings Settings)
+{
+    [JsonIgnore]
+    public int Line { get; init; }
+}
+
+/// <summary>An <c>exceptions[]</c> entry: waives findings by vulnerability id, package name or PURL, within a scope.</summary>
+/// <param name="Expires">Last day (UTC) on which it applies; null = never expires.</param>
+public sealed record PolicyExceptionRule(
+    string Id,
+    [property: JsonConverter(typeof(GlobJsonConverter))] Glob? Project,
+    [property: JsonConverter(typeof(GlobJsonConverter))] Glob? Repository,
+    string? Digest,
+    DateOnly? Expires,
+    string Reason,
+    string? Owner,
+    string? Ticket)
+{
+    [JsonIgnore]
+    public int Line { get; init; }
+
+    /// <summary>True once the whole of the <see cref="Expires"/> day (UTC) has passed.</summary>
+    public bool IsExpired(DateTimeOffset now) =>
+        Expires is { } day && now.UtcDateTime >= day.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+
+    public string Scope =>
+        Project is null && Repository is null && Digest is null
+            ? "global"
+            : string.Join(" ", new[]
+            {
+                Project is null ? null : $"project={Project.Pattern}",
+                Repository is null ? null : $"repository={Repository.Pattern}",
+                Digest is null ? null : $"digest={Digest}",
+            }.Where(x => x is not null));
+}
+
+/// <summary>A loaded, validated policy file.</summary>
+/// <param name="KevFile">Path of a CISA KEV JSON file named by <c>kev.file</c> (relative paths are relative to the
+/// policy file); the caller loads it with <see cref="KevCatalog.Parse"/>.</param>
+/// <param name="KevBlocks">True (default) when a finding listed in the KEV catalog blocks whatever its severity.</param>
+public sealed record PolicyDocument(
+    int Version,
+    PolicySettings Defaults,
+    IReadOnlyList<ProjectOverride> Projects,
+    IReadOnlyList<PolicyExceptionRule> Exceptions,
+    string? KevFile,
+    bool KevBlocks)
+{
+    /// <summary><c>sha256:&lt;hex&gt;</c> of the normalised policy: comments, whitespace, key order and
+    /// quoting in the YAML do not change it; any change of meaning does.</summary>
+    [JsonIgnore]
+    public string PolicyVersion { get; init; } = "";
+
+    /// <summary>The rules for one artifact: the first <c>projects[]</c> entry that matches wins, unset keys come
+    /// from the defaults. Returns a description of where the rules came from.</summary>
+    public (PolicyRules Rules, string Source) Resolve(string project, string repository)
+    {
+        var rules = PolicyRules.BuiltIn.With(Defaults);
+        for (var i = 0; i < Projects.Count; i++)
+        {
+            var candidate = Projects[i];
+            if (candidate.Project.IsMatch(project) && candidate.Repository.IsMatch(repository))
+            {
+                return (rules.With(candidate.Settings),
+                    $"projects[{i}] (project \"{candidate.Project.Pattern}\", repository \"{candidate.Repository.Pattern}\")");
+            }
+        }
+
+        return (rules, "defaults");
+    }
+}

@@ -1,0 +1,249 @@
+using System.Globalization;
+using HarborBridge.Contracts;
+using HarborBridge.Core.Findings;
+
+namespace HarborBridge.Core.Policy;
+
+/// <summary>
+/// Judges a scan report against a policy. A pure function: the same artifact, report, policy, KEV catalog and
+/// time always give the same decision. The verdict is computed from the findings, never from a report-level severity.
+/// </summary>
+public static class PolicyEvaluator
+{
+    public static Decision Evaluate(ArtifactRef artifact, ScanReport report, PolicyDocument policy, KevCatalog? kev, DateTimeOffset now)
+    {
+        var (rules, source) = policy.Resolve(artifact.Project, artifact.Repository);
+        var notes = new List<string>();
+        var verdict = Verdict.Pass;
+        string? reportRule = null;
+
+        if (!report.HasReport)
+        {
+            verdict = rules.OnScanFailure == ScanFailureAction.Allow ? Verdict.Warn : Verdict.Block;
+            reportRule = $"no scan report for this artifact (Harbor returned {{}}); onScanFailure: {rules.OnScanFailure.ToString().ToLowerInvariant()}";
+        }
+        else if (rules.MaxReportAge is { } maxAge)
+        {
+            if (report.CreatedAt is not { } created)
+            {
+                notes.Add("The report has no creation time, so maxReportAge was not checked.");
+            }
+            else if (now - created > maxAge)
+            {
+                verdict = Verdict.Block;
+                reportRule = $"the report is older than maxReportAge ({FormatAge(maxAge)}): created {created.UtcDateTime.ToString("u", CultureInfo.InvariantCulture)}; rescan";
+            }
+        }
+
+        if (policy.KevFile is not null && policy.KevBlocks && kev is null)
+        {
+            notes.Add("The policy names a KEV file but no KEV catalog was given; KEV was not checked.");
+        }
+
+        var activeKev = policy.KevBlocks ? kev : null;
+        var exceptions = policy.Exceptions.Where(e => InScope(e, artifact)).ToList();
+        var applied = new Dictionary<PolicyExceptionRule, List<string>>();
+        var expired = new Dictionary<PolicyExceptionRule, List<string>>();
+        var judged = new List<JudgedFinding>();
+        foreach (var (finding, targets) in Deduplicate(report.Findings))
+        {
+            var result = Judge(finding, targets, rules, activeKev, exceptions, now, applied, expired);
+            judged.Add(result);
+            verdict = Max(verdict, result.Outcome switch
+            {
+                FindingOutcome.Block => Verdict.Block,
+                FindingOutcome.Warn => Verdict.Warn,
+                _ => Verdict.Pass,
+            });
+        }
+
+        return new Decision(artifact, verdict, rules.Enforcement == Enforcement.Enforce, rules.Enforcement, source, reportRule,
+            policy.PolicyVersion, report.Digest, report.Format, report.Scanner, report.CreatedAt, activeKev?.Version, now, judged,
+            applied.Select(p => new ExceptionUse(p.Key, p.Value)).ToList(),
+            expired.Select(p => new ExceptionUse(p.Key, p.Value)).ToList(),
+            notes);
+    }
+
+    /// <summary>Key of a finding for deduplication: a vulnerability in the same package version is one finding however
+    /// many targets (layers, lock files, platform manifests) report it; secrets and checks stay per target.</summary>
+    public static string DedupeKey(Finding finding) => finding.Class == FindingClass.Vulnerability
+        ? $"v|{finding.Id}|{finding.PackageName}|{finding.InstalledVersion}"
+        : $"{finding.Class}|{finding.Id}|{finding.Target}";
+
+    private static List<(Finding Finding, List<string> Targets)> Deduplicate(IReadOnlyList<Finding> findings)
+    {
+        var byKey = new Dictionary<string, int>(StringComparer.Ordinal);
+        var list = new List<(Finding Finding, List<string> Targets)>();
+        foreach (var finding in findings)
+        {
+            var key = DedupeKey(finding);
+            if (byKey.TryGetValue(key, out var index))
+            {
+                var (kept, targets) = list[index];
+                if (!targets.Contains(finding.Target))
+                {
+                    targets.Add(finding.Target);
+                }
+
+                // Sources can rate the same vulnerability differently per target; judge by the worst.
+                if (finding.Severity > kept.Severity)
+                {
+                    list[index] = (finding, targets);
+                }
+            }
+            else
+            {
+                byKey[key] = list.Count;
+                list.Add((finding, [finding.Target]));
+            }
+        }
+
+        return list;
+    }
+
+    private static JudgedFinding Judge(
+        Finding finding,
+        List<string> targets,
+        PolicyRules rules,
+        KevCatalog? kev,
+        List<PolicyExceptionRule> exceptions,
+        DateTimeOffset now,
+        Dictionary<PolicyExceptionRule, List<string>> applied,
+        Dictionary<PolicyExceptionRule, List<string>> expired)
+    {
+        var knownExploited = finding.Class == FindingClass.Vulnerability && kev is not null && kev.Contains(finding.Id);
+        var (cvss, cvssSource) = PickCvss(finding, rules.CvssSources);
+        JudgedFinding Result(FindingOutcome outcome, string rule, string? exceptionId = null) =>
+            new(finding, targets, outcome, rule, knownExploited, cvss, cvssSource, exceptionId);
+
+        var ignored = IgnoredBecause(finding, rules, knownExploited);
+        if (ignored is not null)
+        {
+            return Result(FindingOutcome.Ignored, ignored);
+        }
+
+        foreach (var exception in exceptions.Where(e => Matches(e, finding)))
+        {
+            var label = Label(finding);
+            if (exception.IsExpired(now))
+            {
+                AddTo(expired, exception, label);
+                continue;
+            }
+
+            AddTo(applied, exception, label);
+            return Result(FindingOutcome.Excepted, $"exception {exception.Id} (policy line {exception.Line}): {exception.Reason}", exception.Id);
+        }
+
+        switch (finding.Class)
+        {
+            case FindingClass.Secret:
+                return Result(ToOutcome(rules.Secrets), $"secrets: {rules.Secrets.ToString().ToLowerInvariant()}");
+            case FindingClass.Misconfiguration:
+                return Result(ToOutcome(rules.Misconfigurations), $"misconfigurations: {rules.Misconfigurations.ToString().ToLowerInvariant()}");
+        }
+
+        if (knownExploited)
+        {
+            return Result(FindingOutcome.Block, "kev: listed in CISA Known Exploited Vulnerabilities");
+        }
+
+        var severity = finding.Severity == Severity.Unknown ? rules.UnknownSeverity : finding.Severity;
+        var severityText = finding.Severity == severity ? severity.ToWord() : $"{finding.Severity.ToWord()} (judged as {severity.ToWord()})";
+        if (rules.BlockSeverity is { } blockAt && severity >= blockAt)
+        {
+            return Result(FindingOutcome.Block, $"block.severity: {severityText} >= {blockAt.ToWord()}");
+        }
+
+        if (rules.BlockCvss is { } blockScore && cvss >= blockScore)
+        {
+            return Result(FindingOutcome.Block, $"block.cvss: {cvssSource} {Score(cvss.Value)} >= {Score(blockScore)}");
+        }
+
+        if (rules.WarnSeverity is { } warnAt && severity >= warnAt)
+        {
+            return Result(FindingOutcome.Warn, $"warn.severity: {severityText} >= {warnAt.ToWord()}");
+        }
+
+        if (rules.WarnCvss is { } warnScore && cvss >= warnScore)
+        {
+            return Result(FindingOutcome.Warn, $"warn.cvss: {cvssSource} {Score(cvss.Value)} >= {Score(warnScore)}");
+        }
+
+        return Result(FindingOutcome.Pass, "below the warn and block thresholds");
+    }
+
+    private static string? IgnoredBecause(Finding finding, PolicyRules rules, bool knownExploited) => finding.Class switch
+    {
+        FindingClass.Vulnerability when finding.Status == "not_affected" => "status not_affected",
+        FindingClass.Vulnerability when rules.IgnoreUnfixed && !finding.HasFix && !knownExploited => "ignoreUnfixed: no fixed version",
+        FindingClass.Secret when rules.Secrets == FindingAction.Ignore => "secrets: ignore",
+        FindingClass.Misconfiguration when finding.Status is not "fail" => $"check status {finding.Status}",
+        FindingClass.Misconfiguration when rules.Misconfigurations == FindingAction.Ignore => "misconfigurations: ignore",
+        _ => null,
+    };
+
+    private static FindingOutcome ToOutcome(FindingAction action) => action switch
+    {
+        FindingAction.Block => FindingOutcome.Block,
+        FindingAction.Warn => FindingOutcome.Warn,
+        _ => FindingOutcome.Ignored,
+    };
+
+    private static (double? Score, string? Source) PickCvss(Finding finding, IReadOnlyList<string> sources)
+    {
+        foreach (var source in sources)
+        {
+            foreach (var score in finding.Cvss)
+            {
+                if ((source == "any" || score.Source == source) && (score.V3Score ?? score.V40Score ?? score.V2Score) is { } value)
+                {
+                    var version = score.V3Score is not null ? "v3" : score.V40Score is not null ? "v4.0" : "v2";
+                    return (value, $"{score.Source} {version}");
+                }
+            }
+        }
+
+        return (null, null);
+    }
+
+    private static bool InScope(PolicyExceptionRule exception, ArtifactRef artifact) =>
+        (exception.Project?.IsMatch(artifact.Project) ?? true) &&
+        (exception.Repository?.IsMatch(artifact.Repository) ?? true) &&
+        (exception.Digest is null || string.Equals(exception.Digest, artifact.Digest, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>An exception id names a vulnerability or check id, a package name, or a package URL (<c>pkg:…</c>).</summary>
+    public static bool Matches(PolicyExceptionRule exception, Finding finding)
+    {
+        if (exception.Id.StartsWith("pkg:", StringComparison.OrdinalIgnoreCase))
+        {
+            return finding.Purl is not null && Purl.Matches(exception.Id, finding.Purl);
+        }
+
+        return string.Equals(exception.Id, finding.Id, StringComparison.OrdinalIgnoreCase) ||
+               (finding.PackageName.Length > 0 && string.Equals(exception.Id, finding.PackageName, StringComparison.Ordinal));
+    }
+
+    public static string Label(Finding finding) => finding.Class == FindingClass.Vulnerability
+        ? $"{finding.Id} {finding.PackageName}@{finding.InstalledVersion}"
+        : $"{finding.Id} {finding.Target}";
+
+    private static void AddTo(Dictionary<PolicyExceptionRule, List<string>> map, PolicyExceptionRule key, string label)
+    {
+        if (!map.TryGetValue(key, out var list))
+        {
+            map[key] = list = [];
+        }
+
+        list.Add(label);
+    }
+
+    private static Verdict Max(Verdict a, Verdict b) => a > b ? a : b;
+
+    private static string Score(double value) => value.ToString("0.0", CultureInfo.InvariantCulture);
+
+    private static string FormatAge(TimeSpan age) =>
+        age.TotalDays >= 1 && age.TotalDays == Math.Floor(age.TotalDays) ? $"{age.TotalDays:0}d"
+        : age.TotalHours == Math.Floor(age.TotalHours) ? $"{age.TotalHours:0}h"
+        : $"{age.TotalMinutes:0}m";
+}
