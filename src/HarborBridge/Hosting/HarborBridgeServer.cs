@@ -73,7 +73,7 @@ internal static class HarborBridgeServer
         services.AddOptions<HarborBridgeOptions>().BindConfiguration(HarborBridgeOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<WebhookOptions>, WebhookOptionsValidator>();
-        services.AddOptions<HarborOptions>().BindConfiguration(HarborOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddHarborClients(configuration);
         services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName);
         services.AddSingleton(sp =>
         {
