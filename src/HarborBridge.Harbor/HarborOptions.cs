@@ -44,9 +44,6 @@ public sealed class HarborOptions
     [Range(typeof(TimeSpan), "00:00:01", "00:30:00")]
     public TimeSpan TotalTimeout { get; set; } = TimeSpan.FromSeconds(90);
 
-    /// <summary>Registries (<c>host:port</c>) that the OCI client reaches over plain HTTP, e.g. a test registry.</summary>
-    public List<string> PlainHttpRegistries { get; set; } = [];
-
     /// <summary>User-Agent of registry (<c>/v2/</c>) calls. Harbor lets a token holder with push rights read
     /// manifests past its pull policies only when the agent contains <c>cosign</c>, which the signer needs.</summary>
     [Required(AllowEmptyStrings = false)]

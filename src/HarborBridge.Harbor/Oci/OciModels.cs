@@ -41,6 +41,15 @@ public sealed record OciRepository(Uri Registry, string Name)
         return new OciRepository(new Uri($"{(plainHttp ? "http" : "https")}://{repository[..slash]}/"), name);
     }
 
+    /// <summary>A repository in Harbor's own registry: same scheme and host as the Harbor URL.</summary>
+    public static OciRepository InHarbor(Uri harborUrl, string project, string repository)
+    {
+        ArgumentNullException.ThrowIfNull(harborUrl);
+        ArgumentException.ThrowIfNullOrWhiteSpace(project);
+        ArgumentException.ThrowIfNullOrWhiteSpace(repository);
+        return new OciRepository(new Uri(harborUrl.GetLeftPart(UriPartial.Authority) + "/"), $"{project}/{repository}");
+    }
+
     public string Authority => Registry.Authority;
 
     public override string ToString() => $"{Registry.Authority}/{Name}";
