@@ -46,7 +46,9 @@ internal sealed class HarborApi(
                 var part = route.Parts[i];
                 if (part.StartsWith('{'))
                 {
+                    // Harbor's router sees the path decoded once: a single-encoded '/' splits the segment there.
                     var once = Uri.UnescapeDataString(segments[i]);
+                    ok = !once.Contains('/', StringComparison.Ordinal);
                     values[part[1..^1]] = part == "{repository_name}" ? Uri.UnescapeDataString(once) : once;
                 }
                 else
