@@ -78,7 +78,7 @@ internal static class HarborBridgeServer
         services.AddSection<HarborBridgeOptions>(HarborBridgeOptions.SectionName);
         services.AddSection<WebhookOptions>(WebhookOptions.SectionName);
         services.AddSingleton<IValidateOptions<WebhookOptions>, WebhookOptionsValidator>();
-        services.AddSection<HarborOptions>(HarborOptions.SectionName);
+        services.AddHarborClients(configuration);
         services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName);
         services.AddSingleton(sp =>
         {

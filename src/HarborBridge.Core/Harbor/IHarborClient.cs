@@ -1,0 +1,67 @@
+namespace HarborBridge.Core.Harbor;
+
+/// <summary>Port to Harbor's v2.0 REST API. Project names are names (never ids); repository names are without
+/// the project part (<c>team/api</c>); a reference is a digest (preferred) or a tag. Get calls return null when
+/// Harbor answers 404; every other failure is a <see cref="HarborApiException"/>.</summary>
+public interface IHarborClient
+{
+    Task<bool> PingAsync(CancellationToken cancellationToken);
+
+    Task<HarborSystemInfo> GetSystemInfoAsync(CancellationToken cancellationToken);
+
+    /// <summary>With tags, labels, accessories and the scan overview.</summary>
+    Task<HarborArtifact?> GetArtifactAsync(string project, string repository, string reference, CancellationToken cancellationToken);
+
+    /// <summary>Starts a vulnerability scan; a scan already Pending/Running (409) is reported, not thrown.</summary>
+    Task<ScanStartResult> StartScanAsync(string project, string repository, string reference, CancellationToken cancellationToken);
+
+    Task StopScanAsync(string project, string repository, string reference, CancellationToken cancellationToken);
+
+    /// <summary>The full report, or null when Harbor has none (<c>{}</c>).</summary>
+    Task<HarborVulnerabilityReport?> GetVulnerabilityReportAsync(string project, string repository, string reference, CancellationToken cancellationToken);
+
+    Task<HarborProject?> GetProjectAsync(string project, CancellationToken cancellationToken);
+
+    Task UpdateProjectAsync(string project, HarborProjectUpdate update, CancellationToken cancellationToken);
+
+    Task<IReadOnlyDictionary<string, string>> GetProjectMetadataAsync(string project, CancellationToken cancellationToken);
+
+    /// <summary>Sets one metadata value (<see cref="HarborProjectMetadata"/> keys; values are strings).</summary>
+    Task SetProjectMetadataAsync(string project, string key, string value, CancellationToken cancellationToken);
+
+    Task<HarborPage<HarborProject>> ListProjectsAsync(int page, int pageSize, CancellationToken cancellationToken);
+
+    Task<HarborPage<HarborRepository>> ListRepositoriesAsync(string project, int page, int pageSize, CancellationToken cancellationToken);
+
+    Task<HarborPage<HarborArtifact>> ListArtifactsAsync(string project, string repository, int page, int pageSize, CancellationToken cancellationToken);
+
+    /// <summary>Creates a label and returns its id (from <c>Location</c>). A duplicate name gets a 409 exception.</summary>
+    Task<long> CreateLabelAsync(NewHarborLabel label, CancellationToken cancellationToken);
+
+    /// <summary>Labels by exact name in a scope (<c>g</c>, or <c>p</c> with a project id).</summary>
+    Task<IReadOnlyList<HarborLabel>> FindLabelsAsync(string name, string scope, long? projectId, CancellationToken cancellationToken);
+
+    /// <summary>Adds a label; already attached (409) counts as success.</summary>
+    Task AddLabelAsync(string project, string repository, string reference, long labelId, CancellationToken cancellationToken);
+
+    /// <summary>Removes a label; returns false when it was not attached (404).</summary>
+    Task<bool> RemoveLabelAsync(string project, string repository, string reference, long labelId, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<HarborAccessory>> ListAccessoriesAsync(string project, string repository, string reference, CancellationToken cancellationToken);
+
+    /// <summary>Copies an artifact (with its tags and accessories) into another project/repository.</summary>
+    Task CopyArtifactAsync(string targetProject, string targetRepository, string sourceProject, string sourceRepository, string reference, CancellationToken cancellationToken);
+
+    /// <summary>Deletes the whole artifact (every tag, accessories, label links).</summary>
+    Task DeleteArtifactAsync(string project, string repository, string reference, CancellationToken cancellationToken);
+
+    Task DeleteTagAsync(string project, string repository, string reference, string tag, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<HarborWebhookPolicy>> ListWebhookPoliciesAsync(string project, CancellationToken cancellationToken);
+
+    /// <summary>Creates an enabled policy and returns its id.</summary>
+    Task<long> CreateWebhookPolicyAsync(string project, HarborWebhookPolicy policy, CancellationToken cancellationToken);
+
+    /// <summary>Replaces the policy with this id.</summary>
+    Task UpdateWebhookPolicyAsync(string project, long policyId, HarborWebhookPolicy policy, CancellationToken cancellationToken);
+}

@@ -1,0 +1,434 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+
+namespace HarborBridge.HarborSimulator;
+
+/// <summary>Harbor's registry front: forwards <c>/v2/</c> to the real docker-registry, issues tokens at
+/// <c>/service/token</c>, enforces the project's pull policies (412 PROJECTPOLICYVIOLATION), records pushed
+/// manifests as artifacts (and <c>sha256-&lt;hex&gt;.sig</c> / subject pushes as accessories) and fires PUSH_ARTIFACT.</summary>
+internal sealed partial class RegistryProxy(
+    SimulatorState state,
+    HarborSimulatorOptions options,
+    WebhookSender webhooks,
+    IHttpClientFactory httpClients,
+    TimeProvider time,
+    ILogger<RegistryProxy> logger)
+{
+    public const string HttpClientName = "simulator-registry";
+
+    private static readonly HashSet<string> HopByHop = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Connection", "Keep-Alive", "Transfer-Encoding", "Upgrade", "Proxy-Connection", "TE", "Trailer", "Host", "Authorization",
+    };
+
+    private static readonly string[] ManifestAccept =
+    [
+        "application/vnd.oci.image.manifest.v1+json", "application/vnd.oci.image.index.v1+json",
+        "application/vnd.docker.distribution.manifest.v2+json", "application/vnd.docker.distribution.manifest.list.v2+json",
+    ];
+
+    internal ScanRunner? Scans { get; set; }
+
+    private Uri Upstream => new($"http://{options.RegistryAddress}/");
+
+    public IResult Token(HttpContext http)
+    {
+        var user = SimHttp.BasicUser(http.Request, options);
+        if (user is null)
+        {
+            return SimHttp.Error(401, "UNAUTHORIZED", "invalid credentials");
+        }
+
+        var token = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
+        lock (state.Sync)
+        {
+            state.Tokens[token] = user;
+        }
+
+        return SimHttp.Json(new JsonObject
+        {
+            ["token"] = token,
+            ["access_token"] = token,
+            ["expires_in"] = 1800,
+            ["issued_at"] = time.GetUtcNow().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+        });
+    }
+
+    public async Task HandleAsync(HttpContext http, CancellationToken cancellationToken)
+    {
+        var raw = SimHttp.RawTarget(http);
+        var path = raw.Split('?', 2)[0];
+        var user = Authenticate(http);
+        if (options.RequireRegistryAuth && user is null)
+        {
+            var scope = ManifestPath().Match(path) is { Success: true } m ? $",scope=\"repository:{m.Groups["name"].Value}:pull\"" : "";
+            http.Response.Headers.WWWAuthenticate = $"Bearer realm=\"{http.Request.Scheme}://{http.Request.Host}/service/token\",service=\"harbor-registry\"{scope}";
+            await SimHttp.Error(401, "UNAUTHORIZED", "unauthorized to access repository").ExecuteAsync(http);
+            return;
+        }
+
+        var manifest = ManifestPath().Match(path);
+        if (manifest.Success)
+        {
+            var name = manifest.Groups["name"].Value;
+            var reference = Uri.UnescapeDataString(manifest.Groups["reference"].Value);
+            var (project, repository) = Split(name);
+            bool projectExists;
+            lock (state.Sync)
+            {
+                projectExists = state.Projects.ContainsKey(project);
+            }
+
+            if (!projectExists)
+            {
+                await SimHttp.Error(404, "NOT_FOUND", $"project {project} not found").ExecuteAsync(http);
+                return;
+            }
+
+            if (HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method))
+            {
+                var blocked = await PullBlockAsync(http, project, repository, reference, user, cancellationToken);
+                if (blocked is not null)
+                {
+                    await blocked.ExecuteAsync(http);
+                    return;
+                }
+            }
+            else if (HttpMethods.IsPut(http.Request.Method))
+            {
+                await PushManifestAsync(http, raw, project, repository, reference, user ?? options.AnonymousOperator, cancellationToken);
+                return;
+            }
+        }
+
+        using var upstream = await ForwardAsync(http, raw, body: null, cancellationToken);
+        await CopyResponseAsync(upstream, http, null, cancellationToken);
+    }
+
+    private string? Authenticate(HttpContext http)
+    {
+        var header = http.Request.Headers.Authorization.ToString();
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            lock (state.Sync)
+            {
+                return state.Tokens.GetValueOrDefault(header[7..].Trim());
+            }
+        }
+
+        return SimHttp.BasicUser(http.Request, options);
+    }
+
+    private static (string Project, string Repository) Split(string name)
+    {
+        var slash = name.IndexOf('/', StringComparison.Ordinal);
+        return slash < 0 ? (name, "") : (name[..slash], name[(slash + 1)..]);
+    }
+
+    /// <summary>Harbor's pull checks (vulnerable.go, contentrust.go): null to let the pull through.</summary>
+    private async Task<IResult?> PullBlockAsync(HttpContext http, string project, string repository, string reference, string? user, CancellationToken cancellationToken)
+    {
+        SimProject owner;
+        lock (state.Sync)
+        {
+            owner = state.Projects[project];
+        }
+
+        var cosign = owner.IsOn("enable_content_trust_cosign");
+        var preventVul = owner.IsOn("prevent_vul");
+        if (!cosign && !preventVul)
+        {
+            return null;
+        }
+
+        // Pulls of signatures pass, and so does a token holder whose agent is cosign or notation (the signer).
+        var agent = http.Request.Headers.UserAgent.ToString();
+        var bearer = http.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase);
+        if (SignatureTag().IsMatch(reference) || (bearer && user is not null
+                && (agent.Contains("cosign", StringComparison.OrdinalIgnoreCase) || agent.Contains("notation", StringComparison.OrdinalIgnoreCase))))
+        {
+            return null;
+        }
+
+        var digest = reference.StartsWith("sha256:", StringComparison.Ordinal) ? reference : await ResolveTagAsync(http, $"{project}/{repository}", reference, cancellationToken);
+        var artifact = digest is null ? null : state.FindArtifact(project, repository, digest);
+        if (artifact is null || artifact.SubjectDigest is not null)
+        {
+            return null;
+        }
+
+        if (cosign)
+        {
+            bool signed;
+            lock (state.Sync)
+            {
+                signed = state.Accessories.Any(x => x.SubjectDigest == artifact.Digest && x.Type == "signature.cosign");
+            }
+
+            if (!signed)
+            {
+                return SimHttp.Error(412, "PROJECTPOLICYVIOLATION", "The image is not signed by cosign.");
+            }
+        }
+
+        if (!preventVul || !artifact.Scannable)
+        {
+            return null;
+        }
+
+        var threshold = owner.Metadata.GetValueOrDefault("severity", "low");
+        var policy = $"'Prevent images with vulnerability severity of \"{Capitalise(threshold)}\" or higher from running.'";
+        lock (state.Sync)
+        {
+            var scan = artifact.Scan;
+            if (scan is null)
+            {
+                return SimHttp.Error(412, "PROJECTPOLICYVIOLATION",
+                    $"current image without vulnerability scanning cannot be pulled due to configured policy in {policy} To continue with pull, please contact your project administrator for help.");
+            }
+
+            if (scan.Status != "Success")
+            {
+                return SimHttp.Error(412, "PROJECTPOLICYVIOLATION",
+                    $"current image with '{scan.Status}' status of vulnerability scanning cannot be pulled due to configured policy in {policy} To continue with pull, please contact your project administrator for help.");
+            }
+
+            var expired = owner.AllowlistExpiresAt is { } expiry && expiry > 0 && expiry < time.GetUtcNow().ToUnixTimeSeconds();
+            var highest = ReportMath.HighestNotAllowed(scan.Report, expired ? [] : owner.AllowlistCves);
+            if (highest is { } code && code >= ReportMath.Code(Capitalise(threshold)))
+            {
+                var total = ReportMath.Items(scan.Report).Count();
+                return SimHttp.Error(412, "PROJECTPOLICYVIOLATION",
+                    $"current image with {total} vulnerabilities cannot be pulled due to configured policy in {policy} To continue with pull, please contact your project administrator to exempt matched vulnerabilities through configuring the CVE allowlist.");
+            }
+        }
+
+        return null;
+    }
+
+    private static string Capitalise(string value) => value.Length == 0 ? value : char.ToUpperInvariant(value[0]) + value[1..];
+
+    private async Task<string?> ResolveTagAsync(HttpContext http, string name, string tag, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Head, new Uri(Upstream, $"v2/{name}/manifests/{tag}"));
+        foreach (var type in ManifestAccept)
+        {
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(type));
+        }
+
+        request.Headers.Host = http.Request.Host.ToString();
+        using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
+        return response.IsSuccessStatusCode && response.Headers.TryGetValues("Docker-Content-Digest", out var values) ? values.First() : null;
+    }
+
+    private async Task PushManifestAsync(HttpContext http, string raw, string project, string repository, string reference, string user, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream();
+        await http.Request.Body.CopyToAsync(buffer, cancellationToken);
+        var body = buffer.ToArray();
+        using var upstream = await ForwardAsync(http, raw, body, cancellationToken);
+        if (upstream.IsSuccessStatusCode && upstream.Headers.TryGetValues("Docker-Content-Digest", out var digests))
+        {
+            var mediaType = http.Request.ContentType ?? "";
+            Record(project, repository, reference, digests.First(), mediaType, body, user);
+        }
+
+        await CopyResponseAsync(upstream, http, null, cancellationToken);
+    }
+
+    /// <summary>Stores a pushed manifest as Harbor would and fires PUSH_ARTIFACT (and auto-scan when enabled).</summary>
+    internal SimArtifact Record(string project, string repository, string reference, string digest, string mediaType, byte[] body, string user)
+    {
+        JsonObject? manifest = null;
+        try
+        {
+            manifest = JsonNode.Parse(body) as JsonObject;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            logger.LogInformation("Pushed manifest {Digest} is not JSON", digest);
+        }
+
+        var tag = reference.StartsWith("sha256:", StringComparison.Ordinal) ? null : reference;
+        var configType = manifest?["config"]?["mediaType"]?.GetValue<string>();
+        var layerTypes = manifest?["layers"]?.AsArray().Select(l => l?["mediaType"]?.GetValue<string>()).ToList() ?? [];
+        string? subject = null;
+        string? accessoryType = null;
+        if (tag is not null && SignatureTag().Match(tag) is { Success: true } sig && sig.Groups["kind"].Value == "sig"
+            && layerTypes.Contains("application/vnd.dev.cosign.simplesigning.v1+json"))
+        {
+            subject = "sha256:" + sig.Groups["hex"].Value;
+            accessoryType = "signature.cosign";
+        }
+        else if (manifest?["subject"]?["digest"]?.GetValue<string>() is { } subjectDigest)
+        {
+            subject = subjectDigest;
+            var kind = manifest["artifactType"]?.GetValue<string>() ?? configType;
+            accessoryType = kind switch
+            {
+                "application/vnd.dev.cosign.artifact.sig.v1+json" or "application/vnd.dev.sigstore.bundle.v0.3+json" => "signature.cosign",
+                "application/vnd.cncf.notary.signature" => "signature.notation",
+                "application/vnd.goharbor.harbor.sbom.v1" => "sbom.harbor",
+                _ => "subject.accessory",
+            };
+        }
+
+        SimArtifact artifact;
+        var now = time.GetUtcNow();
+        lock (state.Sync)
+        {
+            if (tag is not null)
+            {
+                foreach (var other in state.Artifacts.Where(a => a.Project == project && a.Repository == repository))
+                {
+                    other.Tags.Remove(tag);
+                }
+            }
+
+            artifact = state.Artifacts.FirstOrDefault(a => a.Project == project && a.Repository == repository && a.Digest == digest)
+                ?? new SimArtifact
+                {
+                    Id = state.NextId(),
+                    Project = project,
+                    Repository = repository,
+                    Digest = digest,
+                    ManifestMediaType = mediaType,
+                    ConfigMediaType = configType,
+                    Size = body.LongLength,
+                    PushedAt = now,
+                };
+            if (!state.Artifacts.Contains(artifact))
+            {
+                state.Artifacts.Add(artifact);
+            }
+
+            if (tag is not null && !artifact.Tags.Contains(tag))
+            {
+                artifact.Tags.Add(tag);
+            }
+
+            if (subject is not null && accessoryType is not null)
+            {
+                artifact.SubjectDigest = subject;
+                state.Accessories.RemoveAll(x => x.Digest == digest && x.SubjectDigest == subject);
+                state.Accessories.Add(new SimAccessory(state.NextId(), digest, accessoryType, subject, body.LongLength, now));
+            }
+        }
+
+        webhooks.ArtifactPushed(artifact, tag, user);
+        bool autoScan;
+        lock (state.Sync)
+        {
+            autoScan = state.Projects[project].IsOn("auto_scan") && artifact.Scannable;
+        }
+
+        if (autoScan)
+        {
+            Scans?.TryStart(artifact, user);
+        }
+
+        return artifact;
+    }
+
+    /// <summary>Copies an artifact's manifest (blobs mounted across repositories) into another repository.</summary>
+    internal async Task CopyManifestAsync(SimArtifact source, string targetProject, string targetRepository, string user, CancellationToken cancellationToken)
+    {
+        var client = httpClients.CreateClient(HttpClientName);
+        using var get = new HttpRequestMessage(HttpMethod.Get, new Uri(Upstream, $"v2/{source.FullName}/manifests/{source.Digest}"));
+        get.Headers.Accept.ParseAdd(source.ManifestMediaType);
+        using var manifestResponse = await client.SendAsync(get, cancellationToken);
+        manifestResponse.EnsureSuccessStatusCode();
+        var body = await manifestResponse.Content.ReadAsByteArrayAsync(cancellationToken);
+        var manifest = JsonNode.Parse(body)!.AsObject();
+        var blobs = (manifest["layers"]?.AsArray() ?? []).Append(manifest["config"]).OfType<JsonObject>()
+            .Select(d => d["digest"]!.GetValue<string>()).Distinct();
+        var target = $"{targetProject}/{targetRepository}";
+        foreach (var blob in blobs)
+        {
+            using var mount = new HttpRequestMessage(HttpMethod.Post, new Uri(Upstream, $"v2/{target}/blobs/uploads/?mount={blob}&from={source.FullName}"));
+            using var mounted = await client.SendAsync(mount, cancellationToken);
+            if ((int)mounted.StatusCode != 201)
+            {
+                throw new InvalidOperationException($"could not mount {blob} into {target}: {(int)mounted.StatusCode}");
+            }
+        }
+
+        foreach (var reference in source.Tags.DefaultIfEmpty(source.Digest))
+        {
+            using var put = new HttpRequestMessage(HttpMethod.Put, new Uri(Upstream, $"v2/{target}/manifests/{reference}")) { Content = new ByteArrayContent(body) };
+            put.Content.Headers.ContentType = new MediaTypeHeaderValue(source.ManifestMediaType);
+            using var stored = await client.SendAsync(put, cancellationToken);
+            stored.EnsureSuccessStatusCode();
+            Record(targetProject, targetRepository, reference, source.Digest, source.ManifestMediaType, body, user);
+        }
+    }
+
+    internal async Task DeleteManifestAsync(SimArtifact artifact, CancellationToken cancellationToken)
+    {
+        using var delete = new HttpRequestMessage(HttpMethod.Delete, new Uri(Upstream, $"v2/{artifact.FullName}/manifests/{artifact.Digest}"));
+        using var response = await httpClients.CreateClient(HttpClientName).SendAsync(delete, cancellationToken);
+        if (!response.IsSuccessStatusCode && (int)response.StatusCode != 404)
+        {
+            logger.LogWarning("Registry refused to delete {Digest}: {Status}", artifact.Digest, (int)response.StatusCode);
+        }
+    }
+
+    private async Task<HttpResponseMessage> ForwardAsync(HttpContext http, string raw, byte[]? body, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(http.Request.Method), new Uri(Upstream, raw.TrimStart('/')));
+        if (body is not null)
+        {
+            request.Content = new ByteArrayContent(body);
+        }
+        else if (http.Request.ContentLength > 0 || http.Request.Headers.TransferEncoding.Count > 0)
+        {
+            request.Content = new StreamContent(http.Request.Body);
+        }
+
+        foreach (var (name, values) in http.Request.Headers)
+        {
+            if (HopByHop.Contains(name))
+            {
+                continue;
+            }
+
+            if (!request.Headers.TryAddWithoutValidation(name, values.ToArray()))
+            {
+                request.Content?.Headers.TryAddWithoutValidation(name, values.ToArray());
+            }
+        }
+
+        // The registry builds Location URLs from Host: keep the simulator's so clients come back through it.
+        request.Headers.Host = http.Request.Host.ToString();
+        return await httpClients.CreateClient(HttpClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+    }
+
+    private static async Task CopyResponseAsync(HttpResponseMessage upstream, HttpContext http, byte[]? body, CancellationToken cancellationToken)
+    {
+        http.Response.StatusCode = (int)upstream.StatusCode;
+        foreach (var (name, values) in upstream.Headers.Concat(upstream.Content.Headers))
+        {
+            if (!HopByHop.Contains(name))
+            {
+                http.Response.Headers[name] = values.ToArray();
+            }
+        }
+
+        if (body is not null)
+        {
+            await http.Response.Body.WriteAsync(body, cancellationToken);
+        }
+        else if (!HttpMethods.IsHead(http.Request.Method))
+        {
+            await upstream.Content.CopyToAsync(http.Response.Body, cancellationToken);
+        }
+    }
+
+    [GeneratedRegex("^/v2/(?<name>.+?)/manifests/(?<reference>[^/]+)$")]
+    private static partial Regex ManifestPath();
+
+    [GeneratedRegex("^sha256-(?<hex>[0-9a-f]{64})\\.(?<kind>sig|att|sbom)$")]
+    private static partial Regex SignatureTag();
+}

@@ -1,0 +1,93 @@
+using System.Text.Json.Nodes;
+
+namespace HarborBridge.HarborSimulator;
+
+/// <summary>Runs "scans": after a delay the artifact gets the report configured for its repository (or fails),
+/// and SCANNING_COMPLETED / SCANNING_FAILED / SCANNING_STOPPED go out.</summary>
+internal sealed class ScanRunner(SimulatorState state, HarborSimulatorOptions options, WebhookSender webhooks, TimeProvider time)
+{
+    private static readonly JsonObject CleanReport = new()
+    {
+        ["scanner"] = new JsonObject { ["name"] = "Trivy", ["vendor"] = "Aqua Security", ["version"] = "v0.65.0" },
+        ["severity"] = "None",
+        ["vulnerabilities"] = new JsonArray(),
+    };
+
+    /// <summary>False when a scan of this artifact is already Pending or Running (Harbor's 409).</summary>
+    public bool TryStart(SimArtifact artifact, string @operator)
+    {
+        SimScan scan;
+        lock (state.Sync)
+        {
+            if (artifact.Scan is { Status: "Pending" or "Running" })
+            {
+                return false;
+            }
+
+            scan = new SimScan { ReportId = Guid.NewGuid().ToString(), StartedAt = time.GetUtcNow(), Status = "Running", Cancel = new CancellationTokenSource() };
+            artifact.Scan = scan;
+        }
+
+        _ = Task.Run(() => RunAsync(artifact, scan, @operator));
+        return true;
+    }
+
+    public bool Stop(SimArtifact artifact, string @operator)
+    {
+        lock (state.Sync)
+        {
+            if (artifact.Scan is not { Status: "Pending" or "Running" } scan)
+            {
+                return false;
+            }
+
+            scan.Status = "Stopped";
+            scan.EndedAt = time.GetUtcNow();
+            scan.Cancel?.Cancel();
+        }
+
+        webhooks.ScanFinished("SCANNING_STOPPED", artifact, @operator);
+        return true;
+    }
+
+    private async Task RunAsync(SimArtifact artifact, SimScan scan, string @operator)
+    {
+        try
+        {
+            await Task.Delay(options.ScanDelay, scan.Cancel!.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        var fails = options.FailingScans.Contains(artifact.FullName);
+        var report = fails ? null : LoadReport(artifact.FullName);
+        lock (state.Sync)
+        {
+            if (scan.Status != "Running")
+            {
+                return;
+            }
+
+            scan.EndedAt = time.GetUtcNow();
+            scan.Status = report is null ? "Error" : "Success";
+            scan.Report = report;
+        }
+
+        webhooks.ScanFinished(report is null ? "SCANNING_FAILED" : "SCANNING_COMPLETED", artifact, @operator);
+    }
+
+    private JsonObject? LoadReport(string repository)
+    {
+        var file = options.Reports.GetValueOrDefault(repository) ?? options.DefaultReportFile;
+        if (file is null)
+        {
+            return (JsonObject)CleanReport.DeepClone();
+        }
+
+        var node = JsonNode.Parse(File.ReadAllText(file))?.AsObject();
+        // Either the addition map keyed by MIME type or the bare report object.
+        return node?[WebhookSender.VulnerabilityMime]?.AsObject().DeepClone().AsObject() ?? node;
+    }
+}

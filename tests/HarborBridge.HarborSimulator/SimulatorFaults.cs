@@ -1,0 +1,58 @@
+namespace HarborBridge.HarborSimulator;
+
+/// <summary>Fault switches, changeable while the simulator runs. Rates are drawn from a seeded random source;
+/// <see cref="FailNext"/> is exact, for tests that count attempts.</summary>
+public sealed class SimulatorFaults
+{
+    private readonly Lock _lock = new();
+    private readonly Random _random;
+    private int _failNextCount;
+    private int _failNextStatus;
+
+    public SimulatorFaults(int seed = 1234) => _random = new Random(seed);
+
+    /// <summary>Share (0..1) of API and registry requests answered 503.</summary>
+    public double ServerErrorRate { get; set; }
+
+    /// <summary>Share (0..1) of API and registry requests answered 429 with <see cref="RetryAfterSeconds"/>.</summary>
+    public double TooManyRequestsRate { get; set; }
+
+    public int RetryAfterSeconds { get; set; } = 1;
+
+    /// <summary>Added before every API and registry answer.</summary>
+    public TimeSpan Latency { get; set; }
+
+    /// <summary>When true, webhooks are recorded as dropped and not sent.</summary>
+    public bool DropWebhooks { get; set; }
+
+    /// <summary>The next <paramref name="count"/> API requests get <paramref name="status"/> (503 or 429 typically).</summary>
+    public void FailNext(int count, int status)
+    {
+        lock (_lock)
+        {
+            _failNextCount = count;
+            _failNextStatus = status;
+        }
+    }
+
+    /// <summary>The status to fail this request with, or null to serve it.</summary>
+    internal int? Draw()
+    {
+        lock (_lock)
+        {
+            if (_failNextCount > 0)
+            {
+                _failNextCount--;
+                return _failNextStatus;
+            }
+
+            var roll = _random.NextDouble();
+            if (roll < ServerErrorRate)
+            {
+                return 503;
+            }
+
+            return roll < ServerErrorRate + TooManyRequestsRate ? 429 : null;
+        }
+    }
+}

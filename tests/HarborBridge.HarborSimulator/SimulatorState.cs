@@ -1,0 +1,236 @@
+using System.Text.Json.Nodes;
+
+namespace HarborBridge.HarborSimulator;
+
+public sealed class SimProject
+{
+    public required long Id { get; init; }
+
+    public required string Name { get; init; }
+
+    public Dictionary<string, string> Metadata { get; } = new(StringComparer.Ordinal) { ["public"] = "false" };
+
+    public List<string> AllowlistCves { get; set; } = [];
+
+    public long? AllowlistExpiresAt { get; set; }
+
+    public DateTimeOffset CreatedAt { get; init; }
+
+    public bool IsOn(string key) => Metadata.TryGetValue(key, out var value) && value == "true";
+}
+
+public sealed class SimWebhookPolicy
+{
+    public required long Id { get; init; }
+
+    public required long ProjectId { get; init; }
+
+    public required JsonObject Body { get; set; }
+
+    public bool Enabled => Body["enabled"]?.GetValue<bool>() == true;
+
+    public string Name => Body["name"]?.GetValue<string>() ?? "";
+
+    public IEnumerable<string> EventTypes => Body["event_types"]?.AsArray().Select(e => e!.GetValue<string>()) ?? [];
+}
+
+public sealed record SimAccessory(long Id, string Digest, string Type, string SubjectDigest, long Size, DateTimeOffset CreatedAt);
+
+public sealed class SimScan
+{
+    public required string ReportId { get; init; }
+
+    public string Status { get; set; } = "Pending";
+
+    public DateTimeOffset StartedAt { get; init; }
+
+    public DateTimeOffset? EndedAt { get; set; }
+
+    /// <summary>The report object (value of the 1.1 MIME key) once the scan succeeded.</summary>
+    public JsonObject? Report { get; set; }
+
+    internal CancellationTokenSource? Cancel { get; set; }
+}
+
+public sealed class SimArtifact
+{
+    public required long Id { get; init; }
+
+    public required string Project { get; init; }
+
+    public required string Repository { get; init; }
+
+    public required string Digest { get; init; }
+
+    public required string ManifestMediaType { get; init; }
+
+    public string? ConfigMediaType { get; init; }
+
+    public long Size { get; init; }
+
+    public List<string> Tags { get; } = [];
+
+    public HashSet<long> Labels { get; } = [];
+
+    public DateTimeOffset PushedAt { get; init; }
+
+    /// <summary>Set when this artifact is an accessory of another (signature, SBOM, referrer).</summary>
+    public string? SubjectDigest { get; set; }
+
+    public SimScan? Scan { get; set; }
+
+    public string FullName => $"{Project}/{Repository}";
+
+    public bool IsIndex => ManifestMediaType is "application/vnd.oci.image.index.v1+json" or "application/vnd.docker.distribution.manifest.list.v2+json";
+
+    /// <summary>Harbor scans images, not indexes and not accessories.</summary>
+    public bool Scannable => !IsIndex && SubjectDigest is null;
+}
+
+public sealed record SimLabel(long Id, string Name, string? Description, string? Color, string Scope, long ProjectId);
+
+/// <summary>One webhook delivery attempt as the simulator made it.</summary>
+public sealed record WebhookDelivery(
+    string EventType,
+    string Address,
+    string Format,
+    int Attempt,
+    int? StatusCode,
+    bool Dropped,
+    string Body,
+    string? Authorization);
+
+/// <summary>Everything the simulator keeps, in memory. All access goes through <see cref="Sync"/>.</summary>
+public sealed class SimulatorState
+{
+    private long _nextId = 1;
+    private readonly List<WebhookDelivery> _deliveries = [];
+    private readonly SemaphoreSlim _deliverySignal = new(0);
+
+    public Lock Sync { get; } = new();
+
+    public Dictionary<string, SimProject> Projects { get; } = new(StringComparer.Ordinal);
+
+    public List<SimArtifact> Artifacts { get; } = [];
+
+    public List<SimAccessory> Accessories { get; } = [];
+
+    public List<SimLabel> Labels { get; } = [];
+
+    public List<SimWebhookPolicy> WebhookPolicies { get; } = [];
+
+    /// <summary>Bearer tokens issued by <c>/service/token</c>: token → user.</summary>
+    public Dictionary<string, string> Tokens { get; } = new(StringComparer.Ordinal);
+
+    public long NextId()
+    {
+        lock (Sync)
+        {
+            return _nextId++;
+        }
+    }
+
+    /// <summary>Creates a project (idempotent) with metadata values, as a test set-up shortcut.</summary>
+    public SimProject CreateProject(string name, IReadOnlyDictionary<string, string>? metadata = null, TimeProvider? time = null)
+    {
+        lock (Sync)
+        {
+            if (!Projects.TryGetValue(name, out var project))
+            {
+                project = new SimProject { Id = NextId(), Name = name, CreatedAt = (time ?? TimeProvider.System).GetUtcNow() };
+                Projects[name] = project;
+            }
+
+            foreach (var (key, value) in metadata ?? new Dictionary<string, string>())
+            {
+                project.Metadata[key] = value;
+            }
+
+            return project;
+        }
+    }
+
+    /// <summary>Adds a webhook policy to a project, as Harbor's API would store it.</summary>
+    public SimWebhookPolicy AddWebhookPolicy(string project, string address, string? authHeader, string payloadFormat, params string[] eventTypes)
+    {
+        lock (Sync)
+        {
+            var owner = Projects[project];
+            var policy = new SimWebhookPolicy
+            {
+                Id = NextId(),
+                ProjectId = owner.Id,
+                Body = new JsonObject
+                {
+                    ["name"] = $"policy-{_nextId}",
+                    ["enabled"] = true,
+                    ["event_types"] = new JsonArray(eventTypes.Select(e => (JsonNode)JsonValue.Create(e)).ToArray()),
+                    ["targets"] = new JsonArray(new JsonObject
+                    {
+                        ["type"] = "http",
+                        ["address"] = address,
+                        ["auth_header"] = authHeader,
+                        ["skip_cert_verify"] = false,
+                        ["payload_format"] = payloadFormat,
+                    }),
+                },
+            };
+            WebhookPolicies.Add(policy);
+            return policy;
+        }
+    }
+
+    public SimArtifact? FindArtifact(string project, string repository, string reference)
+    {
+        lock (Sync)
+        {
+            return Artifacts.FirstOrDefault(a => a.Project == project && a.Repository == repository
+                && (a.Digest == reference || a.Tags.Contains(reference)));
+        }
+    }
+
+    public IReadOnlyList<WebhookDelivery> Deliveries
+    {
+        get
+        {
+            lock (_deliveries)
+            {
+                return _deliveries.ToList();
+            }
+        }
+    }
+
+    internal void RecordDelivery(WebhookDelivery delivery)
+    {
+        lock (_deliveries)
+        {
+            _deliveries.Add(delivery);
+        }
+
+        _deliverySignal.Release();
+    }
+
+    /// <summary>Waits until a delivery matching <paramref name="match"/> was made, or the timeout passes.</summary>
+    public async Task<WebhookDelivery?> WaitForDeliveryAsync(Func<WebhookDelivery, bool> match, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(timeout);
+        while (true)
+        {
+            var found = Deliveries.FirstOrDefault(match);
+            if (found is not null)
+            {
+                return found;
+            }
+
+            try
+            {
+                await _deliverySignal.WaitAsync(TimeSpan.FromMilliseconds(100), limit.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                return Deliveries.FirstOrDefault(match);
+            }
+        }
+    }
+}
