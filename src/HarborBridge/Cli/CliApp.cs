@@ -30,6 +30,6 @@ internal static class CliApp
 
     private static IEnumerable<Command> Verbs()
     {
-        yield break;
+        yield return KeysCommand.Create();
     }
 }
