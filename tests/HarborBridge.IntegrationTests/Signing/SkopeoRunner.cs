@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Formats.Tar;
 using System.Security.Cryptography;
 using System.Text;
@@ -8,8 +7,6 @@ namespace HarborBridge.IntegrationTests.Signing;
 /// <summary>Runs the skopeo 1.18 build that tests/run.sh unpacks (HB_TEST_SKOPEO), bounded in time.</summary>
 internal sealed class SkopeoRunner
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
-
     public SkopeoRunner(string workDirectory)
     {
         Executable = Environment.GetEnvironmentVariable("HB_TEST_SKOPEO") is { Length: > 0 } path
@@ -25,35 +22,8 @@ internal sealed class SkopeoRunner
 
     public string PathOf(string name) => Path.Combine(WorkDirectory, name);
 
-    public async Task<(int ExitCode, string Output)> RunAsync(params string[] arguments)
-    {
-        var start = new ProcessStartInfo(Executable)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = WorkDirectory,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {Executable}");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(Timeout);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"skopeo {string.Join(' ', arguments)} did not finish within {Timeout.TotalSeconds} s");
-        }
-
-        return (process.ExitCode, await stdout + await stderr);
-    }
+    public Task<(int ExitCode, string Output)> RunAsync(params string[] arguments) =>
+        ToolProcess.RunAsync(Executable, arguments, WorkDirectory);
 
     public async Task<string> RunOkAsync(params string[] arguments)
     {
