@@ -5,7 +5,11 @@ using HarborBridge.Signing.Dsse;
 
 namespace HarborBridge.Signing.Oci;
 
-/// <summary>The result of appending a layer: the manifest and config to PUT, or <see cref="Added"/> = false when nothing changes.</summary>
+/// <summary>
+/// The result of appending a layer: upload <see cref="LayerBlob"/> and <see cref="Config"/>, then PUT <see cref="Manifest"/>.
+/// When <see cref="Added"/> is false the signature is already there: nothing needs to be written, <see cref="Manifest"/>
+/// is the existing manifest and <see cref="Config"/> is empty.
+/// </summary>
 public sealed record SignatureManifestUpdate(
     bool Added,
     byte[] Manifest,
@@ -105,9 +109,9 @@ public static class SignatureManifests
         var layerDigest = ImageDigest.Of(layer.Blob);
         if (existing.Any(isDuplicate))
         {
-            var unchangedConfig = BuildConfig(existing.Select(l => l.Digest));
+            var existingConfigDigest = (root["config"] as JsonObject)?["digest"]?.GetValue<string>() ?? string.Empty;
             return new SignatureManifestUpdate(false, existingManifest!, ImageDigest.Of(existingManifest!),
-                unchangedConfig, ImageDigest.Of(unchangedConfig), layer.Blob, layerDigest);
+                [], existingConfigDigest, layer.Blob, layerDigest);
         }
 
         if (existing.Count >= CosignMediaTypes.MaxLayers)

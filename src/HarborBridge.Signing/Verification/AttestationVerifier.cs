@@ -46,6 +46,12 @@ public static class AttestationVerifier
                 continue;
             }
 
+            if (envelope.PayloadType != DsseEnvelope.InTotoPayloadType || !InTotoStatement.TryReadSubjects(envelope.Payload, out _, out _))
+            {
+                rejected.Add(new(i, RejectionReason.MalformedPayload, "the envelope does not hold an in-toto statement"));
+                continue;
+            }
+
             var statement = SigstoreBundle.CheckStatement(envelope, imageDigest);
             if (!statement.IsVerified)
             {

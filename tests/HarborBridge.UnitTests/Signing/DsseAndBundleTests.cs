@@ -200,4 +200,39 @@ public sealed class DsseAndBundleTests
         Assert.True(predicate["invocation"]!.AsObject().ContainsKey("builder.id"));
         Assert.Equal("https://cosign.sigstore.dev/attestation/vuln/v1", Predicates.CosignVulnV1);
     }
+
+    [Fact]
+    public void AttestationVerifier_EnvelopeNotInToto_RejectedMalformedPayload()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var envelope = DsseEnvelope.Sign(key, "text/plain", Utf8("not a statement"));
+        var layer = new SignatureLayer(CosignMediaTypes.DsseEnvelope, envelope.ToJson(), new Dictionary<string, string>());
+
+        var (verified, rejected) = AttestationVerifier.Verify(Image, [key], [layer]);
+
+        Assert.Empty(verified);
+        Assert.Equal(RejectionReason.MalformedPayload, rejected.Single().Reason);
+    }
+
+    [Fact]
+    public void AttestationVerifier_OtherKey_RejectedSignatureInvalid()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var other = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var envelope = new InTotoStatement("harbor.example.com/team/app", Image, Predicates.CosignVulnV1, new JsonObject()).Sign(key);
+        var layer = new SignatureLayer(CosignMediaTypes.DsseEnvelope, envelope.ToJson(), new Dictionary<string, string>());
+
+        var (_, rejected) = AttestationVerifier.Verify(Image, [other], [layer]);
+
+        Assert.Equal(RejectionReason.SignatureInvalid, rejected.Single().Reason);
+    }
+
+    [Fact]
+    public void DsseEnvelope_ToJson_CosignKeyOrderAndNoEmptyKeyId()
+    {
+        var envelope = new DsseEnvelope("application/vnd.in-toto+json", Utf8("{}"), [new DsseSignature(string.Empty, [1, 2, 3])]);
+
+        Assert.Equal("{\"payload\":\"e30=\",\"payloadType\":\"application/vnd.in-toto+json\",\"signatures\":[{\"sig\":\"AQID\"}]}",
+            Encoding.UTF8.GetString(envelope.ToJson()));
+    }
 }

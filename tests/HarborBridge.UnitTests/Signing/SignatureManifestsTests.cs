@@ -86,6 +86,8 @@ public sealed class SignatureManifestsTests
 
         Assert.False(second.Added);
         Assert.Equal(first.Manifest, second.Manifest);
+        Assert.Empty(second.Config);
+        Assert.Equal(first.ConfigDigest, second.ConfigDigest);
     }
 
     [Fact]
