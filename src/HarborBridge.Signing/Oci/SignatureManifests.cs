@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Security.Cryptography;
 using HarborBridge.Signing.Dsse;
+using HarborBridge.Signing.SimpleSigning;
 
 namespace HarborBridge.Signing.Oci;
 
@@ -27,25 +28,53 @@ public sealed record SignatureManifestUpdate(
 public static class SignatureManifests
 {
     /// <summary>
-    /// Appends a simple-signing layer unless the manifest already holds this payload signed by <paramref name="signerPublicKey"/>
-    /// (same payload digest, so same image digest and identity, and a signature our key verifies).
+    /// Appends a simple-signing layer unless our key already signed this image: an existing layer with the same payload
+    /// digest whose signature <paramref name="signerPublicKey"/> verifies, or, when <paramref name="existingBlob"/> can
+    /// fetch layer blobs, any layer whose payload names the same image digest and verifies with our key (so a re-sign
+    /// with other annotations or another tag in the identity is not added twice either).
     /// </summary>
     public static SignatureManifestUpdate AppendSignature(
         byte[]? existingManifest,
         byte[] payload,
         string signatureBase64,
         ECDsa signerPublicKey,
-        IReadOnlyDictionary<string, string>? extraAnnotations = null)
+        IReadOnlyDictionary<string, string>? extraAnnotations = null,
+        Func<string, byte[]?>? existingBlob = null)
     {
         var annotations = new Dictionary<string, string>(extraAnnotations ?? new Dictionary<string, string>(), StringComparer.Ordinal)
         {
             [CosignMediaTypes.SignatureAnnotation] = signatureBase64,
         };
         var payloadDigest = ImageDigest.Of(payload);
+        var imageDigest = SimpleSigningPayload.Parse(payload).ManifestDigest;
         return Append(existingManifest, new SignatureLayer(CosignMediaTypes.SimpleSigning, payload, annotations), layer =>
-            layer.Digest == payloadDigest &&
-            layer.MediaType == CosignMediaTypes.SimpleSigning &&
-            EcdsaSignatures.VerifyBase64(signerPublicKey, payload, layer.Annotations.GetValueOrDefault(CosignMediaTypes.SignatureAnnotation)));
+        {
+            if (layer.MediaType != CosignMediaTypes.SimpleSigning)
+            {
+                return false;
+            }
+
+            var signature = layer.Annotations.GetValueOrDefault(CosignMediaTypes.SignatureAnnotation);
+            if (layer.Digest == payloadDigest)
+            {
+                return EcdsaSignatures.VerifyBase64(signerPublicKey, payload, signature);
+            }
+
+            var blob = existingBlob?.Invoke(layer.Digest);
+            if (blob is null || ImageDigest.Of(blob) != layer.Digest || !EcdsaSignatures.VerifyBase64(signerPublicKey, blob, signature))
+            {
+                return false;
+            }
+
+            try
+            {
+                return SimpleSigningPayload.Parse(blob).ManifestDigest == imageDigest;
+            }
+            catch (SimpleSigningPayloadException)
+            {
+                return false;
+            }
+        });
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using HarborBridge.Signing;
 using HarborBridge.Signing.Oci;
@@ -88,6 +89,36 @@ public sealed class SignatureManifestsTests
         Assert.Equal(first.Manifest, second.Manifest);
         Assert.Empty(second.Config);
         Assert.Equal(first.ConfigDigest, second.ConfigDigest);
+    }
+
+    [Fact]
+    public void AppendSignature_SameKeySameImageOtherAnnotationsWithBlobs_NotAdded()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var first = Payload("harbor.example.com/team/app", Image);
+        var existing = SignatureManifests.AppendSignature(null, first, SignBase64(key, first), key);
+        var blobs = new Dictionary<string, byte[]> { [Sha256Digest(first)] = first };
+        var second = Utf8(Encoding.UTF8.GetString(first).Replace("\"optional\":null", "\"optional\":{\"verdict\":\"pass\"}", StringComparison.Ordinal));
+
+        var withBlobs = SignatureManifests.AppendSignature(existing.Manifest, second, SignBase64(key, second), key, existingBlob: blobs.GetValueOrDefault);
+        var withoutBlobs = SignatureManifests.AppendSignature(existing.Manifest, second, SignBase64(key, second), key);
+
+        Assert.False(withBlobs.Added);
+        Assert.True(withoutBlobs.Added);
+    }
+
+    [Fact]
+    public void AppendSignature_SameKeyOtherImageWithBlobs_Added()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var first = Payload("harbor.example.com/team/app", Image);
+        var existing = SignatureManifests.AppendSignature(null, first, SignBase64(key, first), key);
+        var blobs = new Dictionary<string, byte[]> { [Sha256Digest(first)] = first };
+        var other = Payload("harbor.example.com/team/app", "sha256:" + new string('1', 64));
+
+        var update = SignatureManifests.AppendSignature(existing.Manifest, other, SignBase64(key, other), key, existingBlob: blobs.GetValueOrDefault);
+
+        Assert.True(update.Added);
     }
 
     [Fact]
