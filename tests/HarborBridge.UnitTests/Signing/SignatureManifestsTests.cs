@@ -76,6 +76,24 @@ public sealed class SignatureManifestsTests
     }
 
     [Fact]
+    public void AppendSignature_SecondSkopeoLayerOntoFirst_SameConfigBytesAndLayersAsSkopeoWrote()
+    {
+        var skopeoManifest = System.Text.Json.Nodes.JsonNode.Parse(Bytes("generated-here", "skopeo-1.18-sig", "sig-manifest.json"))!;
+        var secondLayer = skopeoManifest["layers"]![1]!;
+        var onlyFirst = skopeoManifest.DeepClone();
+        onlyFirst["layers"]!.AsArray().RemoveAt(1);
+        var payload2 = Bytes("generated-here", "skopeo-1.18-sig", "payload-2.json");
+        using var signer2 = PublicKey("generated-here", "skopeo-1.18-sig", "signer-2.pub");
+
+        var update = SignatureManifests.AppendSignature(Utf8(onlyFirst.ToJsonString()), payload2,
+            secondLayer["annotations"]!["dev.cosignproject.cosign/signature"]!.GetValue<string>(), signer2);
+
+        Assert.Equal(Bytes("generated-here", "skopeo-1.18-sig", "sig-config.json"), update.Config);
+        var ours = System.Text.Json.Nodes.JsonNode.Parse(update.Manifest)!;
+        Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(skopeoManifest, ours), ours.ToJsonString());
+    }
+
+    [Fact]
     public void AppendSignature_SameKeySameImageAgain_NotAddedAndManifestUnchanged()
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
