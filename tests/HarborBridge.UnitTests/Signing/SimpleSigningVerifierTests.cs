@@ -167,6 +167,25 @@ public sealed class SimpleSigningVerifierTests
         Assert.Equal("no signatures found", result.Explain());
     }
 
+    [Fact]
+    public void Verify_OurSigManifestRoundTrip_OurLayerVerifiesForeignLayerRejected()
+    {
+        using var ours = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var theirs = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var theirPayload = Payload("harbor.example.com/team/app:1", SkopeoImage);
+        var ourPayload = HarborBridge.Signing.SimpleSigning.SimpleSigningPayload.Create("harbor.example.com/team/app", SkopeoImage);
+        var first = SignatureManifests.AppendSignature(null, theirPayload, SignBase64(theirs, theirPayload), theirs);
+        var second = SignatureManifests.AppendSignature(first.Manifest, ourPayload,
+            Convert.ToBase64String(HarborBridge.Signing.EcdsaSignatures.Sign(ours, ourPayload)), ours);
+        var blobs = new[] { theirPayload, ourPayload }.ToDictionary(Sha256Digest);
+
+        var result = SimpleSigningVerifier.Verify(SkopeoImage, "harbor.example.com/team/app", [ours],
+            SignatureManifests.ToSignatureLayers(second.Manifest, blobs.GetValueOrDefault));
+
+        Assert.Equal(1, result.Verified.Single().LayerIndex);
+        Assert.Equal(0, result.Rejected.Single().LayerIndex);
+    }
+
     private static SignatureLayer Layer(byte[] payload, string signature) =>
         new(CosignMediaTypes.SimpleSigning, payload, new Dictionary<string, string> { [CosignMediaTypes.SignatureAnnotation] = signature });
 
