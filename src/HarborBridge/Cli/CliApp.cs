@@ -31,5 +31,6 @@ internal static class CliApp
     private static IEnumerable<Command> Verbs()
     {
         yield return PolicyCheckCommand.Create();
+        yield return KeysCommand.Create();
     }
 }
