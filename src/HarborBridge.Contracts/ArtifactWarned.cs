@@ -1,0 +1,11 @@
+namespace HarborBridge.Contracts;
+
+/// <summary>The policy passed the artifact with warnings: it should be signed and its team told what to fix.</summary>
+public sealed record ArtifactWarned(
+    string DecisionId,
+    ArtifactRef Artifact,
+    string? Tag,
+    string PolicyVersion,
+    string ReportDigest,
+    IReadOnlyList<DecidingFinding> Findings,
+    DateTimeOffset DecidedAt);
