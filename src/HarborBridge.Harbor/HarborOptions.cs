@@ -9,7 +9,6 @@ public sealed class HarborOptions
     public const string SectionName = "HarborBridge:Harbor";
 
     /// <summary>Harbor's base URL, e.g. <c>https://harbor.example.com</c> (no <c>/api/v2.0</c>).</summary>
-    [Url]
     public string? Url { get; set; }
 
     /// <summary>Robot account name, e.g. <c>robot$harborbridge</c>.</summary>

@@ -19,7 +19,7 @@ public static class HarborServiceCollectionExtensions
     public static IServiceCollection AddHarborClients(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        services.AddOptions<HarborOptions>().Bind(configuration.GetSection(HarborOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<HarborOptions>().Bind(configuration.GetSection(HarborOptions.SectionName)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<HarborOptions>, HarborOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IRegistryCredentialProvider>(sp => HarborCredentials(sp.GetRequiredService<IOptions<HarborOptions>>().Value));

@@ -22,9 +22,9 @@ internal static class HarborBridgeServer
             await app.RunAsync();
             return 0;
         }
-        catch (OptionsValidationException e)
+        catch (Exception e) when (ValidationFailures(e) is { Count: > 0 } failures)
         {
-            foreach (var failure in e.Failures)
+            foreach (var failure in failures)
             {
                 bootstrap.Fatal("Invalid configuration: {Problem}", failure);
             }
@@ -42,6 +42,15 @@ internal static class HarborBridgeServer
             return 1;
         }
     }
+
+    /// <summary>Option validation failures, also when start-up validation bundles several into an AggregateException.</summary>
+    private static List<string> ValidationFailures(Exception e) => e switch
+    {
+        OptionsValidationException v => [.. v.Failures.Distinct()],
+        AggregateException a when a.InnerExceptions.All(i => i is OptionsValidationException) =>
+            [.. a.InnerExceptions.Cast<OptionsValidationException>().SelectMany(v => v.Failures).Distinct()],
+        _ => [],
+    };
 
     // WebApplicationFactory stops the entry point with this exception once it has the host; let it through.
     private static bool IsHostAbort(Exception e) => e.GetType().Name == "HostAbortedException";
@@ -78,6 +87,7 @@ internal static class HarborBridgeServer
         services.AddSection<HarborBridgeOptions>(HarborBridgeOptions.SectionName);
         services.AddSection<WebhookOptions>(WebhookOptions.SectionName);
         services.AddSingleton<IValidateOptions<WebhookOptions>, WebhookOptionsValidator>();
+        services.AddSection<HarborOptions>(HarborOptions.SectionName);
         services.AddHarborClients(configuration);
         services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName);
         services.AddSingleton(sp =>
