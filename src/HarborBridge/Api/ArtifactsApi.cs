@@ -39,7 +39,7 @@ internal static partial class ArtifactsApi
     }
 
     private static async Task<Results<Ok<ArtifactDetailResponse>, NotFound<Microsoft.AspNetCore.Mvc.ProblemDetails>, ProblemHttpResult>> GetAsync(
-        IArtifactStore store, string digest, CancellationToken cancellationToken)
+        IArtifactStore store, IDecisionStore decisionStore, string digest, CancellationToken cancellationToken)
     {
         if (!DigestPattern().IsMatch(digest))
         {
@@ -56,12 +56,38 @@ internal static partial class ArtifactsApi
         }
 
         var events = await store.GetEventsAsync(digest, cancellationToken);
-        return TypedResults.Ok(new ArtifactDetailResponse(digest, artifacts, events));
+        var decisions = (await decisionStore.GetDecisionsAsync(digest, cancellationToken)).Select(DecisionView.From).ToList();
+        var transitions = await decisionStore.GetTransitionsAsync(digest, cancellationToken);
+        return TypedResults.Ok(new ArtifactDetailResponse(digest, artifacts, decisions, transitions, events));
     }
 
     internal sealed record ArtifactListResponse(IReadOnlyList<ArtifactRecord> Items);
 
-    internal sealed record ArtifactDetailResponse(string Digest, IReadOnlyList<ArtifactRecord> Artifacts, IReadOnlyList<ArtifactEvent> Events);
+    internal sealed record ArtifactDetailResponse(
+        string Digest,
+        IReadOnlyList<ArtifactRecord> Artifacts,
+        IReadOnlyList<DecisionView> Decisions,
+        IReadOnlyList<ArtifactTransition> Transitions,
+        IReadOnlyList<ArtifactEvent> Events);
+
+    /// <summary>A stored decision with its full explanation (findings, rules, exceptions) as structured JSON.</summary>
+    internal sealed record DecisionView(
+        string DecisionId,
+        Contracts.ArtifactRef Artifact,
+        string? Tag,
+        string Verdict,
+        bool Enforced,
+        string PolicyVersion,
+        string ReportDigest,
+        string Reason,
+        string Cause,
+        DateTimeOffset DecidedAt,
+        IReadOnlyList<Contracts.DecidingFinding> Findings,
+        System.Text.Json.JsonElement Detail)
+    {
+        public static DecisionView From(DecisionRecord d) => new(d.DecisionId, d.Artifact, d.Tag, d.Verdict, d.Enforced, d.PolicyVersion,
+            d.ReportDigest, d.Reason, d.Cause, d.DecidedAt, d.Findings, System.Text.Json.JsonDocument.Parse(d.DecisionJson).RootElement.Clone());
+    }
 
     [GeneratedRegex("^sha256:[a-f0-9]{64}$")]
     private static partial Regex DigestPattern();

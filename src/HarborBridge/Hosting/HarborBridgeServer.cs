@@ -97,6 +97,10 @@ internal static class HarborBridgeServer
         });
         services.AddScoped<WebhookIntake>();
         services.AddSingleton<Consumers.ArtifactHistory>();
+        services.AddSection<Policy.PolicyOptions>(Policy.PolicyOptions.SectionName);
+        services.AddSingleton<Policy.PolicyProvider>();
+        services.AddSingleton<Consumers.ScanOrchestrator>();
+        services.AddHostedService<Policy.PolicyValidationHostedService>();
         services.AddPersistence();
         services.AddMessaging(configuration, roles);
         services.AddHttpClient(HarborHealthCheck.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(3));

@@ -40,11 +40,20 @@ internal static class MessagingExtensions
                 x.AddConsumer<RecordScanCompletedConsumer>();
                 x.AddConsumer<RecordScanFailedConsumer>();
                 x.AddConsumer<RecordRegistryEventConsumer>();
+                x.AddConsumer<RequestScanConsumer>();
+                x.AddConsumer<EvaluateScanConsumer>();
+                x.AddConsumer<ScanFailureConsumer>();
             }
 
             x.AddConfigureEndpointsCallback((context, _, endpoint) =>
             {
-                endpoint.UseMessageRetry(r => r.Intervals(200, 1_000, 5_000, 15_000));
+                endpoint.UseMessageRetry(r =>
+                {
+                    // A report or policy that cannot be read will not read better on retry: straight to <queue>_error.
+                    r.Ignore<Core.Findings.ReportFormatException>();
+                    r.Ignore<Core.Policy.PolicyFileException>();
+                    r.Intervals(200, 1_000, 5_000, 15_000);
+                });
                 endpoint.UseInMemoryOutbox(context);
             });
 

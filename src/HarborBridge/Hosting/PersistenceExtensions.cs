@@ -12,6 +12,7 @@ internal static class PersistenceExtensions
         services.AddSingleton<DbConnectionFactory>();
         services.AddSingleton<SchemaMigrator>();
         services.AddSingleton<IArtifactStore, SqlArtifactStore>();
+        services.AddSingleton<IDecisionStore, SqlDecisionStore>();
         // Registered before MassTransit's hosted service, so the schema exists before the first message is consumed.
         services.AddHostedService<SchemaMigrationHostedService>();
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);

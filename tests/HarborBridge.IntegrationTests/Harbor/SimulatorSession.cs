@@ -36,10 +36,10 @@ internal sealed class SimulatorSession : IAsyncDisposable
 
     public OciRepository Repository(string name) => OciRepository.InHarbor(Simulator.Url, Project, name);
 
-    public static async Task<SimulatorSession> StartAsync(HarborSimulatorOptions? options = null, IReadOnlyDictionary<string, string>? metadata = null)
+    public static async Task<SimulatorSession> StartAsync(HarborSimulatorOptions? options = null, IReadOnlyDictionary<string, string>? metadata = null, string? project = null)
     {
         var simulator = await HarborSimulatorHost.StartAsync(options ?? new HarborSimulatorOptions { RegistryAddress = TestServices.Registry }, TestServices.Timeout());
-        var project = "p" + Guid.NewGuid().ToString("N")[..10];
+        project ??= "p" + Guid.NewGuid().ToString("N")[..10];
         simulator.State.CreateProject(project, metadata);
         var workDir = Path.Combine(Path.GetTempPath(), "hb-harbor-it-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(workDir);

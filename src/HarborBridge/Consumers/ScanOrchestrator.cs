@@ -1,0 +1,158 @@
+using System.Security.Cryptography;
+using System.Text;
+using HarborBridge.Contracts;
+using HarborBridge.Core.Artifacts;
+using HarborBridge.Core.Findings;
+using HarborBridge.Core.Harbor;
+using HarborBridge.Core.Policy;
+using HarborBridge.Harbor;
+using HarborBridge.Policy;
+using MassTransit;
+using Microsoft.Extensions.Options;
+
+namespace HarborBridge.Consumers;
+
+/// <summary>
+/// From a push to a decision: asks Harbor to scan, fetches the report through the API (the webhook's summary is
+/// never enough to decide), evaluates the policy, stores the decision and publishes ArtifactApproved, ArtifactWarned
+/// or ArtifactBlocked. Every step is idempotent per cause: a redelivered message republishes the stored decision.
+/// </summary>
+internal sealed class ScanOrchestrator(
+    IHarborClient harbor,
+    IOptions<HarborOptions> harborOptions,
+    IDecisionStore decisions,
+    PolicyProvider policies,
+    TimeProvider time,
+    ILogger<ScanOrchestrator> logger)
+{
+    public async Task RequestScanAsync(ArtifactPushed pushed, CancellationToken cancellationToken)
+    {
+        if (!IsHarborConfigured(pushed.Artifact))
+        {
+            return;
+        }
+
+        var a = pushed.Artifact;
+        var artifact = await harbor.GetArtifactAsync(a.Project, a.Repository, a.Digest, cancellationToken);
+        if (artifact is null)
+        {
+            logger.LogInformation("Artifact {Project}/{Repository}@{Digest} is gone from Harbor; nothing to scan", a.Project, a.Repository, a.Digest);
+            return;
+        }
+
+        var metadata = await harbor.GetProjectMetadataAsync(a.Project, cancellationToken);
+        var autoScan = metadata.TryGetValue(HarborProjectMetadata.AutoScan, out var value) && value == "true";
+        if (!await decisions.MarkScanRequestedAsync(a, pushed.EventId, pushed.Pusher ?? "harbor", time.GetUtcNow(), cancellationToken))
+        {
+            logger.LogInformation("Scan of {Project}/{Repository}@{Digest} already requested or decided", a.Project, a.Repository, a.Digest);
+            return;
+        }
+
+        if (autoScan)
+        {
+            logger.LogInformation("Project {Project} scans on push; waiting for Harbor's scan of {Digest}", a.Project, a.Digest);
+            return;
+        }
+
+        var started = await harbor.StartScanAsync(a.Project, a.Repository, a.Digest, cancellationToken);
+        logger.LogInformation("Asked Harbor to scan {Project}/{Repository}@{Digest}: {ScanStart}", a.Project, a.Repository, a.Digest, started);
+    }
+
+    public async Task EvaluateAsync(ArtifactRef a, string? tag, string causeId, string cause, IPublishEndpoint publisher, CancellationToken cancellationToken)
+    {
+        if (!IsHarborConfigured(a))
+        {
+            return;
+        }
+
+        var report = await harbor.GetVulnerabilityReportAsync(a.Project, a.Repository, a.Digest, cancellationToken);
+        var scan = ReportReader.Read(Encoding.UTF8.GetBytes(report?.Json ?? "{}"));
+        var (policy, kev) = policies.Current;
+        var decision = PolicyEvaluator.Evaluate(a, scan, policy, kev, time.GetUtcNow());
+        await StoreAndPublishAsync(decision, tag, causeId, cause, publisher, cancellationToken);
+    }
+
+    public async Task HandleScanFailureAsync(ArtifactRef a, string? tag, string status, string causeId, IPublishEndpoint publisher, CancellationToken cancellationToken)
+    {
+        var (policy, kev) = policies.Current;
+        var (rules, _) = policy.Resolve(a.Project, a.Repository);
+        if (rules.OnScanFailure == ScanFailureAction.Hold)
+        {
+            var at = time.GetUtcNow();
+            await decisions.RecordTransitionAsync(
+                new ArtifactTransition($"{causeId}:{ArtifactStates.ScanFailed}", a, null, ArtifactStates.ScanFailed,
+                    $"scan {status.ToLowerInvariant()}; onScanFailure: hold", "harbor", null, at), cancellationToken);
+            logger.LogWarning("Scan of {Project}/{Repository}@{Digest} ended {ScanStatus}; held for a rescan (onScanFailure: hold)", a.Project, a.Repository, a.Digest, status);
+            return;
+        }
+
+        // quarantine or allow: the policy judges the artifact as having no report.
+        var decision = PolicyEvaluator.Evaluate(a, ReportReader.Read("{}"u8), policy, kev, time.GetUtcNow());
+        await StoreAndPublishAsync(decision, tag, causeId, $"scan {status.ToLowerInvariant()}", publisher, cancellationToken);
+    }
+
+    private async Task StoreAndPublishAsync(Decision decision, string? tag, string causeId, string cause, IPublishEndpoint publisher, CancellationToken cancellationToken)
+    {
+        var a = decision.Artifact;
+        var record = new DecisionRecord(
+            DecisionId(causeId, a), a, tag, decision.Verdict.ToString(), decision.Enforced, decision.PolicyVersion, decision.ReportDigest,
+            Reason(decision), cause, decision.EvaluatedAt, DecidingFindings(decision), DecisionRenderer.ToJson(decision));
+        var newState = (decision.Verdict, decision.Enforced) switch
+        {
+            (Verdict.Pass, _) => ArtifactStates.Approved,
+            (Verdict.Warn, _) or (Verdict.Block, false) => ArtifactStates.Warned,
+            _ => ArtifactStates.Quarantined,
+        };
+        var (stored, inserted) = await decisions.RecordDecisionAsync(record, newState, cancellationToken);
+        logger.LogInformation("{Verdict} {Project}/{Repository}@{Digest} ({Reason}){Redelivery}", stored.Verdict, a.Project, a.Repository, a.Digest,
+            stored.Reason, inserted ? "" : " [already decided; republished]");
+        var message = ToEvent(stored);
+        await publisher.Publish(message, message.GetType(), cancellationToken);
+    }
+
+    private static object ToEvent(DecisionRecord d) => d.Verdict switch
+    {
+        nameof(Verdict.Pass) => new ArtifactApproved(d.DecisionId, d.Artifact, d.Tag, d.PolicyVersion, d.ReportDigest, d.DecidedAt),
+        nameof(Verdict.Warn) => new ArtifactWarned(d.DecisionId, d.Artifact, d.Tag, d.PolicyVersion, d.ReportDigest, d.Findings, d.DecidedAt),
+        _ => new ArtifactBlocked(d.DecisionId, d.Artifact, d.Tag, d.PolicyVersion, d.ReportDigest, d.Reason, d.Findings, d.Enforced, d.DecidedAt),
+    };
+
+    private static string Reason(Decision decision)
+    {
+        if (decision.ReportRule is { } reportRule)
+        {
+            return reportRule;
+        }
+
+        var blocking = decision.Blocking.ToList();
+        var warnings = decision.Warnings.ToList();
+        return decision.Verdict switch
+        {
+            Verdict.Block => $"{blocking.Count} finding(s) at or above the block threshold ({decision.RuleSource}): {blocking[0].Rule}",
+            Verdict.Warn => $"{warnings.Count} finding(s) at or above the warn threshold ({decision.RuleSource}): {warnings[0].Rule}",
+            _ => $"no finding at or above a threshold ({decision.RuleSource})",
+        } + (decision.Enforced ? "" : "; dry run: not enforced");
+    }
+
+    private static List<DecidingFinding> DecidingFindings(Decision decision) =>
+        decision.Findings.Where(f => f.Outcome is FindingOutcome.Block or FindingOutcome.Warn)
+            .Select(f => new DecidingFinding(f.Finding.Id, f.Finding.PackageName, f.Finding.InstalledVersion,
+                f.Finding.FixedVersions.Count == 0 ? null : string.Join(", ", f.Finding.FixedVersions),
+                f.Finding.Severity.ToString().ToUpperInvariant(), f.Finding.PrimaryUrl, f.Outcome.ToString()))
+            .ToList();
+
+    /// <summary>One decision per cause and artifact, so a redelivery finds the decision it already made.</summary>
+    private static string DecisionId(string causeId, ArtifactRef a) =>
+        "dec-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{causeId}|{a}")))[..32];
+
+    private bool IsHarborConfigured(ArtifactRef a)
+    {
+        if (harborOptions.Value.IsConfigured)
+        {
+            return true;
+        }
+
+        logger.LogWarning("Harbor is not configured (HarborBridge:Harbor:Url); {Project}/{Repository}@{Digest} is recorded but not scanned", a.Project, a.Repository, a.Digest);
+        return false;
+    }
+}

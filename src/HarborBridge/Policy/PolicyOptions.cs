@@ -1,0 +1,26 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace HarborBridge.Policy;
+
+/// <summary>Where the policy lives and how scans are supervised (section <c>HarborBridge:Policy</c>).</summary>
+public sealed class PolicyOptions
+{
+    public const string SectionName = "HarborBridge:Policy";
+
+    /// <summary>The policy file (YAML, see README). Re-read when it changes; an invalid edit is logged and the last
+    /// good policy stays in force. When the file does not exist the built-in defaults apply (block CRITICAL, warn HIGH).</summary>
+    [Required(AllowEmptyStrings = false)]
+    public string File { get; set; } = "config/policy.yaml";
+
+    /// <summary>A scan not finished after this long is checked with Harbor and, if need be, started again.</summary>
+    [Range(typeof(TimeSpan), "00:00:05", "1.00:00:00")]
+    public TimeSpan ScanTimeout { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>Scan attempts before a scan that never finishes counts as failed (then onScanFailure applies).</summary>
+    [Range(1, 10)]
+    public int MaxScanAttempts { get; set; } = 3;
+
+    /// <summary>How often the scan-timeout sweep runs.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromMinutes(1);
+}

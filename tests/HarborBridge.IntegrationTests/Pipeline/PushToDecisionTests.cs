@@ -1,0 +1,179 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using HarborBridge.Core.Artifacts;
+using HarborBridge.HarborSimulator;
+using HarborBridge.IntegrationTests.Harbor;
+using HarborBridge.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace HarborBridge.IntegrationTests.Pipeline;
+
+/// <summary>
+/// End to end over the Harbor simulator (in front of the real docker-registry), real RabbitMQ and real PostgreSQL:
+/// an image pushed through the simulator fires PUSH_ARTIFACT, HarborBridge asks for a scan, the simulator scans
+/// and fires SCANNING_COMPLETED/FAILED, and HarborBridge stores a decision with its reasons.
+/// </summary>
+public sealed class PushToDecisionTests : IAsyncLifetime
+{
+    private const string AdminToken = "pipeline-admin-token";
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    // Severity counts read from the fixtures by hand (see tests/fixtures/policy/harbor):
+    //   harbor-5-vuln.json                      2 Critical, 2 High, 1 Negligible  -> block (CRITICAL)
+    //   vulnerabilities_addition.response.json   1 High, 1 Low                     -> warn (HIGH)
+    //   harbor-0-vuln.json                       no findings                        -> pass
+    private static readonly string Reports = Path.Combine(AppContext.BaseDirectory, "fixtures", "policy", "harbor");
+
+    private readonly string _policyDirectory = Path.Combine(Path.GetTempPath(), "hb-policy-" + Guid.NewGuid().ToString("N"));
+    private PostgresDatabase _database = null!;
+    private SimulatorSession _session = null!;
+    private HarborBridgeFactory? _factory;
+    private HttpClient _client = null!;
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_policyDirectory);
+        var policyFile = Path.Combine(_policyDirectory, "policy.yaml");
+        await File.WriteAllTextAsync(policyFile, """
+            version: 1
+            defaults:
+              block: { severity: CRITICAL }
+              warn:  { severity: HIGH }
+            projects:
+              - match: { project: "*", repository: "failing-quarantine" }
+                onScanFailure: quarantine
+            """);
+
+        var project = "pipe" + Guid.NewGuid().ToString("N")[..8];
+        _session = await SimulatorSession.StartAsync(new HarborSimulatorOptions
+        {
+            RegistryAddress = TestServices.Registry,
+            Reports =
+            {
+                [$"{project}/clean"] = Path.Combine(Reports, "harbor-0-vuln.json"),
+                [$"{project}/critical"] = Path.Combine(Reports, "harbor-5-vuln.json"),
+                [$"{project}/high"] = Path.Combine(Reports, "vulnerabilities_addition.response.json"),
+            },
+            FailingScans = { $"{project}/failing-hold", $"{project}/failing-quarantine" },
+            ScanDelay = TimeSpan.FromMilliseconds(300),
+            WebhookHandler = () => _factory!.Server.CreateHandler(),
+        }, project: project);
+        _session.Simulator.State.AddWebhookPolicy(_session.Project, "http://localhost/webhooks/harbor", HarborBridgeFactory.AuthHeader, "Default",
+            "PUSH_ARTIFACT", "SCANNING_COMPLETED", "SCANNING_FAILED", "SCANNING_STOPPED");
+
+        _database = await PostgresDatabase.CreateAsync();
+        var node = RabbitMqNode.Shared();
+        var settings = HarborBridgeFactory.RealServices(node, await node.CreateVirtualHostAsync(), _database);
+        settings["HarborBridge:Harbor:Url"] = _session.Simulator.Url.ToString();
+        settings["HarborBridge:Harbor:Username"] = SimulatorSession.User;
+        settings["HarborBridge:Harbor:Password"] = SimulatorSession.Password;
+        settings["HarborBridge:Harbor:RetryBaseDelay"] = "00:00:00.050";
+        settings["HarborBridge:Policy:File"] = policyFile;
+        settings["HarborBridge:Admin:Token"] = AdminToken;
+        _factory = new HarborBridgeFactory(settings);
+        _client = _factory.CreateClient();
+        Assert.True(await Readiness.WaitForCheckAsync(_client, "masstransit-bus", "Healthy", Patience), "bus did not connect");
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        if (_factory is not null)
+        {
+            await _factory.DisposeAsync();
+        }
+
+        await _session.DisposeAsync();
+        await _database.DisposeAsync();
+        Directory.Delete(_policyDirectory, recursive: true);
+    }
+
+    private IDecisionStore Decisions => _factory!.Services.GetRequiredService<IDecisionStore>();
+
+    private async Task<DecisionRecord> PushAndWaitForDecisionAsync(string repository)
+    {
+        var image = await _session.PushImageAsync(repository, "v1", TestServices.Timeout(120));
+        Assert.True(await TestEnvironment.EventuallyAsync(async () => (await Decisions.GetDecisionsAsync(image.ManifestDigest, default)).Count > 0, Patience),
+            $"no decision for {repository} within {Patience}");
+        await Task.Delay(500); // a duplicate decision, if any, would land now
+        return Assert.Single(await Decisions.GetDecisionsAsync(image.ManifestDigest, default));
+    }
+
+    private async Task<JsonElement> ArtifactAsync(string digest)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/artifacts/{digest}");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
+        using var response = await _client.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    [Fact]
+    public async Task Push_CleanImage_Approved()
+    {
+        var decision = await PushAndWaitForDecisionAsync("clean");
+
+        Assert.Equal("Pass", decision.Verdict);
+        Assert.Empty(decision.Findings);
+        var artifact = await ArtifactAsync(decision.Artifact.Digest);
+        Assert.Equal(ArtifactStates.Approved, artifact.GetProperty("artifacts")[0].GetProperty("state").GetString());
+        Assert.Equal(["Scanning", "Approved"], artifact.GetProperty("transitions").EnumerateArray().Select(t => t.GetProperty("toState").GetString()));
+    }
+
+    [Fact]
+    public async Task Push_ImageWithCriticals_BlockedWithTheCriticalFindings()
+    {
+        var decision = await PushAndWaitForDecisionAsync("critical");
+
+        Assert.Equal("Block", decision.Verdict);
+        Assert.True(decision.Enforced);
+        var blocking = decision.Findings.Where(f => f.Outcome == "Block").ToList();
+        Assert.Equal(2, blocking.Count);
+        Assert.All(blocking, f => Assert.Equal("CRITICAL", f.Severity));
+        Assert.Equal(2, decision.Findings.Count(f => f.Outcome == "Warn"));
+        Assert.StartsWith("sha256:", decision.ReportDigest, StringComparison.Ordinal);
+        Assert.StartsWith("sha256:", decision.PolicyVersion, StringComparison.Ordinal);
+        var artifact = await ArtifactAsync(decision.Artifact.Digest);
+        Assert.Equal(ArtifactStates.Quarantined, artifact.GetProperty("artifacts")[0].GetProperty("state").GetString());
+        var stored = artifact.GetProperty("decisions")[0];
+        Assert.Equal("Block", stored.GetProperty("verdict").GetString());
+        Assert.Contains("CRITICAL", stored.GetProperty("reason").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Push_ImageWithHighOnly_WarnedNamingTheFinding()
+    {
+        var decision = await PushAndWaitForDecisionAsync("high");
+
+        Assert.Equal("Warn", decision.Verdict);
+        var warning = Assert.Single(decision.Findings);
+        Assert.Equal("HIGH", warning.Severity);
+        Assert.False(string.IsNullOrEmpty(warning.Package));
+        Assert.False(string.IsNullOrEmpty(warning.FixedVersion)); // the fixture's High finding has a fix
+        var artifact = await ArtifactAsync(decision.Artifact.Digest);
+        Assert.Equal(ArtifactStates.Warned, artifact.GetProperty("artifacts")[0].GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public async Task Push_ScanFailsWithQuarantinePolicy_Blocked()
+    {
+        var decision = await PushAndWaitForDecisionAsync("failing-quarantine");
+
+        Assert.Equal("Block", decision.Verdict);
+        Assert.Contains("no scan report", decision.Reason, StringComparison.Ordinal);
+        Assert.Contains("scan error", decision.Cause, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Push_ScanFailsWithDefaultHold_HeldWithoutDecision()
+    {
+        var image = await _session.PushImageAsync("failing-hold", "v1", TestServices.Timeout(120));
+
+        Assert.True(await TestEnvironment.EventuallyAsync(async () =>
+            (await _factory!.Store.FindByDigestAsync(image.ManifestDigest, default)).SingleOrDefault()?.State == ArtifactStates.ScanFailed, Patience));
+        Assert.Empty(await Decisions.GetDecisionsAsync(image.ManifestDigest, default));
+        var transitions = await Decisions.GetTransitionsAsync(image.ManifestDigest, default);
+        Assert.Contains(transitions, t => t.ToState == ArtifactStates.ScanFailed && t.Cause.Contains("hold", StringComparison.Ordinal));
+    }
+}
