@@ -22,6 +22,7 @@ internal sealed class ScanOrchestrator(
     IOptions<HarborOptions> harborOptions,
     IDecisionStore decisions,
     PolicyProvider policies,
+    IOptions<PolicyOptions> scanOptions,
     TimeProvider time,
     ILogger<ScanOrchestrator> logger)
 {
@@ -89,6 +90,53 @@ internal sealed class ScanOrchestrator(
         // quarantine or allow: the policy judges the artifact as having no report.
         var decision = PolicyEvaluator.Evaluate(a, ReportReader.Read("{}"u8), policy, kev, time.GetUtcNow());
         await StoreAndPublishAsync(decision, tag, causeId, $"scan {status.ToLowerInvariant()}", publisher, cancellationToken);
+    }
+
+    /// <summary>A scan that timed out: use Harbor's result if it has one, otherwise start the scan again until
+    /// <see cref="PolicyOptions.MaxScanAttempts"/>, then treat it as a failed scan (onScanFailure applies).</summary>
+    public async Task CheckScanAsync(CheckScan check, IPublishEndpoint publisher, CancellationToken cancellationToken)
+    {
+        var a = check.Artifact;
+        if (!IsHarborConfigured(a))
+        {
+            return;
+        }
+
+        var causeId = $"scan-check:{a}:{check.Attempts}";
+        var artifact = await harbor.GetArtifactAsync(a.Project, a.Repository, a.Digest, cancellationToken);
+        if (artifact is null)
+        {
+            await decisions.RecordTransitionAsync(new ArtifactTransition($"{causeId}:gone", a, null, ArtifactStates.ScanFailed,
+                "artifact no longer in Harbor", "scan-timeout sweep", null, time.GetUtcNow()), cancellationToken);
+            return;
+        }
+
+        var status = artifact.ScanOverviews.FirstOrDefault()?.ScanStatus;
+        switch (status)
+        {
+            case "Success":
+                logger.LogInformation("Scan of {Digest} finished but its webhook never arrived; deciding now", a.Digest);
+                await EvaluateAsync(a, artifact.Tags.FirstOrDefault(), causeId, "scan result found by the scan-timeout sweep", publisher, cancellationToken);
+                return;
+            case "Error" or "Stopped":
+                await HandleScanFailureAsync(a, artifact.Tags.FirstOrDefault(), status, causeId, publisher, cancellationToken);
+                return;
+        }
+
+        if (check.Attempts < scanOptions.Value.MaxScanAttempts)
+        {
+            if (await decisions.MarkScanRequestedAsync(a, causeId, "scan-timeout sweep", time.GetUtcNow(), cancellationToken))
+            {
+                var started = await harbor.StartScanAsync(a.Project, a.Repository, a.Digest, cancellationToken);
+                logger.LogWarning("Scan of {Project}/{Repository}@{Digest} timed out (attempt {Attempt}); asked Harbor again: {ScanStart}",
+                    a.Project, a.Repository, a.Digest, check.Attempts, started);
+            }
+
+            return;
+        }
+
+        logger.LogWarning("Scan of {Project}/{Repository}@{Digest} did not finish after {Attempts} attempts", a.Project, a.Repository, a.Digest, check.Attempts);
+        await HandleScanFailureAsync(a, artifact.Tags.FirstOrDefault(), "Timeout", causeId, publisher, cancellationToken);
     }
 
     private async Task StoreAndPublishAsync(Decision decision, string? tag, string causeId, string cause, IPublishEndpoint publisher, CancellationToken cancellationToken)

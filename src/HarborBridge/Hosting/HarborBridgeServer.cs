@@ -103,6 +103,7 @@ internal static class HarborBridgeServer
         services.AddHostedService<Policy.PolicyValidationHostedService>();
         services.AddPersistence();
         services.AddMessaging(configuration, roles);
+        services.AddScheduling(configuration, roles);
         services.AddHttpClient(HarborHealthCheck.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(3));
         services.AddHealthChecks().AddCheck<HarborHealthCheck>("harbor", tags: ["ready"]);
         return services;

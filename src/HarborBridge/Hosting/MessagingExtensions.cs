@@ -43,6 +43,7 @@ internal static class MessagingExtensions
                 x.AddConsumer<RequestScanConsumer>();
                 x.AddConsumer<EvaluateScanConsumer>();
                 x.AddConsumer<ScanFailureConsumer>();
+                x.AddConsumer<CheckScanConsumer>();
             }
 
             x.AddConfigureEndpointsCallback((context, _, endpoint) =>

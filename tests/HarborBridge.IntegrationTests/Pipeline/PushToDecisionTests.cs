@@ -5,6 +5,7 @@ using HarborBridge.Core.Artifacts;
 using HarborBridge.HarborSimulator;
 using HarborBridge.IntegrationTests.Harbor;
 using HarborBridge.IntegrationTests.Infrastructure;
+using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace HarborBridge.IntegrationTests.Pipeline;
@@ -119,6 +120,25 @@ public sealed class PushToDecisionTests : IAsyncLifetime
         var artifact = await ArtifactAsync(decision.Artifact.Digest);
         Assert.Equal(ArtifactStates.Approved, artifact.GetProperty("artifacts")[0].GetProperty("state").GetString());
         Assert.Equal(["Scanning", "Approved"], artifact.GetProperty("transitions").EnumerateArray().Select(t => t.GetProperty("toState").GetString()));
+    }
+
+    [Fact]
+    public async Task Redelivery_ScanCompletedTwice_OneDecisionSameDecisionId()
+    {
+        var decision = await PushAndWaitForDecisionAsync("critical");
+        var scanEvent = (await _factory!.Store.GetEventsAsync(decision.Artifact.Digest, default)).Single(e => e.EventType == "SCANNING_COMPLETED");
+        var harness = new List<Contracts.ArtifactBlocked>();
+        var bus = _factory.Services.GetRequiredService<MassTransit.IBus>();
+        var handle = bus.ConnectReceiveEndpoint("redelivery-probe-" + Guid.NewGuid().ToString("N")[..8], e =>
+            e.Handler<Contracts.ArtifactBlocked>(c => { lock (harness) { harness.Add(c.Message); } return Task.CompletedTask; }));
+        await handle.Ready;
+
+        await bus.Publish(new Contracts.ScanCompleted(scanEvent.EventId, decision.Artifact, scanEvent.Tag, scanEvent.Operator, scanEvent.OccurredAt, null));
+
+        Assert.True(await TestEnvironment.EventuallyAsync(() => { lock (harness) { return Task.FromResult(harness.Count > 0); } }, Patience));
+        await handle.StopAsync();
+        Assert.Equal(decision.DecisionId, harness[0].DecisionId);
+        Assert.Single(await Decisions.GetDecisionsAsync(decision.Artifact.Digest, default));
     }
 
     [Fact]
