@@ -7,12 +7,12 @@ namespace HarborBridge.Core.Findings;
 /// type counts as absent rather than failing the whole report.</summary>
 internal static class JsonRead
 {
-    public static string? String(JsonElement element, string name) =>
+    public static string? String(JsonElement element, ReadOnlySpan<byte> name) =>
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
             ? value.GetString()
             : null;
 
-    public static double? Number(JsonElement element, string name)
+    public static double? Number(JsonElement element, ReadOnlySpan<byte> name)
     {
         if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(name, out var value))
         {
@@ -27,7 +27,7 @@ internal static class JsonRead
         };
     }
 
-    public static JsonElement? Object(JsonElement element, string name) =>
+    public static JsonElement? Object(JsonElement element, ReadOnlySpan<byte> name) =>
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Object
             ? value
             : null;
@@ -48,7 +48,7 @@ internal static class JsonRead
         return value.EnumerateArray();
     }
 
-    public static IReadOnlyList<string> Strings(JsonElement element, string name)
+    public static IReadOnlyList<string> Strings(JsonElement element, ReadOnlySpan<byte> name)
     {
         if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(name, out var value) || value.ValueKind != JsonValueKind.Array)
         {
@@ -67,7 +67,7 @@ internal static class JsonRead
         return list;
     }
 
-    public static DateTimeOffset? Timestamp(JsonElement element, string name) =>
+    public static DateTimeOffset? Timestamp(JsonElement element, ReadOnlySpan<byte> name) =>
         String(element, name) is { } text &&
         DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var value)
             ? value
@@ -102,8 +102,8 @@ internal static class JsonRead
                 continue;
             }
 
-            list.Add(new CvssScore(source.Name.ToLowerInvariant(), Number(s, "V2Score"), Number(s, "V3Score"), Number(s, "V40Score"),
-                String(s, "V2Vector"), String(s, "V3Vector"), String(s, "V40Vector")));
+            list.Add(new CvssScore(source.Name.ToLowerInvariant(), Number(s, "V2Score"u8), Number(s, "V3Score"u8), Number(s, "V40Score"u8),
+                String(s, "V2Vector"u8), String(s, "V3Vector"u8), String(s, "V40Vector"u8)));
         }
 
         return list;

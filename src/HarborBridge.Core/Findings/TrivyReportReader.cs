@@ -28,7 +28,7 @@ internal static class TrivyReportReader
                     throw new ReportFormatException($"Results[{index}] must be an object, not {JsonRead.Describe(result.ValueKind)}.");
                 }
 
-                var target = JsonRead.String(result, "Target") ?? "";
+                var target = JsonRead.String(result, "Target"u8) ?? "";
                 ReadItems(result, "Vulnerabilities", path, findings, item => Vulnerability(item, target));
                 ReadItems(result, "Secrets", path, findings, item => Secret(item, target));
                 ReadItems(result, "Misconfigurations", path, findings, item => Misconfiguration(item, target));
@@ -36,10 +36,10 @@ internal static class TrivyReportReader
             }
         }
 
-        var trivy = JsonRead.Object(root, "Trivy");
-        var scanner = trivy is { } t && JsonRead.String(t, "Version") is { } v ? "Trivy " + v : "Trivy";
-        return new ScanReport(ReportFormat.TrivyJson, true, digest, JsonRead.Timestamp(root, "CreatedAt"), scanner,
-            JsonRead.String(root, "ArtifactName"), findings);
+        var trivy = JsonRead.Object(root, "Trivy"u8);
+        var scanner = trivy is { } t && JsonRead.String(t, "Version"u8) is { } v ? "Trivy " + v : "Trivy";
+        return new ScanReport(ReportFormat.TrivyJson, true, digest, JsonRead.Timestamp(root, "CreatedAt"u8), scanner,
+            JsonRead.String(root, "ArtifactName"u8), findings);
     }
 
     private static void ReadItems(JsonElement result, string name, string path, List<Finding> findings, Func<JsonElement, Finding?> read)
@@ -71,54 +71,54 @@ internal static class TrivyReportReader
 
     private static Finding? Vulnerability(JsonElement item, string target)
     {
-        if (JsonRead.String(item, "VulnerabilityID") is not { Length: > 0 } id)
+        if (JsonRead.String(item, "VulnerabilityID"u8) is not { Length: > 0 } id)
         {
             return null;
         }
 
-        var fixedVersions = JsonRead.FixedVersions(JsonRead.String(item, "FixedVersion"));
-        var purl = JsonRead.Object(item, "PkgIdentifier") is { } identifier ? JsonRead.String(identifier, "PURL") : null;
-        var url = JsonRead.String(item, "PrimaryURL") ?? JsonRead.Strings(item, "References").FirstOrDefault();
+        var fixedVersions = JsonRead.FixedVersions(JsonRead.String(item, "FixedVersion"u8));
+        var purl = JsonRead.Object(item, "PkgIdentifier"u8) is { } identifier ? JsonRead.String(identifier, "PURL"u8) : null;
+        var url = JsonRead.String(item, "PrimaryURL"u8) ?? JsonRead.Strings(item, "References"u8).FirstOrDefault();
         return new Finding(
             FindingClass.Vulnerability,
             id,
-            JsonRead.String(item, "PkgName") ?? "",
-            NullIfEmpty(JsonRead.String(item, "PkgID")),
+            JsonRead.String(item, "PkgName"u8) ?? "",
+            NullIfEmpty(JsonRead.String(item, "PkgID"u8)),
             NullIfEmpty(purl),
-            JsonRead.String(item, "InstalledVersion") ?? "",
+            JsonRead.String(item, "InstalledVersion"u8) ?? "",
             fixedVersions,
-            JsonRead.Status(JsonRead.String(item, "Status"), fixedVersions),
-            SeverityNames.FromReport(JsonRead.String(item, "Severity")),
-            JsonRead.Cvss(JsonRead.Object(item, "CVSS")),
-            JsonRead.String(item, "Title"),
+            JsonRead.Status(JsonRead.String(item, "Status"u8), fixedVersions),
+            SeverityNames.FromReport(JsonRead.String(item, "Severity"u8)),
+            JsonRead.Cvss(JsonRead.Object(item, "CVSS"u8)),
+            JsonRead.String(item, "Title"u8),
             NullIfEmpty(url),
             target);
     }
 
     private static Finding? Secret(JsonElement item, string target)
     {
-        if (JsonRead.String(item, "RuleID") is not { Length: > 0 } id)
+        if (JsonRead.String(item, "RuleID"u8) is not { Length: > 0 } id)
         {
             return null;
         }
 
-        var line = JsonRead.Number(item, "StartLine") is { } start ? ":" + ((long)start).ToString(CultureInfo.InvariantCulture) : "";
+        var line = JsonRead.Number(item, "StartLine"u8) is { } start ? ":" + ((long)start).ToString(CultureInfo.InvariantCulture) : "";
         return new Finding(FindingClass.Secret, id, "", null, null, "", [], "detected",
-            SeverityNames.FromReport(JsonRead.String(item, "Severity")), [], JsonRead.String(item, "Title"), null, target + line);
+            SeverityNames.FromReport(JsonRead.String(item, "Severity"u8)), [], JsonRead.String(item, "Title"u8), null, target + line);
     }
 
     private static Finding? Misconfiguration(JsonElement item, string target)
     {
-        var id = NullIfEmpty(JsonRead.String(item, "ID")) ?? NullIfEmpty(JsonRead.String(item, "AVDID"));
+        var id = NullIfEmpty(JsonRead.String(item, "ID"u8)) ?? NullIfEmpty(JsonRead.String(item, "AVDID"u8));
         if (id is null)
         {
             return null;
         }
 
-        var status = JsonRead.String(item, "Status") is { Length: > 0 } s ? s.ToLowerInvariant() : "fail";
-        var url = JsonRead.String(item, "PrimaryURL") ?? JsonRead.Strings(item, "References").FirstOrDefault();
+        var status = JsonRead.String(item, "Status"u8) is { Length: > 0 } s ? s.ToLowerInvariant() : "fail";
+        var url = JsonRead.String(item, "PrimaryURL"u8) ?? JsonRead.Strings(item, "References"u8).FirstOrDefault();
         return new Finding(FindingClass.Misconfiguration, id, "", null, null, "", [], status,
-            SeverityNames.FromReport(JsonRead.String(item, "Severity")), [], JsonRead.String(item, "Title"), NullIfEmpty(url), target);
+            SeverityNames.FromReport(JsonRead.String(item, "Severity"u8)), [], JsonRead.String(item, "Title"u8), NullIfEmpty(url), target);
     }
 
     private static string? NullIfEmpty(string? text) => string.IsNullOrEmpty(text) ? null : text;
