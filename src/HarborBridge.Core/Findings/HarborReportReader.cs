@@ -98,7 +98,7 @@ internal static class HarborReportReader
             JsonRead.String(item, "version"u8) ?? "",
             fixedVersions,
             JsonRead.Status(JsonRead.String(item, "status"u8), fixedVersions),
-            SeverityNames.FromReport(JsonRead.String(item, "severity"u8)),
+            JsonRead.Severity(item, "severity"u8),
             cvss,
             null,
             JsonRead.Strings(item, "links"u8).FirstOrDefault(),

@@ -12,6 +12,21 @@ internal static class JsonRead
             ? value.GetString()
             : null;
 
+    /// <summary>The severity under <paramref name="name"/>; the common spellings are matched without allocating.</summary>
+    public static Severity Severity(JsonElement element, ReadOnlySpan<byte> name)
+    {
+        if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(name, out var value) || value.ValueKind != JsonValueKind.String)
+        {
+            return Findings.Severity.Unknown;
+        }
+
+        return value.ValueEquals("CRITICAL"u8) || value.ValueEquals("Critical"u8) ? Findings.Severity.Critical
+            : value.ValueEquals("HIGH"u8) || value.ValueEquals("High"u8) ? Findings.Severity.High
+            : value.ValueEquals("MEDIUM"u8) || value.ValueEquals("Medium"u8) ? Findings.Severity.Medium
+            : value.ValueEquals("LOW"u8) || value.ValueEquals("Low"u8) ? Findings.Severity.Low
+            : SeverityNames.FromReport(value.GetString());
+    }
+
     public static double? Number(JsonElement element, ReadOnlySpan<byte> name)
     {
         if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(name, out var value))

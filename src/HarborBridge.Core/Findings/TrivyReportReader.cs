@@ -88,7 +88,7 @@ internal static class TrivyReportReader
             JsonRead.String(item, "InstalledVersion"u8) ?? "",
             fixedVersions,
             JsonRead.Status(JsonRead.String(item, "Status"u8), fixedVersions),
-            SeverityNames.FromReport(JsonRead.String(item, "Severity"u8)),
+            JsonRead.Severity(item, "Severity"u8),
             JsonRead.Cvss(JsonRead.Object(item, "CVSS"u8)),
             JsonRead.String(item, "Title"u8),
             NullIfEmpty(url),
@@ -104,7 +104,7 @@ internal static class TrivyReportReader
 
         var line = JsonRead.Number(item, "StartLine"u8) is { } start ? ":" + ((long)start).ToString(CultureInfo.InvariantCulture) : "";
         return new Finding(FindingClass.Secret, id, "", null, null, "", [], "detected",
-            SeverityNames.FromReport(JsonRead.String(item, "Severity"u8)), [], JsonRead.String(item, "Title"u8), null, target + line);
+            JsonRead.Severity(item, "Severity"u8), [], JsonRead.String(item, "Title"u8), null, target + line);
     }
 
     private static Finding? Misconfiguration(JsonElement item, string target)
@@ -118,7 +118,7 @@ internal static class TrivyReportReader
         var status = JsonRead.String(item, "Status"u8) is { Length: > 0 } s ? s.ToLowerInvariant() : "fail";
         var url = JsonRead.String(item, "PrimaryURL"u8) ?? JsonRead.Strings(item, "References"u8).FirstOrDefault();
         return new Finding(FindingClass.Misconfiguration, id, "", null, null, "", [], status,
-            SeverityNames.FromReport(JsonRead.String(item, "Severity"u8)), [], JsonRead.String(item, "Title"u8), NullIfEmpty(url), target);
+            JsonRead.Severity(item, "Severity"u8), [], JsonRead.String(item, "Title"u8), NullIfEmpty(url), target);
     }
 
     private static string? NullIfEmpty(string? text) => string.IsNullOrEmpty(text) ? null : text;
