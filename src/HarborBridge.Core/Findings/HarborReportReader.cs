@@ -49,20 +49,7 @@ internal static class HarborReportReader
     public static ScanReport ReadAdapterReport(JsonElement report, string digest, ReportFormat format, string path = "")
     {
         var findings = new List<Finding>();
-        if (JsonRead.Array(report, "vulnerabilities", path) is { } items)
-        {
-            var index = 0;
-            foreach (var item in items)
-            {
-                if (item.ValueKind != JsonValueKind.Object)
-                {
-                    throw new ReportFormatException($"{path}vulnerabilities[{index}] must be an object, not {JsonRead.Describe(item.ValueKind)}.");
-                }
-
-                findings.Add(Vulnerability(item) ?? throw new ReportFormatException($"{path}vulnerabilities[{index}] has no id."));
-                index++;
-            }
-        }
+        JsonRead.Items(report, "vulnerabilities", path, "id", findings, Vulnerability);
 
         var scanner = JsonRead.Object(report, "scanner"u8) is { } s
             ? string.Join(' ', new[] { JsonRead.String(s, "name"u8), JsonRead.String(s, "version"u8) }.Where(x => !string.IsNullOrEmpty(x)))

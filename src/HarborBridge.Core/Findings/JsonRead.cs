@@ -63,6 +63,28 @@ internal static class JsonRead
         return value.EnumerateArray();
     }
 
+    /// <summary>Reads every object of the array under <paramref name="name"/> into <paramref name="findings"/>; an item that
+    /// is not an object, or that <paramref name="read"/> rejects (null: no id), fails the report naming its position.</summary>
+    public static void Items(JsonElement container, string name, string path, string idField, List<Finding> findings, Func<JsonElement, Finding?> read)
+    {
+        if (Array(container, name, path) is not { } items)
+        {
+            return;
+        }
+
+        var index = 0;
+        foreach (var item in items)
+        {
+            if (item.ValueKind != JsonValueKind.Object)
+            {
+                throw new ReportFormatException($"{path}{name}[{index}] must be an object, not {Describe(item.ValueKind)}.");
+            }
+
+            findings.Add(read(item) ?? throw new ReportFormatException($"{path}{name}[{index}] has no id ({idField})."));
+            index++;
+        }
+    }
+
     public static IReadOnlyList<string> Strings(JsonElement element, ReadOnlySpan<byte> name)
     {
         if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(name, out var value) || value.ValueKind != JsonValueKind.Array)

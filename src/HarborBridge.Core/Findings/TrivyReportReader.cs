@@ -29,9 +29,9 @@ internal static class TrivyReportReader
                 }
 
                 var target = JsonRead.String(result, "Target"u8) ?? "";
-                ReadItems(result, "Vulnerabilities", path, findings, item => Vulnerability(item, target));
-                ReadItems(result, "Secrets", path, findings, item => Secret(item, target));
-                ReadItems(result, "Misconfigurations", path, findings, item => Misconfiguration(item, target));
+                JsonRead.Items(result, "Vulnerabilities", path, "VulnerabilityID", findings, item => Vulnerability(item, target));
+                JsonRead.Items(result, "Secrets", path, "RuleID", findings, item => Secret(item, target));
+                JsonRead.Items(result, "Misconfigurations", path, "ID", findings, item => Misconfiguration(item, target));
                 index++;
             }
         }
@@ -41,33 +41,6 @@ internal static class TrivyReportReader
         return new ScanReport(ReportFormat.TrivyJson, true, digest, JsonRead.Timestamp(root, "CreatedAt"u8), scanner,
             JsonRead.String(root, "ArtifactName"u8), findings);
     }
-
-    private static void ReadItems(JsonElement result, string name, string path, List<Finding> findings, Func<JsonElement, Finding?> read)
-    {
-        if (JsonRead.Array(result, name, path) is not { } items)
-        {
-            return;
-        }
-
-        var index = 0;
-        foreach (var item in items)
-        {
-            if (item.ValueKind != JsonValueKind.Object)
-            {
-                throw new ReportFormatException($"{path}{name}[{index}] must be an object, not {JsonRead.Describe(item.ValueKind)}.");
-            }
-
-            findings.Add(read(item) ?? throw new ReportFormatException($"{path}{name}[{index}] has no id ({IdField(name)})."));
-            index++;
-        }
-    }
-
-    private static string IdField(string name) => name switch
-    {
-        "Vulnerabilities" => "VulnerabilityID",
-        "Secrets" => "RuleID",
-        _ => "ID",
-    };
 
     private static Finding? Vulnerability(JsonElement item, string target)
     {
