@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace HarborBridge.Core.Findings;
@@ -12,10 +13,12 @@ internal static class JsonRead
             ? value.GetString()
             : null;
 
-    /// <summary>The severity under <paramref name="name"/>; the common spellings are matched without allocating.</summary>
-    public static Severity Severity(JsonElement element, ReadOnlySpan<byte> name)
+    public static string? AsString(JsonElement value) => value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    /// <summary>A severity value; the common spellings are matched without allocating.</summary>
+    public static Severity AsSeverity(JsonElement value)
     {
-        if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(name, out var value) || value.ValueKind != JsonValueKind.String)
+        if (value.ValueKind != JsonValueKind.String)
         {
             return Findings.Severity.Unknown;
         }
@@ -26,6 +29,9 @@ internal static class JsonRead
             : value.ValueEquals("LOW"u8) || value.ValueEquals("Low"u8) ? Findings.Severity.Low
             : SeverityNames.FromReport(value.GetString());
     }
+
+    public static Severity Severity(JsonElement element, ReadOnlySpan<byte> name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) ? AsSeverity(value) : Findings.Severity.Unknown;
 
     public static double? Number(JsonElement element, ReadOnlySpan<byte> name)
     {
@@ -85,9 +91,13 @@ internal static class JsonRead
         }
     }
 
-    public static IReadOnlyList<string> Strings(JsonElement element, ReadOnlySpan<byte> name)
+    public static IReadOnlyList<string> Strings(JsonElement element, ReadOnlySpan<byte> name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) ? AsStrings(value) : [];
+
+    /// <summary>The non-empty strings of an array value (Harbor stores "none" as <c>[""]</c>); anything else is empty.</summary>
+    public static IReadOnlyList<string> AsStrings(JsonElement value)
     {
-        if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(name, out var value) || value.ValueKind != JsonValueKind.Array)
+        if (value.ValueKind != JsonValueKind.Array)
         {
             return [];
         }
@@ -125,7 +135,7 @@ internal static class JsonRead
     /// <summary>CVSS map source → {V2Score, V3Score, V40Score, …vectors} (Trivy <c>CVSS</c>, Harbor <c>vendor_attributes.CVSS</c>).</summary>
     public static List<CvssScore> Cvss(JsonElement? map)
     {
-        var list = new List<CvssScore>();
+        var list = new List<CvssScore>(2);
         if (map is not { ValueKind: JsonValueKind.Object } cvss)
         {
             return list;
@@ -145,6 +155,10 @@ internal static class JsonRead
 
         return list;
     }
+
+    /// <summary>The property's name as written in the report, without allocating (names are compared, never escaped in
+    /// scanner output).</summary>
+    public static ReadOnlySpan<byte> Name(JsonProperty property) => JsonMarshal.GetRawUtf8PropertyName(property);
 
     public static string Describe(JsonValueKind kind) => kind switch
     {

@@ -42,28 +42,50 @@ internal static class TrivyReportReader
             JsonRead.String(root, "ArtifactName"u8), findings);
     }
 
+    // The hot path for large reports: one pass over the properties instead of a lookup per field.
     private static Finding? Vulnerability(JsonElement item, string target)
     {
-        if (JsonRead.String(item, "VulnerabilityID"u8) is not { Length: > 0 } id)
+        string? id = null, pkgId = null, pkgName = null, purl = null, installed = null, fixedText = null, status = null, title = null, url = null;
+        var severity = Severity.Unknown;
+        JsonElement? cvss = null;
+        JsonElement references = default;
+        foreach (var property in item.EnumerateObject())
+        {
+            var name = JsonRead.Name(property);
+            var value = property.Value;
+            if (name.SequenceEqual("VulnerabilityID"u8)) { id = JsonRead.AsString(value); }
+            else if (name.SequenceEqual("PkgName"u8)) { pkgName = JsonRead.AsString(value); }
+            else if (name.SequenceEqual("PkgID"u8)) { pkgId = JsonRead.AsString(value); }
+            else if (name.SequenceEqual("PkgIdentifier"u8)) { purl = JsonRead.String(value, "PURL"u8); }
+            else if (name.SequenceEqual("InstalledVersion"u8)) { installed = JsonRead.AsString(value); }
+            else if (name.SequenceEqual("FixedVersion"u8)) { fixedText = JsonRead.AsString(value); }
+            else if (name.SequenceEqual("Status"u8)) { status = JsonRead.AsString(value); }
+            else if (name.SequenceEqual("Severity"u8)) { severity = JsonRead.AsSeverity(value); }
+            else if (name.SequenceEqual("CVSS"u8)) { cvss = value; }
+            else if (name.SequenceEqual("Title"u8)) { title = JsonRead.AsString(value); }
+            else if (name.SequenceEqual("PrimaryURL"u8)) { url = JsonRead.AsString(value); }
+            else if (name.SequenceEqual("References"u8)) { references = value; }
+        }
+
+        if (string.IsNullOrEmpty(id))
         {
             return null;
         }
 
-        var fixedVersions = JsonRead.FixedVersions(JsonRead.String(item, "FixedVersion"u8));
-        var purl = JsonRead.Object(item, "PkgIdentifier"u8) is { } identifier ? JsonRead.String(identifier, "PURL"u8) : null;
-        var url = JsonRead.String(item, "PrimaryURL"u8) ?? JsonRead.Strings(item, "References"u8).FirstOrDefault();
+        var fixedVersions = JsonRead.FixedVersions(fixedText);
+        url ??= JsonRead.AsStrings(references).FirstOrDefault();
         return new Finding(
             FindingClass.Vulnerability,
             id,
-            JsonRead.String(item, "PkgName"u8) ?? "",
-            NullIfEmpty(JsonRead.String(item, "PkgID"u8)),
+            pkgName ?? "",
+            NullIfEmpty(pkgId),
             NullIfEmpty(purl),
-            JsonRead.String(item, "InstalledVersion"u8) ?? "",
+            installed ?? "",
             fixedVersions,
-            JsonRead.Status(JsonRead.String(item, "Status"u8), fixedVersions),
-            JsonRead.Severity(item, "Severity"u8),
-            JsonRead.Cvss(JsonRead.Object(item, "CVSS"u8)),
-            JsonRead.String(item, "Title"u8),
+            JsonRead.Status(status, fixedVersions),
+            severity,
+            JsonRead.Cvss(cvss),
+            title,
             NullIfEmpty(url),
             target);
     }
