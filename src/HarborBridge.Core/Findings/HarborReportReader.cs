@@ -49,59 +49,46 @@ internal static class HarborReportReader
     public static ScanReport ReadAdapterReport(JsonElement report, string digest, ReportFormat format, string path = "")
     {
         var findings = new List<Finding>();
-        if (JsonRead.Array(report, "vulnerabilities", path) is { } items)
-        {
-            var index = 0;
-            foreach (var item in items)
-            {
-                if (item.ValueKind != JsonValueKind.Object)
-                {
-                    throw new ReportFormatException($"{path}vulnerabilities[{index}] must be an object, not {JsonRead.Describe(item.ValueKind)}.");
-                }
+        JsonRead.Items(report, "vulnerabilities", path, "id", findings, Vulnerability);
 
-                findings.Add(Vulnerability(item) ?? throw new ReportFormatException($"{path}vulnerabilities[{index}] has no id."));
-                index++;
-            }
-        }
-
-        var scanner = JsonRead.Object(report, "scanner") is { } s
-            ? string.Join(' ', new[] { JsonRead.String(s, "name"), JsonRead.String(s, "version") }.Where(x => !string.IsNullOrEmpty(x)))
+        var scanner = JsonRead.Object(report, "scanner"u8) is { } s
+            ? string.Join(' ', new[] { JsonRead.String(s, "name"u8), JsonRead.String(s, "version"u8) }.Where(x => !string.IsNullOrEmpty(x)))
             : null;
-        var artifact = JsonRead.Object(report, "artifact") is { } art ? JsonRead.String(art, "repository") : null;
-        return new ScanReport(format, true, digest, JsonRead.Timestamp(report, "generated_at"),
+        var artifact = JsonRead.Object(report, "artifact"u8) is { } art ? JsonRead.String(art, "repository"u8) : null;
+        return new ScanReport(format, true, digest, JsonRead.Timestamp(report, "generated_at"u8),
             string.IsNullOrEmpty(scanner) ? null : scanner, artifact, findings);
     }
 
     private static Finding? Vulnerability(JsonElement item)
     {
-        if (JsonRead.String(item, "id") is not { Length: > 0 } id)
+        if (JsonRead.String(item, "id"u8) is not { Length: > 0 } id)
         {
             return null;
         }
 
-        var fixedVersions = JsonRead.FixedVersions(JsonRead.String(item, "fix_version"));
-        var cvss = JsonRead.Cvss(JsonRead.Object(item, "vendor_attributes") is { } vendor ? JsonRead.Object(vendor, "CVSS") : null);
-        if (JsonRead.Object(item, "preferred_cvss") is { } preferred &&
-            (JsonRead.Number(preferred, "score_v3") is not null || JsonRead.Number(preferred, "score_v2") is not null))
+        var fixedVersions = JsonRead.FixedVersions(JsonRead.String(item, "fix_version"u8));
+        var cvss = JsonRead.Cvss(JsonRead.Object(item, "vendor_attributes"u8) is { } vendor ? JsonRead.Object(vendor, "CVSS"u8) : null);
+        if (JsonRead.Object(item, "preferred_cvss"u8) is { } preferred &&
+            (JsonRead.Number(preferred, "score_v3"u8) is not null || JsonRead.Number(preferred, "score_v2"u8) is not null))
         {
-            cvss.Add(new CvssScore("preferred", JsonRead.Number(preferred, "score_v2"), JsonRead.Number(preferred, "score_v3"), null,
-                NullIfEmpty(JsonRead.String(preferred, "vector_v2")), NullIfEmpty(JsonRead.String(preferred, "vector_v3"))));
+            cvss.Add(new CvssScore("preferred", JsonRead.Number(preferred, "score_v2"u8), JsonRead.Number(preferred, "score_v3"u8), null,
+                NullIfEmpty(JsonRead.String(preferred, "vector_v2"u8)), NullIfEmpty(JsonRead.String(preferred, "vector_v3"u8))));
         }
 
-        var digests = JsonRead.Strings(item, "artifact_digests");
+        var digests = JsonRead.Strings(item, "artifact_digests"u8);
         return new Finding(
             FindingClass.Vulnerability,
             id,
-            JsonRead.String(item, "package") ?? "",
+            JsonRead.String(item, "package"u8) ?? "",
             null,
             null,
-            JsonRead.String(item, "version") ?? "",
+            JsonRead.String(item, "version"u8) ?? "",
             fixedVersions,
-            JsonRead.Status(JsonRead.String(item, "status"), fixedVersions),
-            SeverityNames.FromReport(JsonRead.String(item, "severity")),
+            JsonRead.Status(JsonRead.String(item, "status"u8), fixedVersions),
+            JsonRead.Severity(item, "severity"u8),
             cvss,
             null,
-            JsonRead.Strings(item, "links").FirstOrDefault(),
+            JsonRead.Strings(item, "links"u8).FirstOrDefault(),
             digests.Count > 0 ? string.Join(", ", digests) : "");
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace HarborBridge.Core.Findings;
@@ -7,12 +8,32 @@ namespace HarborBridge.Core.Findings;
 /// type counts as absent rather than failing the whole report.</summary>
 internal static class JsonRead
 {
-    public static string? String(JsonElement element, string name) =>
+    public static string? String(JsonElement element, ReadOnlySpan<byte> name) =>
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
             ? value.GetString()
             : null;
 
-    public static double? Number(JsonElement element, string name)
+    public static string? AsString(JsonElement value) => value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    /// <summary>A severity value; the common spellings are matched without allocating.</summary>
+    public static Severity AsSeverity(JsonElement value)
+    {
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            return Findings.Severity.Unknown;
+        }
+
+        return value.ValueEquals("CRITICAL"u8) || value.ValueEquals("Critical"u8) ? Findings.Severity.Critical
+            : value.ValueEquals("HIGH"u8) || value.ValueEquals("High"u8) ? Findings.Severity.High
+            : value.ValueEquals("MEDIUM"u8) || value.ValueEquals("Medium"u8) ? Findings.Severity.Medium
+            : value.ValueEquals("LOW"u8) || value.ValueEquals("Low"u8) ? Findings.Severity.Low
+            : SeverityNames.FromReport(value.GetString());
+    }
+
+    public static Severity Severity(JsonElement element, ReadOnlySpan<byte> name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) ? AsSeverity(value) : Findings.Severity.Unknown;
+
+    public static double? Number(JsonElement element, ReadOnlySpan<byte> name)
     {
         if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(name, out var value))
         {
@@ -27,7 +48,7 @@ internal static class JsonRead
         };
     }
 
-    public static JsonElement? Object(JsonElement element, string name) =>
+    public static JsonElement? Object(JsonElement element, ReadOnlySpan<byte> name) =>
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Object
             ? value
             : null;
@@ -48,9 +69,35 @@ internal static class JsonRead
         return value.EnumerateArray();
     }
 
-    public static IReadOnlyList<string> Strings(JsonElement element, string name)
+    /// <summary>Reads every object of the array under <paramref name="name"/> into <paramref name="findings"/>; an item that
+    /// is not an object, or that <paramref name="read"/> rejects (null: no id), fails the report naming its position.</summary>
+    public static void Items(JsonElement container, string name, string path, string idField, List<Finding> findings, Func<JsonElement, Finding?> read)
     {
-        if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(name, out var value) || value.ValueKind != JsonValueKind.Array)
+        if (Array(container, name, path) is not { } items)
+        {
+            return;
+        }
+
+        var index = 0;
+        foreach (var item in items)
+        {
+            if (item.ValueKind != JsonValueKind.Object)
+            {
+                throw new ReportFormatException($"{path}{name}[{index}] must be an object, not {Describe(item.ValueKind)}.");
+            }
+
+            findings.Add(read(item) ?? throw new ReportFormatException($"{path}{name}[{index}] has no id ({idField})."));
+            index++;
+        }
+    }
+
+    public static IReadOnlyList<string> Strings(JsonElement element, ReadOnlySpan<byte> name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) ? AsStrings(value) : [];
+
+    /// <summary>The non-empty strings of an array value (Harbor stores "none" as <c>[""]</c>); anything else is empty.</summary>
+    public static IReadOnlyList<string> AsStrings(JsonElement value)
+    {
+        if (value.ValueKind != JsonValueKind.Array)
         {
             return [];
         }
@@ -67,7 +114,7 @@ internal static class JsonRead
         return list;
     }
 
-    public static DateTimeOffset? Timestamp(JsonElement element, string name) =>
+    public static DateTimeOffset? Timestamp(JsonElement element, ReadOnlySpan<byte> name) =>
         String(element, name) is { } text &&
         DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var value)
             ? value
@@ -88,7 +135,7 @@ internal static class JsonRead
     /// <summary>CVSS map source → {V2Score, V3Score, V40Score, …vectors} (Trivy <c>CVSS</c>, Harbor <c>vendor_attributes.CVSS</c>).</summary>
     public static List<CvssScore> Cvss(JsonElement? map)
     {
-        var list = new List<CvssScore>();
+        var list = new List<CvssScore>(2);
         if (map is not { ValueKind: JsonValueKind.Object } cvss)
         {
             return list;
@@ -102,12 +149,16 @@ internal static class JsonRead
                 continue;
             }
 
-            list.Add(new CvssScore(source.Name.ToLowerInvariant(), Number(s, "V2Score"), Number(s, "V3Score"), Number(s, "V40Score"),
-                String(s, "V2Vector"), String(s, "V3Vector"), String(s, "V40Vector")));
+            list.Add(new CvssScore(source.Name.ToLowerInvariant(), Number(s, "V2Score"u8), Number(s, "V3Score"u8), Number(s, "V40Score"u8),
+                String(s, "V2Vector"u8), String(s, "V3Vector"u8), String(s, "V40Vector"u8)));
         }
 
         return list;
     }
+
+    /// <summary>The property's name as written in the report, without allocating (names are compared, never escaped in
+    /// scanner output).</summary>
+    public static ReadOnlySpan<byte> Name(JsonProperty property) => JsonMarshal.GetRawUtf8PropertyName(property);
 
     public static string Describe(JsonValueKind kind) => kind switch
     {

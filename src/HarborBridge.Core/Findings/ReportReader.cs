@@ -12,11 +12,13 @@ public static class ReportReader
 {
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64, AllowTrailingCommas = true };
 
-    public static ScanReport Read(ReadOnlySpan<byte> bytes)
+    public static ScanReport Read(ReadOnlySpan<byte> bytes) => Read(bytes.ToArray());
+
+    public static ScanReport Read(byte[] bytes)
     {
         var digest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes));
-        var json = StripBom(bytes);
-        if (json.Trim(" \t\r\n"u8).IsEmpty)
+        ReadOnlyMemory<byte> json = bytes.AsSpan().StartsWith("\uFEFF"u8) ? bytes.AsMemory(3) : bytes;
+        if (json.Span.Trim(" \t\r\n"u8).IsEmpty)
         {
             throw new ReportFormatException("The report is empty.");
         }
@@ -24,7 +26,8 @@ public static class ReportReader
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(json.ToArray(), DocumentOptions);
+            // The document only lives inside this method and every value is copied out, so the caller's array is used as is.
+            document = JsonDocument.Parse(json, DocumentOptions);
         }
         catch (JsonException e)
         {
@@ -98,7 +101,4 @@ public static class ReportReader
         throw new ReportFormatException(
             "The report is neither Trivy JSON (no SchemaVersion) nor a Harbor vulnerability report (no MIME-type key, no vulnerabilities).");
     }
-
-    private static ReadOnlySpan<byte> StripBom(ReadOnlySpan<byte> bytes) =>
-        bytes.StartsWith("\uFEFF"u8) ? bytes[3..] : bytes;
 }

@@ -24,7 +24,8 @@ public static class DecisionRenderer
     {
         var text = new StringBuilder();
         var enforcement = decision.Enforced ? "" : " (dry run: recorded, not enforced)";
-        text.Append(CultureInfo.InvariantCulture, $"{VerdictWord(decision.Verdict)}{enforcement}: {decision.Artifact}\n");
+        var artifact = decision.Artifact.Digest.Length > 0 ? decision.Artifact.ToString() : $"{decision.Artifact.FullRepository} (no digest given)";
+        text.Append(CultureInfo.InvariantCulture, $"{VerdictWord(decision.Verdict)}{enforcement}: {artifact}\n");
         text.Append(CultureInfo.InvariantCulture, $"Policy {decision.PolicyVersion}, rules from {decision.RuleSource}\n");
         text.Append(CultureInfo.InvariantCulture, $"Report {decision.ReportDigest} ({Describe(decision)})\n");
         if (decision.ReportRule is { } reportRule)
@@ -32,7 +33,7 @@ public static class DecisionRenderer
             text.Append(CultureInfo.InvariantCulture, $"Report rule: {reportRule}\n");
         }
 
-        Section(text, "Blocking findings (fix these)", decision.Blocking.ToList());
+        Section(text, "Blocking findings, fix these", decision.Blocking.ToList());
         Section(text, "Warnings", decision.Warnings.ToList());
         Exceptions(text, "Exceptions applied", decision.AppliedExceptions);
         Exceptions(text, "Expired exceptions (no longer applied)", decision.ExpiredExceptions);

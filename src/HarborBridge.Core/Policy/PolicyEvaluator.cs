@@ -64,19 +64,17 @@ public static class PolicyEvaluator
             notes);
     }
 
-    /// <summary>Key of a finding for deduplication: a vulnerability in the same package version is one finding however
-    /// many targets (layers, lock files, platform manifests) report it; secrets and checks stay per target.</summary>
-    public static string DedupeKey(Finding finding) => finding.Class == FindingClass.Vulnerability
-        ? $"v|{finding.Id}|{finding.PackageName}|{finding.InstalledVersion}"
-        : $"{finding.Class}|{finding.Id}|{finding.Target}";
-
+    /// <summary>A vulnerability in the same package version is one finding however many targets (layers, lock files,
+    /// platform manifests) report it; secrets and checks stay per target.</summary>
     private static List<(Finding Finding, List<string> Targets)> Deduplicate(IReadOnlyList<Finding> findings)
     {
-        var byKey = new Dictionary<string, int>(StringComparer.Ordinal);
+        var byKey = new Dictionary<(FindingClass, string, string, string), int>(findings.Count);
         var list = new List<(Finding Finding, List<string> Targets)>();
         foreach (var finding in findings)
         {
-            var key = DedupeKey(finding);
+            var key = finding.Class == FindingClass.Vulnerability
+                ? (finding.Class, finding.Id, finding.PackageName, finding.InstalledVersion)
+                : (finding.Class, finding.Id, finding.Target, "");
             if (byKey.TryGetValue(key, out var index))
             {
                 var (kept, targets) = list[index];

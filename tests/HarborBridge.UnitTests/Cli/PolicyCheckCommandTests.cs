@@ -37,10 +37,10 @@ public sealed class PolicyCheckCommandTests : IDisposable
     public async Task Check_CriticalFinding_Exits1AndListsWhatToFix()
     {
         var run = await RunAsync("--policy", Policy("version: 1\n"), "--report", Fixture("trivy/spring4shell-jre11.json.golden"),
-            "--project", "team", "--repository", "api");
+            "--project", "team", "--repository", "api", "--digest", "sha256:" + new string('d', 64));
 
         Assert.Equal(1, run.Exit);
-        Assert.StartsWith("BLOCK: team/api@", run.Out, StringComparison.Ordinal);
+        Assert.StartsWith("BLOCK: team/api@sha256:dddd", run.Out, StringComparison.Ordinal);
         Assert.Contains("CVE-2022-22965  CRITICAL  org.springframework:spring-beans 5.3.15 -> 5.3.18", run.Out, StringComparison.Ordinal);
     }
 
@@ -206,6 +206,6 @@ public sealed class CliAppPolicyCheckTests
 
         // The example policy blocks CRITICAL (alpine-39 has two) and reports older than 7 days.
         Assert.Equal(1, exit);
-        Assert.StartsWith("BLOCK: web/frontend/app@", captured.ToString(), StringComparison.Ordinal);
+        Assert.StartsWith("BLOCK: web/frontend/app (no digest given)", captured.ToString(), StringComparison.Ordinal);
     }
 }

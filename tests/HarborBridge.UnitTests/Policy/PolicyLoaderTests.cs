@@ -70,6 +70,24 @@ public sealed class PolicyLoaderTests
     }
 
     [Theory]
+    [InlineData("projects:\n  - match: { project: \"pay*\" }\n", "projects:\n  - match: { project: \"payments*\" }\n")]
+    [InlineData("exceptions:\n  - id: CVE-1\n    reason: r\n    expires: 2027-01-01\n", "exceptions:\n  - id: CVE-1\n    reason: r\n    expires: 2027-01-02\n")]
+    [InlineData("kev: { file: a.json }\n", "kev: { file: b.json }\n")]
+    [InlineData("defaults: { maxReportAge: 7d }\n", "defaults: { maxReportAge: 8d }\n")]
+    public void PolicyVersion_ChangedGlobDateKevOrAge_Differs(string a, string b)
+    {
+        Assert.NotEqual(PolicyLoader.Load("version: 1\n" + a).PolicyVersion, PolicyLoader.Load("version: 1\n" + b).PolicyVersion);
+    }
+
+    [Fact]
+    public void Load_WindowsLineEndings_ReportsTheSameLines()
+    {
+        var e = Assert.Throws<PolicyFileException>(() => PolicyLoader.Load("version: 1\r\ndefaults:\r\n  blok: 1\r\n", "p.yaml"));
+
+        Assert.StartsWith("p.yaml: line 3, column 3: defaults.blok", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("version: 1\ndefaults:\n  blok: { severity: HIGH }\n", "line 3, column 3: defaults.blok: unknown key 'blok'")]
     [InlineData("version: 1\nprojects:\n  - match: { project: a }\n    enforcment: dryrun\n", "line 4, column 5: projects[0].enforcment: unknown key")]
     [InlineData("version: 1\nexceptions:\n  - id: CVE-1\n    reason: r\n    scope: { projct: a }\n", "line 5, column 14: exceptions[0].scope.projct: unknown key")]
