@@ -6,6 +6,8 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using HarborBridge.Core.Harbor;
 using HarborBridge.Harbor.Api;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
 
 namespace HarborBridge.Harbor.Oci;
 
@@ -51,7 +53,7 @@ internal sealed class OciRegistryClient(HttpClient http) : IOciRegistryClient
     public async Task<OciDescriptor?> HeadManifestAsync(OciRepository repository, string reference, CancellationToken cancellationToken)
     {
         using var request = ManifestRequest(HttpMethod.Head, repository, reference);
-        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        using var response = await SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             return null;
@@ -76,7 +78,7 @@ internal sealed class OciRegistryClient(HttpClient http) : IOciRegistryClient
     public async Task<OciManifest?> GetManifestAsync(OciRepository repository, string reference, CancellationToken cancellationToken)
     {
         using var request = ManifestRequest(HttpMethod.Get, repository, reference);
-        using var response = await http.SendAsync(request, cancellationToken);
+        using var response = await SendAsync(request, cancellationToken);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             return null;
@@ -127,7 +129,7 @@ internal sealed class OciRegistryClient(HttpClient http) : IOciRegistryClient
             request.Headers.IfMatch.Add(new EntityTagHeaderValue($"\"{ifMatchDigest}\""));
         }
 
-        using var response = await http.SendAsync(request, cancellationToken);
+        using var response = await SendAsync(request, cancellationToken);
         await EnsureSuccessAsync(response, $"PUT manifest {repository}:{reference}", cancellationToken);
         var announced = DigestHeader(response);
         if (announced is not null && announced.StartsWith("sha256:", StringComparison.Ordinal) && announced != digest)
@@ -143,7 +145,7 @@ internal sealed class OciRegistryClient(HttpClient http) : IOciRegistryClient
     {
         RequireDigest(digest);
         using var request = new HttpRequestMessage(HttpMethod.Head, BlobUri(repository, digest));
-        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        using var response = await SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             return false;
@@ -157,7 +159,7 @@ internal sealed class OciRegistryClient(HttpClient http) : IOciRegistryClient
     {
         RequireDigest(digest);
         using var request = new HttpRequestMessage(HttpMethod.Get, BlobUri(repository, digest));
-        using var response = await http.SendAsync(request, cancellationToken);
+        using var response = await SendAsync(request, cancellationToken);
         await EnsureSuccessAsync(response, $"GET blob {repository}@{digest}", cancellationToken);
         var content = await response.Content.ReadAsByteArrayAsync(cancellationToken);
         OciDigest.Verify(digest, content, $"blob {repository}@{digest}");
@@ -180,7 +182,7 @@ internal sealed class OciRegistryClient(HttpClient http) : IOciRegistryClient
 
         using (var start = new HttpRequestMessage(HttpMethod.Post, new Uri(repository.Registry, $"v2/{repository.Name}/blobs/uploads/")))
         {
-            using var started = await http.SendAsync(start, cancellationToken);
+            using var started = await SendAsync(start, cancellationToken);
             await EnsureSuccessAsync(started, $"start upload to {repository}", cancellationToken);
             var location = UploadLocation(started, start.RequestUri!, repository);
             await CompleteUploadAsync(repository, location, digest, content, cancellationToken);
@@ -196,7 +198,7 @@ internal sealed class OciRegistryClient(HttpClient http) : IOciRegistryClient
             $"v2/{repository.Name}/blobs/uploads/?mount={Uri.EscapeDataString(digest)}&from={Uri.EscapeDataString(fromRepository)}");
         using var request = new HttpRequestMessage(HttpMethod.Post, uri);
         request.Options.Set(RegistryAuthHandler.MountFromOption, fromRepository);
-        using var response = await http.SendAsync(request, cancellationToken);
+        using var response = await SendAsync(request, cancellationToken);
         if (response.StatusCode == HttpStatusCode.Created)
         {
             return true;
@@ -214,7 +216,7 @@ internal sealed class OciRegistryClient(HttpClient http) : IOciRegistryClient
         for (var page = 0; next is not null && page < MaxPages; page++)
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, next);
-            using var response = await http.SendAsync(request, cancellationToken);
+            using var response = await SendAsync(request, cancellationToken);
             if (response.StatusCode == HttpStatusCode.NotFound && page == 0)
             {
                 return [];
@@ -240,7 +242,7 @@ internal sealed class OciRegistryClient(HttpClient http) : IOciRegistryClient
 
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(repository.Registry, path));
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(OciMediaTypes.ImageIndex));
-        using var response = await http.SendAsync(request, cancellationToken);
+        using var response = await SendAsync(request, cancellationToken);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             // No referrers API: the referrers live in an index tagged with the digest (sha256-<hex>).
@@ -267,7 +269,7 @@ internal sealed class OciRegistryClient(HttpClient http) : IOciRegistryClient
         var target = new Uri(location + separator + "digest=" + Uri.EscapeDataString(digest));
         using var request = new HttpRequestMessage(HttpMethod.Put, target) { Content = new ByteArrayContent(content) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-        using var response = await http.SendAsync(request, cancellationToken);
+        using var response = await SendAsync(request, cancellationToken);
         if (response.StatusCode == HttpStatusCode.NotFound && await BlobExistsAsync(repository, digest, cancellationToken))
         {
             // A retried PUT whose first attempt had completed the upload: the blob is there.
@@ -385,6 +387,24 @@ internal sealed class OciRegistryClient(HttpClient http) : IOciRegistryClient
         catch (JsonException e)
         {
             throw new OciRegistryException($"The registry returned unreadable JSON for {what}: {e.Message}", (int)response.StatusCode, []);
+        }
+    }
+
+    /// <summary>Sends through the resilient client; no answer at all (network, timeout, open circuit) becomes an
+    /// <see cref="OciRegistryException"/> without a status.</summary>
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+        await SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
+
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await http.SendAsync(request, completion, cancellationToken);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested
+            && e is HttpRequestException or TimeoutRejectedException or BrokenCircuitException or TaskCanceledException)
+        {
+            throw new OciRegistryException($"Registry {request.Method} {request.RequestUri?.GetLeftPart(UriPartial.Path)} got no response: {e.GetType().Name}", null, [], e);
         }
     }
 
