@@ -101,6 +101,17 @@ internal sealed partial class RegistryProxy(
                 await PushManifestAsync(http, raw, project, repository, reference, user ?? options.AnonymousOperator, cancellationToken);
                 return;
             }
+            else if (HttpMethods.IsDelete(http.Request.Method))
+            {
+                using var deleted = await ForwardAsync(http, raw, body: null, cancellationToken);
+                if (deleted.IsSuccessStatusCode)
+                {
+                    Forget(project, repository, reference);
+                }
+
+                await CopyResponseAsync(deleted, http, null, cancellationToken);
+                return;
+            }
         }
 
         using var upstream = await ForwardAsync(http, raw, body: null, cancellationToken);
@@ -330,6 +341,16 @@ internal sealed partial class RegistryProxy(
         }
 
         return artifact;
+    }
+
+    /// <summary>A manifest deleted through <c>/v2/</c>: Harbor drops the artifact and, for an accessory, the link.</summary>
+    private void Forget(string project, string repository, string digest)
+    {
+        lock (state.Sync)
+        {
+            state.Artifacts.RemoveAll(a => a.Project == project && a.Repository == repository && a.Digest == digest);
+            state.Accessories.RemoveAll(x => x.Digest == digest);
+        }
     }
 
     /// <summary>Copies an artifact's manifest (blobs mounted across repositories) into another repository.</summary>

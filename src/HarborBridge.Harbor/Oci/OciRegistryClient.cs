@@ -41,6 +41,15 @@ public interface IOciRegistryClient
     /// <summary>Referrers of <paramref name="digest"/> from the referrers API, or from the fallback tag when the
     /// registry answers 404 there. <paramref name="artifactType"/> filters when given.</summary>
     Task<OciReferrers> ListReferrersAsync(OciRepository repository, string digest, string? artifactType, CancellationToken cancellationToken);
+
+    /// <summary>Pushes a manifest that has a <c>subject</c> (by digest). When the registry does not confirm the subject
+    /// (<c>OCI-Subject</c>), the manifest is added to the fallback index tagged <c>sha256-&lt;hex&gt;</c> of the subject,
+    /// as OCI 1.1 prescribes for registries without the referrers API. Two writers updating that index at the same
+    /// time can lose an entry (the registry ignores If-Match); callers that care read it back.</summary>
+    Task<OciPushResult> PushReferrerAsync(OciRepository repository, byte[] manifest, string mediaType, string subjectDigest, string? artifactType, CancellationToken cancellationToken);
+
+    /// <summary>Deletes a manifest by digest; false when it did not exist.</summary>
+    Task<bool> DeleteManifestAsync(OciRepository repository, string digest, CancellationToken cancellationToken);
 }
 
 /// <summary>OCI distribution client: manifests, blobs (monolithic upload, mount), tags and referrers, with token
@@ -263,6 +272,44 @@ internal sealed class OciRegistryClient(HttpClient http) : IOciRegistryClient
         return new OciReferrers(filtered, FromFallbackTag: false);
     }
 
+    public async Task<OciPushResult> PushReferrerAsync(OciRepository repository, byte[] manifest, string mediaType, string subjectDigest, string? artifactType, CancellationToken cancellationToken)
+    {
+        RequireDigest(subjectDigest);
+        var digest = OciDigest.Sha256(manifest);
+        var pushed = await PutManifestAsync(repository, digest, manifest, mediaType, null, cancellationToken);
+        if (pushed.Subject is not null)
+        {
+            return pushed;
+        }
+
+        var fallbackTag = OciDigest.FallbackTag(subjectDigest);
+        var existing = await GetManifestAsync(repository, fallbackTag, cancellationToken);
+        var entries = existing is null ? [] : ReadIndex(existing.Content, $"referrers fallback index of {repository}@{subjectDigest}");
+        if (entries.Any(d => d.Digest == digest))
+        {
+            return pushed;
+        }
+
+        entries.Add(new OciDescriptor(mediaType, digest, manifest.LongLength, artifactType));
+        var index = JsonSerializer.SerializeToUtf8Bytes(new FallbackIndex(2, OciMediaTypes.ImageIndex, entries));
+        await PutManifestAsync(repository, fallbackTag, index, OciMediaTypes.ImageIndex, existing?.Descriptor.Digest, cancellationToken);
+        return pushed;
+    }
+
+    public async Task<bool> DeleteManifestAsync(OciRepository repository, string digest, CancellationToken cancellationToken)
+    {
+        RequireDigest(digest);
+        using var request = new HttpRequestMessage(HttpMethod.Delete, ManifestUri(repository, digest));
+        using var response = await SendAsync(request, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+
+        await EnsureSuccessAsync(response, $"DELETE manifest {repository}@{digest}", cancellationToken);
+        return true;
+    }
+
     private async Task CompleteUploadAsync(OciRepository repository, Uri location, string digest, byte[] content, CancellationToken cancellationToken)
     {
         var separator = string.IsNullOrEmpty(location.Query) ? "?" : "&";
@@ -425,6 +472,11 @@ internal sealed class OciRegistryClient(HttpClient http) : IOciRegistryClient
     }
 
     private sealed record TagList([property: JsonPropertyName("tags")] List<string>? Tags);
+
+    private sealed record FallbackIndex(
+        [property: JsonPropertyName("schemaVersion")] int SchemaVersion,
+        [property: JsonPropertyName("mediaType")] string MediaType,
+        [property: JsonPropertyName("manifests")] List<OciDescriptor> Manifests);
 
     private sealed record IndexDocument([property: JsonPropertyName("manifests")] List<OciDescriptor>? Manifests);
 }

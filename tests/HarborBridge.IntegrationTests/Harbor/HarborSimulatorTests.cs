@@ -190,6 +190,23 @@ public sealed class HarborSimulatorTests
     }
 
     [Fact]
+    public async Task Pull_CosignEnforced_SignatureDeletedThroughRegistry_IsBlockedAgain()
+    {
+        var ct = TestServices.Timeout(90);
+        await using var session = await SimulatorSession.StartAsync();
+        var image = await session.PushImageAsync("api", "1", ct);
+        await session.Harbor.SetProjectMetadataAsync(session.Project, "enable_content_trust_cosign", "true", ct);
+        var signature = await PushCosignStyleSignatureAsync(session, "api", image.ManifestDigest, ct);
+        Assert.NotNull(await session.Registry.GetManifestAsync(session.Repository("api"), image.ManifestDigest, ct));
+
+        Assert.True(await session.Registry.DeleteManifestAsync(session.Repository("api"), signature, ct));
+
+        Assert.Empty(await session.Harbor.ListAccessoriesAsync(session.Project, "api", image.ManifestDigest, ct));
+        var error = await Assert.ThrowsAsync<OciRegistryException>(() => session.Registry.GetManifestAsync(session.Repository("api"), image.ManifestDigest, ct));
+        Assert.Equal("PROJECTPOLICYVIOLATION", error.Code);
+    }
+
+    [Fact]
     public async Task Faults_DropWebhooks_RecordsDropsAndSendsNothing()
     {
         var ct = TestServices.Timeout(90);

@@ -104,6 +104,35 @@ public sealed class OciRegistryClientSimulatorTests
     }
 
     [Fact]
+    public async Task PushReferrer_RegistryWithoutReferrersApi_IsListedThroughTheFallbackIndex()
+    {
+        var ct = TestServices.Timeout();
+        await using var session = await SimulatorSession.StartAsync();
+        var image = await session.PushImageAsync("app", "1", ct);
+        var repository = session.Repository("app");
+        var empty = Encoding.UTF8.GetBytes("{}");
+        await session.Registry.PushBlobAsync(repository, empty, null, ct);
+        byte[] Referrer(string note) => JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            schemaVersion = 2,
+            mediaType = OciMediaTypes.ImageManifest,
+            artifactType = "application/vnd.example.note+json",
+            config = new { mediaType = OciMediaTypes.Empty, digest = OciLayoutImage.Sha256(empty), size = 2 },
+            layers = new[] { new { mediaType = OciMediaTypes.Empty, digest = OciLayoutImage.Sha256(empty), size = 2 } },
+            subject = new { mediaType = OciMediaTypes.ImageManifest, digest = image.ManifestDigest, size = image.Manifest.Length },
+            annotations = new Dictionary<string, string> { ["note"] = note },
+        });
+
+        var first = await session.Registry.PushReferrerAsync(repository, Referrer("a"), OciMediaTypes.ImageManifest, image.ManifestDigest, "application/vnd.example.note+json", ct);
+        var second = await session.Registry.PushReferrerAsync(repository, Referrer("b"), OciMediaTypes.ImageManifest, image.ManifestDigest, "application/vnd.example.note+json", ct);
+        await session.Registry.PushReferrerAsync(repository, Referrer("a"), OciMediaTypes.ImageManifest, image.ManifestDigest, "application/vnd.example.note+json", ct);
+
+        var referrers = await session.Registry.ListReferrersAsync(repository, image.ManifestDigest, null, ct);
+        Assert.True(referrers.FromFallbackTag);
+        Assert.Equal(new[] { first.Digest, second.Digest }.Order(), referrers.Manifests.Select(m => m.Digest).Order());
+    }
+
+    [Fact]
     public async Task PutManifest_StaleIfMatch_IsIgnoredByDockerRegistry28()
     {
         // Documents why concurrent signers cannot rely on conditional PUTs here (see docs/harbor.md).
