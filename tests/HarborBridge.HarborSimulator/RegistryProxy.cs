@@ -115,6 +115,18 @@ internal sealed partial class RegistryProxy(
         }
 
         using var upstream = await ForwardAsync(http, raw, body: null, cancellationToken);
+        if (manifest.Success && HttpMethods.IsGet(http.Request.Method) && upstream.IsSuccessStatusCode
+            && !http.Request.Headers.UserAgent.ToString().Contains("harbor-registry-client", StringComparison.Ordinal))
+        {
+            // Harbor fires PULL_ARTIFACT for manifest GETs (not HEADs, not replication).
+            var (project, repository) = Split(manifest.Groups["name"].Value);
+            var reference = Uri.UnescapeDataString(manifest.Groups["reference"].Value);
+            if (state.FindArtifact(project, repository, reference) is { } pulled)
+            {
+                webhooks.ArtifactPulled(pulled, reference, user ?? "");
+            }
+        }
+
         await CopyResponseAsync(upstream, http, null, cancellationToken);
     }
 

@@ -61,6 +61,8 @@ internal sealed class ScanRunner(SimulatorState state, HarborSimulatorOptions op
             return;
         }
 
+        // Harbor's scanner pulls the image with a per-scan robot, which fires PULL_ARTIFACT.
+        webhooks.ArtifactPulled(artifact, artifact.Digest, $"robot${artifact.Project}+{Guid.NewGuid().ToString("N")[..8]}-Trivy-{Guid.NewGuid()}");
         var fails = options.FailingScans.Contains(artifact.FullName);
         var report = fails ? null : LoadReport(artifact.FullName);
         lock (state.Sync)

@@ -105,10 +105,15 @@ public sealed class HarborSimulatorTests
         using var host = new HarborBridgeHost();
         _ = host.Server;
         await using var session = await SimulatorSession.StartAsync(Options(host, ApiExample("vulnerabilities_addition.response.json")));
-        session.Simulator.State.AddWebhookPolicy(session.Project, "http://localhost/webhooks/harbor", HarborBridgeHost.AuthHeader, "Default", "SCANNING_COMPLETED", "SCANNING_FAILED");
+        session.Simulator.State.AddWebhookPolicy(session.Project, "http://localhost/webhooks/harbor", HarborBridgeHost.AuthHeader, "Default", "PULL_ARTIFACT", "SCANNING_COMPLETED", "SCANNING_FAILED");
         var image = await session.PushImageAsync("api", "1", ct);
 
         await session.Harbor.StartScanAsync(session.Project, "api", image.ManifestDigest, ct);
+
+        // The scanner robot's pull comes first; HarborBridge answers it 200 "ignored" (no loop).
+        var pull = await session.Simulator.State.WaitForDeliveryAsync(d => d.EventType == "PULL_ARTIFACT", TimeSpan.FromSeconds(20), ct);
+        Assert.NotNull(pull);
+        Assert.Equal(200, pull.StatusCode);
 
         var delivery = await session.Simulator.State.WaitForDeliveryAsync(d => d.EventType == "SCANNING_COMPLETED", TimeSpan.FromSeconds(20), ct);
         Assert.NotNull(delivery);
