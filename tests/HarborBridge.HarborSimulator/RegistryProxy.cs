@@ -327,6 +327,11 @@ internal sealed partial class RegistryProxy(
                 state.Artifacts.Add(artifact);
             }
 
+            if (artifact.IsIndex && artifact.Children.Count == 0)
+            {
+                artifact.Children.AddRange(manifest?["manifests"]?.AsArray().Select(m => m?["digest"]?.GetValue<string>()).OfType<string>() ?? []);
+            }
+
             if (tag is not null && !artifact.Tags.Contains(tag))
             {
                 artifact.Tags.Add(tag);
@@ -344,12 +349,12 @@ internal sealed partial class RegistryProxy(
         bool autoScan;
         lock (state.Sync)
         {
-            autoScan = state.Projects[project].IsOn("auto_scan") && artifact.Scannable;
+            autoScan = state.Projects[project].IsOn("auto_scan") && (artifact.Scannable || artifact.IsIndex);
         }
 
         if (autoScan)
         {
-            Scans?.TryStart(artifact, user);
+            Scans?.StartAll(artifact, user);
         }
 
         return artifact;

@@ -74,6 +74,9 @@ public sealed class SimArtifact
 
     public DateTimeOffset PushedAt { get; init; }
 
+    /// <summary>For an image index: the digests of the manifests it lists (Harbor scans those, not the index).</summary>
+    public List<string> Children { get; } = [];
+
     /// <summary>Set when this artifact is an accessory of another (signature, SBOM, referrer).</summary>
     public string? SubjectDigest { get; set; }
 

@@ -128,6 +128,28 @@ public sealed class HarborSimulatorTests
     }
 
     [Fact]
+    public async Task Scan_MultiArchIndex_FiresOneScanEventPerPlatformManifest()
+    {
+        var ct = TestServices.Timeout(90);
+        await using var session = await SimulatorSession.StartAsync(Options());
+        session.Simulator.State.AddWebhookPolicy(session.Project, "http://127.0.0.1:9/hook", null, "Default", "SCANNING_COMPLETED");
+        var index = OciLayoutImage.CreateIndex(Path.Combine(session.WorkDir, "index"));
+        await index.PushAsync($"{session.Simulator.RegistryHost}/{session.Project}/multi:1", session.WorkDir, ct);
+
+        Assert.Equal(Core.Harbor.ScanStartResult.Started, await session.Harbor.StartScanAsync(session.Project, "multi", index.ManifestDigest, ct));
+
+        foreach (var child in index.Children)
+        {
+            Assert.NotNull(await session.Simulator.State.WaitForDeliveryAsync(d => d.EventType == "SCANNING_COMPLETED" && d.Body.Contains(child, StringComparison.Ordinal), TimeSpan.FromSeconds(20), ct));
+        }
+
+        var digests = session.Simulator.State.Deliveries.Where(d => d.EventType == "SCANNING_COMPLETED")
+            .Select(d => JsonDocument.Parse(d.Body).RootElement.GetProperty("event_data").GetProperty("resources")[0].GetProperty("digest").GetString()!)
+            .Distinct().Order().ToList();
+        Assert.Equal(index.Children.Order().ToList(), digests);
+    }
+
+    [Fact]
     public async Task Scan_ConfiguredToFail_FiresScanningFailed()
     {
         var ct = TestServices.Timeout(90);
