@@ -66,6 +66,9 @@ public sealed class SimArtifact
 
     public string? ConfigMediaType { get; init; }
 
+    /// <summary>The manifest's <c>artifactType</c>, or its config media type (what the referrers API reports).</summary>
+    public string? ArtifactType { get; init; }
+
     public long Size { get; init; }
 
     public List<string> Tags { get; } = [];

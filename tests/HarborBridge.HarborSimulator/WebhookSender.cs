@@ -180,7 +180,7 @@ internal sealed class WebhookSender(
             int? status = null;
             try
             {
-                using var client = options.WebhookHandler is { } handler
+                using var client = options.WebhookHandler is not null
                     ? httpClients.CreateClient(HttpClientName + "-inprocess")
                     : httpClients.CreateClient(HttpClientName);
                 using var timeout = new CancellationTokenSource(options.WebhookTimeout);

@@ -133,6 +133,40 @@ public sealed class OciRegistryClientSimulatorTests
     }
 
     [Fact]
+    public async Task PushReferrer_SimulatorWithReferrersApi_IsConfirmedAndListedWithoutFallbackTag()
+    {
+        var ct = TestServices.Timeout();
+        await using var session = await SimulatorSession.StartAsync(new HarborSimulatorOptions { RegistryAddress = TestServices.Registry, ServeReferrersApi = true });
+        var image = await session.PushImageAsync("app", "1", ct);
+        var repository = session.Repository("app");
+        var empty = Encoding.UTF8.GetBytes("{}");
+        await session.Registry.PushBlobAsync(repository, empty, null, ct);
+        var referrer = JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            schemaVersion = 2,
+            mediaType = OciMediaTypes.ImageManifest,
+            artifactType = "application/vnd.dev.sigstore.bundle.v0.3+json",
+            config = new { mediaType = OciMediaTypes.Empty, digest = OciLayoutImage.Sha256(empty), size = 2 },
+            layers = new[] { new { mediaType = OciMediaTypes.Empty, digest = OciLayoutImage.Sha256(empty), size = 2 } },
+            subject = new { mediaType = OciMediaTypes.ImageManifest, digest = image.ManifestDigest, size = image.Manifest.Length },
+        });
+
+        var pushed = await session.Registry.PushReferrerAsync(repository, referrer, OciMediaTypes.ImageManifest, image.ManifestDigest, "application/vnd.dev.sigstore.bundle.v0.3+json", ct);
+        var all = await session.Registry.ListReferrersAsync(repository, image.ManifestDigest, null, ct);
+        var other = await session.Registry.ListReferrersAsync(repository, image.ManifestDigest, "application/other", ct);
+
+        Assert.Equal(image.ManifestDigest, pushed.Subject);
+        Assert.False(all.FromFallbackTag);
+        var listed = Assert.Single(all.Manifests);
+        Assert.Equal(OciLayoutImage.Sha256(referrer), listed.Digest);
+        Assert.Equal("application/vnd.dev.sigstore.bundle.v0.3+json", listed.ArtifactType);
+        Assert.Empty(other.Manifests);
+        Assert.DoesNotContain(OciDigest.FallbackTag(image.ManifestDigest), await session.Registry.ListTagsAsync(repository, ct));
+        // Harbor counts a sigstore bundle referrer as a cosign signature.
+        Assert.Equal("signature.cosign", Assert.Single(await session.Harbor.ListAccessoriesAsync(session.Project, "app", image.ManifestDigest, ct)).Type);
+    }
+
+    [Fact]
     public async Task PutManifest_StaleIfMatch_IsIgnoredByDockerRegistry28()
     {
         // Documents why concurrent signers cannot rely on conditional PUTs here (see docs/harbor.md).
