@@ -486,12 +486,12 @@ internal sealed class HarborApi(
 
     private IResult StartScan(Call c, SimArtifact a)
     {
-        if (!a.Scannable)
+        if (!a.Scannable && !a.IsIndex)
         {
             return SimHttp.Error(400, "BAD_REQUEST", $"the configured scanner Trivy does not support scanning artifact with mime type {a.ManifestMediaType}");
         }
 
-        return scans.TryStart(a, c.User)
+        return scans.StartAll(a, c.User)
             ? Results.StatusCode(202)
             : SimHttp.Error(409, "CONFLICT", "a previous scan process is Running");
     }

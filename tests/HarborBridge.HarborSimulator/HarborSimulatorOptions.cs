@@ -13,6 +13,11 @@ public sealed class HarborSimulatorOptions
     /// (default) the registry side is open, which suits plain <c>skopeo copy</c>.</summary>
     public bool RequireRegistryAuth { get; init; }
 
+    /// <summary>When true, <c>GET /v2/&lt;name&gt;/referrers/&lt;digest&gt;</c> is answered from the recorded subjects and
+    /// manifest PUTs with a subject get <c>OCI-Subject</c>, as Harbor 2.10+ does. When false (default) the registry's
+    /// 404 comes through, as with docker-registry 2.8, and clients use the fallback tag.</summary>
+    public bool ServeReferrersApi { get; init; }
+
     /// <summary>Operator named in webhooks for registry calls made without credentials.</summary>
     public string AnonymousOperator { get; init; } = "admin";
 

@@ -69,6 +69,12 @@ internal sealed partial class RegistryProxy(
             return;
         }
 
+        if (options.ServeReferrersApi && HttpMethods.IsGet(http.Request.Method) && ReferrersPath().Match(path) is { Success: true } referrers)
+        {
+            await Referrers(http, referrers.Groups["name"].Value, referrers.Groups["digest"].Value).ExecuteAsync(http);
+            return;
+        }
+
         var manifest = ManifestPath().Match(path);
         if (manifest.Success)
         {
@@ -101,10 +107,65 @@ internal sealed partial class RegistryProxy(
                 await PushManifestAsync(http, raw, project, repository, reference, user ?? options.AnonymousOperator, cancellationToken);
                 return;
             }
+            else if (HttpMethods.IsDelete(http.Request.Method))
+            {
+                using var deleted = await ForwardAsync(http, raw, body: null, cancellationToken);
+                if (deleted.IsSuccessStatusCode)
+                {
+                    Forget(project, repository, reference);
+                }
+
+                await CopyResponseAsync(deleted, http, null, cancellationToken);
+                return;
+            }
         }
 
         using var upstream = await ForwardAsync(http, raw, body: null, cancellationToken);
+        if (manifest.Success && HttpMethods.IsGet(http.Request.Method) && upstream.IsSuccessStatusCode
+            && !http.Request.Headers.UserAgent.ToString().Contains("harbor-registry-client", StringComparison.Ordinal))
+        {
+            // Harbor fires PULL_ARTIFACT for manifest GETs (not HEADs, not replication).
+            var (project, repository) = Split(manifest.Groups["name"].Value);
+            var reference = Uri.UnescapeDataString(manifest.Groups["reference"].Value);
+            if (state.FindArtifact(project, repository, reference) is { } pulled)
+            {
+                webhooks.ArtifactPulled(pulled, reference, user ?? "");
+            }
+        }
+
         await CopyResponseAsync(upstream, http, null, cancellationToken);
+    }
+
+    /// <summary>The OCI 1.1 referrers API from the recorded subjects (an empty index when there are none).</summary>
+    private IResult Referrers(HttpContext http, string name, string digest)
+    {
+        var (project, repository) = Split(name);
+        var artifactType = http.Request.Query["artifactType"].ToString();
+        List<SimArtifact> found;
+        lock (state.Sync)
+        {
+            found = state.Artifacts.Where(a => a.Project == project && a.Repository == repository && a.SubjectDigest == digest && !a.Tags.Any(t => SignatureTag().IsMatch(t))
+                && (artifactType.Length == 0 || a.ArtifactType == artifactType)).ToList();
+        }
+
+        if (artifactType.Length > 0)
+        {
+            http.Response.Headers["OCI-Filters-Applied"] = "artifactType";
+        }
+
+        var index = new JsonObject
+        {
+            ["schemaVersion"] = 2,
+            ["mediaType"] = "application/vnd.oci.image.index.v1+json",
+            ["manifests"] = new JsonArray(found.Select(a => (JsonNode)new JsonObject
+            {
+                ["mediaType"] = a.ManifestMediaType,
+                ["digest"] = a.Digest,
+                ["size"] = a.Size,
+                ["artifactType"] = a.ArtifactType,
+            }).ToArray()),
+        };
+        return Results.Text(index.ToJsonString(), "application/vnd.oci.image.index.v1+json", System.Text.Encoding.UTF8, 200);
     }
 
     private string? Authenticate(HttpContext http)
@@ -232,7 +293,11 @@ internal sealed partial class RegistryProxy(
         if (upstream.IsSuccessStatusCode && upstream.Headers.TryGetValues("Docker-Content-Digest", out var digests))
         {
             var mediaType = http.Request.ContentType ?? "";
-            Record(project, repository, reference, digests.First(), mediaType, body, user);
+            var recorded = Record(project, repository, reference, digests.First(), mediaType, body, user);
+            if (options.ServeReferrersApi && recorded.SubjectDigest is { } subject && !SignatureTag().IsMatch(reference))
+            {
+                http.Response.Headers["OCI-Subject"] = subject;
+            }
         }
 
         await CopyResponseAsync(upstream, http, null, cancellationToken);
@@ -296,12 +361,18 @@ internal sealed partial class RegistryProxy(
                     Digest = digest,
                     ManifestMediaType = mediaType,
                     ConfigMediaType = configType,
+                    ArtifactType = manifest?["artifactType"]?.GetValue<string>() ?? configType,
                     Size = body.LongLength,
                     PushedAt = now,
                 };
             if (!state.Artifacts.Contains(artifact))
             {
                 state.Artifacts.Add(artifact);
+            }
+
+            if (artifact.IsIndex && artifact.Children.Count == 0)
+            {
+                artifact.Children.AddRange(manifest?["manifests"]?.AsArray().Select(m => m?["digest"]?.GetValue<string>()).OfType<string>() ?? []);
             }
 
             if (tag is not null && !artifact.Tags.Contains(tag))
@@ -321,15 +392,25 @@ internal sealed partial class RegistryProxy(
         bool autoScan;
         lock (state.Sync)
         {
-            autoScan = state.Projects[project].IsOn("auto_scan") && artifact.Scannable;
+            autoScan = state.Projects[project].IsOn("auto_scan") && (artifact.Scannable || artifact.IsIndex);
         }
 
         if (autoScan)
         {
-            Scans?.TryStart(artifact, user);
+            Scans?.StartAll(artifact, user);
         }
 
         return artifact;
+    }
+
+    /// <summary>A manifest deleted through <c>/v2/</c>: Harbor drops the artifact and, for an accessory, the link.</summary>
+    private void Forget(string project, string repository, string digest)
+    {
+        lock (state.Sync)
+        {
+            state.Artifacts.RemoveAll(a => a.Project == project && a.Repository == repository && a.Digest == digest);
+            state.Accessories.RemoveAll(x => x.Digest == digest);
+        }
     }
 
     /// <summary>Copies an artifact's manifest (blobs mounted across repositories) into another repository.</summary>
@@ -428,6 +509,9 @@ internal sealed partial class RegistryProxy(
 
     [GeneratedRegex("^/v2/(?<name>.+?)/manifests/(?<reference>[^/]+)$")]
     private static partial Regex ManifestPath();
+
+    [GeneratedRegex("^/v2/(?<name>.+?)/referrers/(?<digest>sha256:[a-f0-9]{64})$")]
+    private static partial Regex ReferrersPath();
 
     [GeneratedRegex("^sha256-(?<hex>[0-9a-f]{64})\\.(?<kind>sig|att|sbom)$")]
     private static partial Regex SignatureTag();

@@ -13,6 +13,30 @@ internal sealed class ScanRunner(SimulatorState state, HarborSimulatorOptions op
         ["vulnerabilities"] = new JsonArray(),
     };
 
+    /// <summary>Scans an image, or each child of an index (one SCANNING_* event per child, as Harbor sends).
+    /// False when a scan is already Pending or Running (Harbor's 409).</summary>
+    public bool StartAll(SimArtifact artifact, string @operator)
+    {
+        if (!artifact.IsIndex)
+        {
+            return TryStart(artifact, @operator);
+        }
+
+        List<SimArtifact> children;
+        lock (state.Sync)
+        {
+            children = state.Artifacts.Where(a => a.Project == artifact.Project && a.Repository == artifact.Repository && artifact.Children.Contains(a.Digest)).ToList();
+        }
+
+        var started = false;
+        foreach (var child in children)
+        {
+            started |= TryStart(child, @operator);
+        }
+
+        return started;
+    }
+
     /// <summary>False when a scan of this artifact is already Pending or Running (Harbor's 409).</summary>
     public bool TryStart(SimArtifact artifact, string @operator)
     {
@@ -61,6 +85,8 @@ internal sealed class ScanRunner(SimulatorState state, HarborSimulatorOptions op
             return;
         }
 
+        // Harbor's scanner pulls the image with a per-scan robot, which fires PULL_ARTIFACT.
+        webhooks.ArtifactPulled(artifact, artifact.Digest, $"robot${artifact.Project}+{Guid.NewGuid().ToString("N")[..8]}-Trivy-{Guid.NewGuid()}");
         var fails = options.FailingScans.Contains(artifact.FullName);
         var report = fails ? null : LoadReport(artifact.FullName);
         lock (state.Sync)

@@ -66,6 +66,9 @@ public sealed class SimArtifact
 
     public string? ConfigMediaType { get; init; }
 
+    /// <summary>The manifest's <c>artifactType</c>, or its config media type (what the referrers API reports).</summary>
+    public string? ArtifactType { get; init; }
+
     public long Size { get; init; }
 
     public List<string> Tags { get; } = [];
@@ -73,6 +76,9 @@ public sealed class SimArtifact
     public HashSet<long> Labels { get; } = [];
 
     public DateTimeOffset PushedAt { get; init; }
+
+    /// <summary>For an image index: the digests of the manifests it lists (Harbor scans those, not the index).</summary>
+    public List<string> Children { get; } = [];
 
     /// <summary>Set when this artifact is an accessory of another (signature, SBOM, referrer).</summary>
     public string? SubjectDigest { get; set; }

@@ -33,6 +33,14 @@ internal sealed class WebhookSender(
     public void ArtifactPushed(SimArtifact artifact, string? tag, string @operator) =>
         Fire("PUSH_ARTIFACT", artifact, @operator, ArtifactResource(artifact, tag, null), includeCreated: true, scan: null);
 
+    /// <summary>PULL_ARTIFACT: by tag, or by digest (then <c>tag</c> is the digest and the URL uses <c>@</c>).</summary>
+    public void ArtifactPulled(SimArtifact artifact, string reference, string @operator)
+    {
+        var byDigest = reference.StartsWith("sha256:", StringComparison.Ordinal);
+        var resource = ArtifactResource(artifact, byDigest ? null : reference, null);
+        Fire("PULL_ARTIFACT", artifact, @operator, resource, includeCreated: true, scan: null);
+    }
+
     public void ScanFinished(string eventType, SimArtifact artifact, string @operator)
     {
         var resource = ArtifactResource(artifact, artifact.Tags.LastOrDefault(), ScanOverview(artifact));
@@ -172,7 +180,7 @@ internal sealed class WebhookSender(
             int? status = null;
             try
             {
-                using var client = options.WebhookHandler is { } handler
+                using var client = options.WebhookHandler is not null
                     ? httpClients.CreateClient(HttpClientName + "-inprocess")
                     : httpClients.CreateClient(HttpClientName);
                 using var timeout = new CancellationTokenSource(options.WebhookTimeout);

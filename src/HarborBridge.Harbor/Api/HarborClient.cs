@@ -39,6 +39,8 @@ internal sealed class HarborClient : IHarborClient
         {
             ThrowOnAnyError = false,
             FailOnDeserializationError = false,
+            // Attempt and total timeouts come from the resilience pipeline; RestSharp's own 100 s default would cut across them.
+            Timeout = System.Threading.Timeout.InfiniteTimeSpan,
         };
         if (!string.IsNullOrEmpty(harbor.Username))
         {

@@ -6,6 +6,8 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using HarborBridge.Core.Harbor;
 using HarborBridge.Harbor.Api;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
 
 namespace HarborBridge.Harbor.Oci;
 
@@ -39,6 +41,15 @@ public interface IOciRegistryClient
     /// <summary>Referrers of <paramref name="digest"/> from the referrers API, or from the fallback tag when the
     /// registry answers 404 there. <paramref name="artifactType"/> filters when given.</summary>
     Task<OciReferrers> ListReferrersAsync(OciRepository repository, string digest, string? artifactType, CancellationToken cancellationToken);
+
+    /// <summary>Pushes a manifest that has a <c>subject</c> (by digest). When the registry does not confirm the subject
+    /// (<c>OCI-Subject</c>), the manifest is added to the fallback index tagged <c>sha256-&lt;hex&gt;</c> of the subject,
+    /// as OCI 1.1 prescribes for registries without the referrers API. Two writers updating that index at the same
+    /// time can lose an entry (the registry ignores If-Match); callers that care read it back.</summary>
+    Task<OciPushResult> PushReferrerAsync(OciRepository repository, byte[] manifest, string mediaType, string subjectDigest, string? artifactType, CancellationToken cancellationToken);
+
+    /// <summary>Deletes a manifest by digest; false when it did not exist.</summary>
+    Task<bool> DeleteManifestAsync(OciRepository repository, string digest, CancellationToken cancellationToken);
 }
 
 /// <summary>OCI distribution client: manifests, blobs (monolithic upload, mount), tags and referrers, with token
@@ -51,7 +62,7 @@ internal sealed class OciRegistryClient(HttpClient http) : IOciRegistryClient
     public async Task<OciDescriptor?> HeadManifestAsync(OciRepository repository, string reference, CancellationToken cancellationToken)
     {
         using var request = ManifestRequest(HttpMethod.Head, repository, reference);
-        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        using var response = await SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             return null;
@@ -76,7 +87,7 @@ internal sealed class OciRegistryClient(HttpClient http) : IOciRegistryClient
     public async Task<OciManifest?> GetManifestAsync(OciRepository repository, string reference, CancellationToken cancellationToken)
     {
         using var request = ManifestRequest(HttpMethod.Get, repository, reference);
-        using var response = await http.SendAsync(request, cancellationToken);
+        using var response = await SendAsync(request, cancellationToken);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             return null;
@@ -127,7 +138,7 @@ internal sealed class OciRegistryClient(HttpClient http) : IOciRegistryClient
             request.Headers.IfMatch.Add(new EntityTagHeaderValue($"\"{ifMatchDigest}\""));
         }
 
-        using var response = await http.SendAsync(request, cancellationToken);
+        using var response = await SendAsync(request, cancellationToken);
         await EnsureSuccessAsync(response, $"PUT manifest {repository}:{reference}", cancellationToken);
         var announced = DigestHeader(response);
         if (announced is not null && announced.StartsWith("sha256:", StringComparison.Ordinal) && announced != digest)
@@ -143,7 +154,7 @@ internal sealed class OciRegistryClient(HttpClient http) : IOciRegistryClient
     {
         RequireDigest(digest);
         using var request = new HttpRequestMessage(HttpMethod.Head, BlobUri(repository, digest));
-        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        using var response = await SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             return false;
@@ -157,7 +168,7 @@ internal sealed class OciRegistryClient(HttpClient http) : IOciRegistryClient
     {
         RequireDigest(digest);
         using var request = new HttpRequestMessage(HttpMethod.Get, BlobUri(repository, digest));
-        using var response = await http.SendAsync(request, cancellationToken);
+        using var response = await SendAsync(request, cancellationToken);
         await EnsureSuccessAsync(response, $"GET blob {repository}@{digest}", cancellationToken);
         var content = await response.Content.ReadAsByteArrayAsync(cancellationToken);
         OciDigest.Verify(digest, content, $"blob {repository}@{digest}");
@@ -180,7 +191,7 @@ internal sealed class OciRegistryClient(HttpClient http) : IOciRegistryClient
 
         using (var start = new HttpRequestMessage(HttpMethod.Post, new Uri(repository.Registry, $"v2/{repository.Name}/blobs/uploads/")))
         {
-            using var started = await http.SendAsync(start, cancellationToken);
+            using var started = await SendAsync(start, cancellationToken);
             await EnsureSuccessAsync(started, $"start upload to {repository}", cancellationToken);
             var location = UploadLocation(started, start.RequestUri!, repository);
             await CompleteUploadAsync(repository, location, digest, content, cancellationToken);
@@ -196,7 +207,7 @@ internal sealed class OciRegistryClient(HttpClient http) : IOciRegistryClient
             $"v2/{repository.Name}/blobs/uploads/?mount={Uri.EscapeDataString(digest)}&from={Uri.EscapeDataString(fromRepository)}");
         using var request = new HttpRequestMessage(HttpMethod.Post, uri);
         request.Options.Set(RegistryAuthHandler.MountFromOption, fromRepository);
-        using var response = await http.SendAsync(request, cancellationToken);
+        using var response = await SendAsync(request, cancellationToken);
         if (response.StatusCode == HttpStatusCode.Created)
         {
             return true;
@@ -214,7 +225,7 @@ internal sealed class OciRegistryClient(HttpClient http) : IOciRegistryClient
         for (var page = 0; next is not null && page < MaxPages; page++)
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, next);
-            using var response = await http.SendAsync(request, cancellationToken);
+            using var response = await SendAsync(request, cancellationToken);
             if (response.StatusCode == HttpStatusCode.NotFound && page == 0)
             {
                 return [];
@@ -240,7 +251,7 @@ internal sealed class OciRegistryClient(HttpClient http) : IOciRegistryClient
 
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(repository.Registry, path));
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(OciMediaTypes.ImageIndex));
-        using var response = await http.SendAsync(request, cancellationToken);
+        using var response = await SendAsync(request, cancellationToken);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             // No referrers API: the referrers live in an index tagged with the digest (sha256-<hex>).
@@ -261,13 +272,51 @@ internal sealed class OciRegistryClient(HttpClient http) : IOciRegistryClient
         return new OciReferrers(filtered, FromFallbackTag: false);
     }
 
+    public async Task<OciPushResult> PushReferrerAsync(OciRepository repository, byte[] manifest, string mediaType, string subjectDigest, string? artifactType, CancellationToken cancellationToken)
+    {
+        RequireDigest(subjectDigest);
+        var digest = OciDigest.Sha256(manifest);
+        var pushed = await PutManifestAsync(repository, digest, manifest, mediaType, null, cancellationToken);
+        if (pushed.Subject is not null)
+        {
+            return pushed;
+        }
+
+        var fallbackTag = OciDigest.FallbackTag(subjectDigest);
+        var existing = await GetManifestAsync(repository, fallbackTag, cancellationToken);
+        var entries = existing is null ? [] : ReadIndex(existing.Content, $"referrers fallback index of {repository}@{subjectDigest}");
+        if (entries.Any(d => d.Digest == digest))
+        {
+            return pushed;
+        }
+
+        entries.Add(new OciDescriptor(mediaType, digest, manifest.LongLength, artifactType));
+        var index = JsonSerializer.SerializeToUtf8Bytes(new FallbackIndex(2, OciMediaTypes.ImageIndex, entries));
+        await PutManifestAsync(repository, fallbackTag, index, OciMediaTypes.ImageIndex, existing?.Descriptor.Digest, cancellationToken);
+        return pushed;
+    }
+
+    public async Task<bool> DeleteManifestAsync(OciRepository repository, string digest, CancellationToken cancellationToken)
+    {
+        RequireDigest(digest);
+        using var request = new HttpRequestMessage(HttpMethod.Delete, ManifestUri(repository, digest));
+        using var response = await SendAsync(request, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+
+        await EnsureSuccessAsync(response, $"DELETE manifest {repository}@{digest}", cancellationToken);
+        return true;
+    }
+
     private async Task CompleteUploadAsync(OciRepository repository, Uri location, string digest, byte[] content, CancellationToken cancellationToken)
     {
         var separator = string.IsNullOrEmpty(location.Query) ? "?" : "&";
         var target = new Uri(location + separator + "digest=" + Uri.EscapeDataString(digest));
         using var request = new HttpRequestMessage(HttpMethod.Put, target) { Content = new ByteArrayContent(content) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-        using var response = await http.SendAsync(request, cancellationToken);
+        using var response = await SendAsync(request, cancellationToken);
         if (response.StatusCode == HttpStatusCode.NotFound && await BlobExistsAsync(repository, digest, cancellationToken))
         {
             // A retried PUT whose first attempt had completed the upload: the blob is there.
@@ -388,6 +437,24 @@ internal sealed class OciRegistryClient(HttpClient http) : IOciRegistryClient
         }
     }
 
+    /// <summary>Sends through the resilient client; no answer at all (network, timeout, open circuit) becomes an
+    /// <see cref="OciRegistryException"/> without a status.</summary>
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+        await SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
+
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await http.SendAsync(request, completion, cancellationToken);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested
+            && e is HttpRequestException or TimeoutRejectedException or BrokenCircuitException or TaskCanceledException)
+        {
+            throw new OciRegistryException($"Registry {request.Method} {request.RequestUri?.GetLeftPart(UriPartial.Path)} got no response: {e.GetType().Name}", null, [], e);
+        }
+    }
+
     private static async Task EnsureSuccessAsync(HttpResponseMessage response, string operation, CancellationToken cancellationToken)
     {
         if (response.IsSuccessStatusCode)
@@ -405,6 +472,11 @@ internal sealed class OciRegistryClient(HttpClient http) : IOciRegistryClient
     }
 
     private sealed record TagList([property: JsonPropertyName("tags")] List<string>? Tags);
+
+    private sealed record FallbackIndex(
+        [property: JsonPropertyName("schemaVersion")] int SchemaVersion,
+        [property: JsonPropertyName("mediaType")] string MediaType,
+        [property: JsonPropertyName("manifests")] List<OciDescriptor> Manifests);
 
     private sealed record IndexDocument([property: JsonPropertyName("manifests")] List<OciDescriptor>? Manifests);
 }

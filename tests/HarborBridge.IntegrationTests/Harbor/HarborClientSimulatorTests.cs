@@ -198,6 +198,46 @@ public sealed class HarborClientSimulatorTests
         Assert.False(string.IsNullOrEmpty(error.RequestId));
     }
 
+    [Fact]
+    public async Task Faults_TooManyRequestsWithRetryAfter_ClientWaitsThenSucceeds()
+    {
+        var ct = TestServices.Timeout();
+        await using var session = await SimulatorSession.StartAsync();
+        session.Simulator.Faults.RetryAfterSeconds = 1;
+        session.Simulator.Faults.FailNext(1, 429);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var metadata = await session.Harbor.GetProjectMetadataAsync(session.Project, ct);
+
+        Assert.Equal("false", metadata["public"]);
+        Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(900), $"answered after {clock.Elapsed}");
+    }
+
+    [Fact]
+    public async Task Faults_EveryRequestFails_ClientGivesUpAfterBoundedAttempts()
+    {
+        var ct = TestServices.Timeout();
+        await using var session = await SimulatorSession.StartAsync();
+        session.Simulator.Faults.ServerErrorRate = 1.0;
+
+        var error = await Assert.ThrowsAsync<HarborApiException>(() => session.Harbor.GetSystemInfoAsync(ct));
+
+        Assert.Equal(503, error.StatusCode);
+        Assert.True(error.IsTransient);
+    }
+
+    [Fact]
+    public async Task Faults_Latency_DelaysEveryAnswer()
+    {
+        var ct = TestServices.Timeout();
+        await using var session = await SimulatorSession.StartAsync();
+        session.Simulator.Faults.Latency = TimeSpan.FromMilliseconds(400);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        Assert.True(await session.Harbor.PingAsync(ct));
+        Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(380), $"answered after {clock.Elapsed}");
+    }
+
     internal static async Task<HarborScanOverview> WaitForScanAsync(SimulatorSession session, string repository, string digest, CancellationToken ct)
     {
         for (var i = 0; i < 100; i++)

@@ -105,10 +105,15 @@ public sealed class HarborSimulatorTests
         using var host = new HarborBridgeHost();
         _ = host.Server;
         await using var session = await SimulatorSession.StartAsync(Options(host, ApiExample("vulnerabilities_addition.response.json")));
-        session.Simulator.State.AddWebhookPolicy(session.Project, "http://localhost/webhooks/harbor", HarborBridgeHost.AuthHeader, "Default", "SCANNING_COMPLETED", "SCANNING_FAILED");
+        session.Simulator.State.AddWebhookPolicy(session.Project, "http://localhost/webhooks/harbor", HarborBridgeHost.AuthHeader, "Default", "PULL_ARTIFACT", "SCANNING_COMPLETED", "SCANNING_FAILED");
         var image = await session.PushImageAsync("api", "1", ct);
 
         await session.Harbor.StartScanAsync(session.Project, "api", image.ManifestDigest, ct);
+
+        // The scanner robot's pull comes first; HarborBridge answers it 200 "ignored" (no loop).
+        var pull = await session.Simulator.State.WaitForDeliveryAsync(d => d.EventType == "PULL_ARTIFACT", TimeSpan.FromSeconds(20), ct);
+        Assert.NotNull(pull);
+        Assert.Equal(200, pull.StatusCode);
 
         var delivery = await session.Simulator.State.WaitForDeliveryAsync(d => d.EventType == "SCANNING_COMPLETED", TimeSpan.FromSeconds(20), ct);
         Assert.NotNull(delivery);
@@ -120,6 +125,28 @@ public sealed class HarborSimulatorTests
         Assert.Equal("High", overview.GetProperty("severity").GetString());
         Assert.Equal(2, overview.GetProperty("summary").GetProperty("total").GetInt32());
         Assert.Equal("vulnerability", body.RootElement.GetProperty("event_data").GetProperty("scan").GetProperty("scan_type").GetString());
+    }
+
+    [Fact]
+    public async Task Scan_MultiArchIndex_FiresOneScanEventPerPlatformManifest()
+    {
+        var ct = TestServices.Timeout(90);
+        await using var session = await SimulatorSession.StartAsync(Options());
+        session.Simulator.State.AddWebhookPolicy(session.Project, "http://127.0.0.1:9/hook", null, "Default", "SCANNING_COMPLETED");
+        var index = OciLayoutImage.CreateIndex(Path.Combine(session.WorkDir, "index"));
+        await index.PushAsync($"{session.Simulator.RegistryHost}/{session.Project}/multi:1", session.WorkDir, ct);
+
+        Assert.Equal(Core.Harbor.ScanStartResult.Started, await session.Harbor.StartScanAsync(session.Project, "multi", index.ManifestDigest, ct));
+
+        foreach (var child in index.Children)
+        {
+            Assert.NotNull(await session.Simulator.State.WaitForDeliveryAsync(d => d.EventType == "SCANNING_COMPLETED" && d.Body.Contains(child, StringComparison.Ordinal), TimeSpan.FromSeconds(20), ct));
+        }
+
+        var digests = session.Simulator.State.Deliveries.Where(d => d.EventType == "SCANNING_COMPLETED")
+            .Select(d => JsonDocument.Parse(d.Body).RootElement.GetProperty("event_data").GetProperty("resources")[0].GetProperty("digest").GetString()!)
+            .Distinct().Order().ToList();
+        Assert.Equal(index.Children.Order().ToList(), digests);
     }
 
     [Fact]
@@ -187,6 +214,23 @@ public sealed class HarborSimulatorTests
         Assert.Equal(412, error.StatusCode);
         Assert.Equal("The image is not signed by cosign.", Assert.Single(error.Errors).Message);
         Assert.NotNull(await session.Registry.GetManifestAsync(session.Repository("api"), image.ManifestDigest, ct));
+    }
+
+    [Fact]
+    public async Task Pull_CosignEnforced_SignatureDeletedThroughRegistry_IsBlockedAgain()
+    {
+        var ct = TestServices.Timeout(90);
+        await using var session = await SimulatorSession.StartAsync();
+        var image = await session.PushImageAsync("api", "1", ct);
+        await session.Harbor.SetProjectMetadataAsync(session.Project, "enable_content_trust_cosign", "true", ct);
+        var signature = await PushCosignStyleSignatureAsync(session, "api", image.ManifestDigest, ct);
+        Assert.NotNull(await session.Registry.GetManifestAsync(session.Repository("api"), image.ManifestDigest, ct));
+
+        Assert.True(await session.Registry.DeleteManifestAsync(session.Repository("api"), signature, ct));
+
+        Assert.Empty(await session.Harbor.ListAccessoriesAsync(session.Project, "api", image.ManifestDigest, ct));
+        var error = await Assert.ThrowsAsync<OciRegistryException>(() => session.Registry.GetManifestAsync(session.Repository("api"), image.ManifestDigest, ct));
+        Assert.Equal("PROJECTPOLICYVIOLATION", error.Code);
     }
 
     [Fact]

@@ -33,15 +33,51 @@ internal sealed class OciLayoutImage
 
     public static OciLayoutImage Create(string directory)
     {
+        var blobs = Blobs(directory);
+        var (manifest, config, layer) = WriteImage(blobs, "amd64");
+        WriteLayout(directory, "application/vnd.oci.image.manifest.v1+json", manifest);
+        return new OciLayoutImage(directory, Sha256(manifest), manifest, Sha256(config), Sha256(layer));
+    }
+
+    /// <summary>A two-platform image index (amd64, arm64); <see cref="Children"/> are the platform manifests.</summary>
+    public static OciLayoutImage CreateIndex(string directory)
+    {
+        var blobs = Blobs(directory);
+        var children = new[] { "amd64", "arm64" }.Select(arch => (Arch: arch, Image: WriteImage(blobs, arch))).ToList();
+        var index = JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            schemaVersion = 2,
+            mediaType = "application/vnd.oci.image.index.v1+json",
+            manifests = children.Select(c => new
+            {
+                mediaType = "application/vnd.oci.image.manifest.v1+json",
+                digest = Sha256(c.Image.Manifest),
+                size = c.Image.Manifest.Length,
+                platform = new { architecture = c.Arch, os = "linux" },
+            }).ToArray(),
+        });
+        File.WriteAllBytes(Path.Combine(blobs, Sha256(index)["sha256:".Length..]), index);
+        WriteLayout(directory, "application/vnd.oci.image.index.v1+json", index);
+        return new OciLayoutImage(directory, Sha256(index), index, "", "") { Children = children.Select(c => Sha256(c.Image.Manifest)).ToList() };
+    }
+
+    public IReadOnlyList<string> Children { get; private init; } = [];
+
+    private static string Blobs(string directory)
+    {
         var blobs = Path.Combine(directory, "blobs", "sha256");
         System.IO.Directory.CreateDirectory(blobs);
+        return blobs;
+    }
 
+    private static (byte[] Manifest, byte[] Config, byte[] Layer) WriteImage(string blobs, string architecture)
+    {
         using var tar = new MemoryStream();
         using (var writer = new TarWriter(tar, TarEntryFormat.Pax, leaveOpen: true))
         {
             var entry = new PaxTarEntry(TarEntryType.RegularFile, "hello.txt")
             {
-                DataStream = new MemoryStream(Encoding.UTF8.GetBytes($"hello from {Guid.NewGuid()}\n")),
+                DataStream = new MemoryStream(Encoding.UTF8.GetBytes($"hello from {architecture} {Guid.NewGuid()}\n")),
                 ModificationTime = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero),
             };
             writer.WriteEntry(entry);
@@ -57,7 +93,7 @@ internal sealed class OciLayoutImage
         var layer = gz.ToArray();
         var config = JsonSerializer.SerializeToUtf8Bytes(new
         {
-            architecture = "amd64",
+            architecture,
             os = "linux",
             config = new { },
             rootfs = new { type = "layers", diff_ids = new[] { Sha256(uncompressed) } },
@@ -74,6 +110,11 @@ internal sealed class OciLayoutImage
             File.WriteAllBytes(Path.Combine(blobs, Sha256(blob)["sha256:".Length..]), blob);
         }
 
+        return (manifest, config, layer);
+    }
+
+    private static void WriteLayout(string directory, string mediaType, byte[] top)
+    {
         File.WriteAllText(Path.Combine(directory, "oci-layout"), """{"imageLayoutVersion":"1.0.0"}""");
         File.WriteAllBytes(Path.Combine(directory, "index.json"), JsonSerializer.SerializeToUtf8Bytes(new
         {
@@ -82,21 +123,20 @@ internal sealed class OciLayoutImage
             {
                 new
                 {
-                    mediaType = "application/vnd.oci.image.manifest.v1+json",
-                    digest = Sha256(manifest),
-                    size = manifest.Length,
+                    mediaType,
+                    digest = Sha256(top),
+                    size = top.Length,
                     annotations = new Dictionary<string, string> { ["org.opencontainers.image.ref.name"] = "latest" },
                 },
             },
         }));
-        return new OciLayoutImage(directory, Sha256(manifest), manifest, Sha256(config), Sha256(layer));
     }
 
     /// <summary>Pushes the image with skopeo to <paramref name="destination"/> (<c>host:port/project/repo:tag</c>).</summary>
     public async Task PushAsync(string destination, string workDir, CancellationToken cancellationToken)
     {
         var (exit, output) = await TestServices.SkopeoAsync(workDir, cancellationToken,
-            "copy", "--preserve-digests", "--dest-tls-verify=false", "--dest-no-creds", $"oci:{Directory}:latest", $"docker://{destination}");
+            "copy", "--all", "--preserve-digests", "--dest-tls-verify=false", "--dest-no-creds", $"oci:{Directory}:latest", $"docker://{destination}");
         Assert.True(exit == 0, $"skopeo copy to {destination} failed: {output}");
     }
 }

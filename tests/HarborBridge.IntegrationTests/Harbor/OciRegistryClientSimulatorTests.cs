@@ -8,6 +8,20 @@ namespace HarborBridge.IntegrationTests.Harbor;
 /// <summary>OciRegistryClient through the simulator's /v2/ front to the real docker-registry 2.8.</summary>
 public sealed class OciRegistryClientSimulatorTests
 {
+    private static readonly byte[] EmptyJson = Encoding.UTF8.GetBytes("{}");
+
+    /// <summary>An OCI 1.1 referrer of <paramref name="subject"/>: empty config and layer, the given artifact type.</summary>
+    private static byte[] Referrer(OciLayoutImage subject, string artifactType, string note = "") => JsonSerializer.SerializeToUtf8Bytes(new
+    {
+        schemaVersion = 2,
+        mediaType = OciMediaTypes.ImageManifest,
+        artifactType,
+        config = new { mediaType = OciMediaTypes.Empty, digest = OciLayoutImage.Sha256(EmptyJson), size = 2 },
+        layers = new[] { new { mediaType = OciMediaTypes.Empty, digest = OciLayoutImage.Sha256(EmptyJson), size = 2 } },
+        subject = new { mediaType = OciMediaTypes.ImageManifest, digest = subject.ManifestDigest, size = subject.Manifest.Length },
+        annotations = new Dictionary<string, string> { ["note"] = note },
+    });
+
     [Fact]
     public async Task ReadBack_ImagePushedWithSkopeo_ManifestBlobsAndTagsMatch()
     {
@@ -72,17 +86,8 @@ public sealed class OciRegistryClientSimulatorTests
         var before = await session.Registry.ListReferrersAsync(repository, image.ManifestDigest, null, ct);
 
         // A referrer (empty config, subject = the image) and the fallback index that lists it, as OCI 1.1 prescribes.
-        var empty = Encoding.UTF8.GetBytes("{}");
-        await session.Registry.PushBlobAsync(repository, empty, null, ct);
-        var referrer = JsonSerializer.SerializeToUtf8Bytes(new
-        {
-            schemaVersion = 2,
-            mediaType = OciMediaTypes.ImageManifest,
-            artifactType = "application/vnd.example.test+json",
-            config = new { mediaType = OciMediaTypes.Empty, digest = OciLayoutImage.Sha256(empty), size = 2 },
-            layers = new[] { new { mediaType = OciMediaTypes.Empty, digest = OciLayoutImage.Sha256(empty), size = 2 } },
-            subject = new { mediaType = OciMediaTypes.ImageManifest, digest = image.ManifestDigest, size = image.Manifest.Length },
-        });
+        await session.Registry.PushBlobAsync(repository, EmptyJson, null, ct);
+        var referrer = Referrer(image, "application/vnd.example.test+json");
         var pushed = await session.Registry.PutManifestAsync(repository, OciLayoutImage.Sha256(referrer), referrer, OciMediaTypes.ImageManifest, null, ct);
         var index = JsonSerializer.SerializeToUtf8Bytes(new
         {
@@ -101,6 +106,50 @@ public sealed class OciRegistryClientSimulatorTests
         Assert.Equal(OciLayoutImage.Sha256(referrer), Assert.Single(after.Manifests).Digest);
         Assert.Empty(none.Manifests);
         Assert.Null(pushed.Subject);
+    }
+
+    [Fact]
+    public async Task PushReferrer_RegistryWithoutReferrersApi_IsListedThroughTheFallbackIndex()
+    {
+        var ct = TestServices.Timeout();
+        await using var session = await SimulatorSession.StartAsync();
+        var image = await session.PushImageAsync("app", "1", ct);
+        var repository = session.Repository("app");
+        await session.Registry.PushBlobAsync(repository, EmptyJson, null, ct);
+        byte[] Note(string note) => Referrer(image, "application/vnd.example.note+json", note);
+
+        var first = await session.Registry.PushReferrerAsync(repository, Note("a"), OciMediaTypes.ImageManifest, image.ManifestDigest, "application/vnd.example.note+json", ct);
+        var second = await session.Registry.PushReferrerAsync(repository, Note("b"), OciMediaTypes.ImageManifest, image.ManifestDigest, "application/vnd.example.note+json", ct);
+        await session.Registry.PushReferrerAsync(repository, Note("a"), OciMediaTypes.ImageManifest, image.ManifestDigest, "application/vnd.example.note+json", ct);
+
+        var referrers = await session.Registry.ListReferrersAsync(repository, image.ManifestDigest, null, ct);
+        Assert.True(referrers.FromFallbackTag);
+        Assert.Equal(new[] { first.Digest, second.Digest }.Order(), referrers.Manifests.Select(m => m.Digest).Order());
+    }
+
+    [Fact]
+    public async Task PushReferrer_SimulatorWithReferrersApi_IsConfirmedAndListedWithoutFallbackTag()
+    {
+        var ct = TestServices.Timeout();
+        await using var session = await SimulatorSession.StartAsync(new HarborSimulatorOptions { RegistryAddress = TestServices.Registry, ServeReferrersApi = true });
+        var image = await session.PushImageAsync("app", "1", ct);
+        var repository = session.Repository("app");
+        await session.Registry.PushBlobAsync(repository, EmptyJson, null, ct);
+        var referrer = Referrer(image, "application/vnd.dev.sigstore.bundle.v0.3+json");
+
+        var pushed = await session.Registry.PushReferrerAsync(repository, referrer, OciMediaTypes.ImageManifest, image.ManifestDigest, "application/vnd.dev.sigstore.bundle.v0.3+json", ct);
+        var all = await session.Registry.ListReferrersAsync(repository, image.ManifestDigest, null, ct);
+        var other = await session.Registry.ListReferrersAsync(repository, image.ManifestDigest, "application/other", ct);
+
+        Assert.Equal(image.ManifestDigest, pushed.Subject);
+        Assert.False(all.FromFallbackTag);
+        var listed = Assert.Single(all.Manifests);
+        Assert.Equal(OciLayoutImage.Sha256(referrer), listed.Digest);
+        Assert.Equal("application/vnd.dev.sigstore.bundle.v0.3+json", listed.ArtifactType);
+        Assert.Empty(other.Manifests);
+        Assert.DoesNotContain(OciDigest.FallbackTag(image.ManifestDigest), await session.Registry.ListTagsAsync(repository, ct));
+        // Harbor counts a sigstore bundle referrer as a cosign signature.
+        Assert.Equal("signature.cosign", Assert.Single(await session.Harbor.ListAccessoriesAsync(session.Project, "app", image.ManifestDigest, ct)).Type);
     }
 
     [Fact]

@@ -59,7 +59,7 @@ public sealed class SimulatorPayloadShapeTests
             WebhookAttempts = 1,
         };
         await using var session = await SimulatorSession.StartAsync(options);
-        session.Simulator.State.AddWebhookPolicy(session.Project, "http://127.0.0.1:9/default", null, "Default", "PUSH_ARTIFACT", "SCANNING_COMPLETED", "SCANNING_FAILED");
+        session.Simulator.State.AddWebhookPolicy(session.Project, "http://127.0.0.1:9/default", null, "Default", "PUSH_ARTIFACT", "PULL_ARTIFACT", "SCANNING_COMPLETED", "SCANNING_FAILED");
         session.Simulator.State.AddWebhookPolicy(session.Project, "http://127.0.0.1:9/cloudevents", null, "CloudEvents", "PUSH_ARTIFACT");
         var image = await session.PushImageAsync("team/api", "1.4.2", ct);
         await session.Harbor.StartScanAsync(session.Project, "team/api", image.ManifestDigest, ct);
@@ -76,6 +76,10 @@ public sealed class SimulatorPayloadShapeTests
         Assert.Equal(Shape(Sample("push_artifact.by-tag.cloudevents.json")), Shape(Body("PUSH_ARTIFACT", "CloudEvents")));
         Assert.Equal(Shape(Sample("scanning_completed.vulnerability.default.json")), Shape(Body("SCANNING_COMPLETED", "Default")));
         Assert.Equal(Shape(Sample("scanning_failed.default.json")), Shape(Body("SCANNING_FAILED", "Default")));
+        Assert.Equal(Shape(Sample("pull_artifact.by-scanner-robot.default.json")), Shape(Body("PULL_ARTIFACT", "Default")));
+        using var pull = JsonDocument.Parse(Body("PULL_ARTIFACT", "Default"));
+        Assert.Matches(@"^robot\$" + session.Project + @"\+[0-9a-f]{8}-Trivy-", pull.RootElement.GetProperty("operator").GetString());
+        Assert.Equal(image.ManifestDigest, pull.RootElement.GetProperty("event_data").GetProperty("resources")[0].GetProperty("tag").GetString());
     }
 
     [Fact]

@@ -232,6 +232,18 @@ public sealed class OciRegistryClientTests
         Assert.Equal("PROJECTPOLICYVIOLATION", error.Code);
     }
 
+    [Fact]
+    public async Task BlobExists_RegistryUnreachable_ThrowsRegistryErrorWithoutStatusAfterRetries()
+    {
+        var stub = new StubHttpHandler(_ => throw new HttpRequestException("connection refused"));
+        using var services = new HarborTestServices(stub, new Dictionary<string, string?> { ["HarborBridge:Harbor:MaxRetryAttempts"] = "2" });
+
+        var error = await Assert.ThrowsAsync<OciRegistryException>(() => services.Registry.BlobExistsAsync(Repository, ManifestDigest, Ct));
+
+        Assert.Null(error.StatusCode);
+        Assert.Equal(3, stub.Requests.Count);
+    }
+
     [Theory]
     [InlineData("harbor.test")]
     [InlineData("harbor.test/Upper/Case")]
