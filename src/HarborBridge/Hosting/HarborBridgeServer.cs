@@ -104,7 +104,6 @@ internal static class HarborBridgeServer
         services.AddPersistence();
         services.AddMessaging(configuration, roles);
         services.AddScheduling(configuration, roles);
-        services.AddHttpClient(HarborHealthCheck.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(3));
         services.AddHealthChecks().AddCheck<HarborHealthCheck>("harbor", tags: ["ready"]);
         return services;
     }

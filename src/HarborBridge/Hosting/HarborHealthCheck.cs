@@ -1,32 +1,33 @@
+using HarborBridge.Core.Harbor;
 using HarborBridge.Harbor;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
 namespace HarborBridge.Hosting;
 
-/// <summary>Readiness: is Harbor's API reachable? Not configured is reported as degraded, not down,
-/// because webhooks are still accepted and recorded.</summary>
-internal sealed class HarborHealthCheck(IOptions<HarborOptions> options, IHttpClientFactory httpClients) : IHealthCheck
+/// <summary>Readiness: is Harbor's API reachable? Uses the real client, so the CA file and TLS settings apply.
+/// Not configured is reported as degraded, not down, because webhooks are still accepted and recorded.</summary>
+internal sealed class HarborHealthCheck(IOptions<HarborOptions> options, IServiceProvider services) : IHealthCheck
 {
-    public const string HttpClientName = "harbor-health";
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var harbor = options.Value;
-        if (!harbor.IsConfigured)
+        if (!options.Value.IsConfigured)
         {
             return HealthCheckResult.Degraded("Harbor is not configured (HarborBridge:Harbor:Url); webhooks are accepted and recorded only.");
         }
 
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(Timeout);
         try
         {
-            var client = httpClients.CreateClient(HttpClientName);
-            using var response = await client.GetAsync(new Uri(new Uri(harbor.Url!.TrimEnd('/') + "/"), "api/v2.0/ping"), cancellationToken);
-            return response.IsSuccessStatusCode
+            var harbor = services.GetRequiredService<IHarborClient>();
+            return await harbor.PingAsync(timeout.Token)
                 ? HealthCheckResult.Healthy("Harbor reachable")
-                : HealthCheckResult.Unhealthy($"Harbor answered {(int)response.StatusCode} to ping");
+                : HealthCheckResult.Unhealthy("Harbor did not answer ping with 200");
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        catch (Exception e) when (e is HarborApiException or HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
             return HealthCheckResult.Unhealthy($"Harbor unreachable: {e.GetType().Name}");
         }
