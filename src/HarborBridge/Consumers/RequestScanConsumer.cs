@@ -3,9 +3,9 @@ using MassTransit;
 
 namespace HarborBridge.Consumers;
 
-/// <summary>A push: ask Harbor to scan it (unless the project scans on push).</summary>
+/// <summary>A push: ask Harbor to scan it (unless the project scans on push), or in direct Trivy mode scan and decide.</summary>
 internal sealed class RequestScanConsumer(ScanOrchestrator orchestrator) : IConsumer<ArtifactPushed>
 {
     public Task Consume(ConsumeContext<ArtifactPushed> context) =>
-        orchestrator.RequestScanAsync(context.Message, context.CancellationToken);
+        orchestrator.RequestScanAsync(context.Message, context, context.CancellationToken);
 }

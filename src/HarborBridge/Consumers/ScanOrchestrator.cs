@@ -23,13 +23,21 @@ internal sealed class ScanOrchestrator(
     IDecisionStore decisions,
     PolicyProvider policies,
     IOptions<PolicyOptions> scanOptions,
+    IOptions<Scanning.TrivyOptions> trivyOptions,
+    Scanning.TrivyRunner trivy,
     TimeProvider time,
     ILogger<ScanOrchestrator> logger)
 {
-    public async Task RequestScanAsync(ArtifactPushed pushed, CancellationToken cancellationToken)
+    public async Task RequestScanAsync(ArtifactPushed pushed, IPublishEndpoint publisher, CancellationToken cancellationToken)
     {
         if (!IsHarborConfigured(pushed.Artifact))
         {
+            return;
+        }
+
+        if (trivyOptions.Value.Enabled)
+        {
+            await ScanWithTrivyAsync(pushed, publisher, cancellationToken);
             return;
         }
 
@@ -57,6 +65,33 @@ internal sealed class ScanOrchestrator(
 
         var started = await harbor.StartScanAsync(a.Project, a.Repository, a.Digest, cancellationToken);
         logger.LogInformation("Asked Harbor to scan {Project}/{Repository}@{Digest}: {ScanStart}", a.Project, a.Repository, a.Digest, started);
+    }
+
+    /// <summary>Direct Trivy mode: scan the digest with the trivy executable and decide from its report.</summary>
+    private async Task ScanWithTrivyAsync(ArtifactPushed pushed, IPublishEndpoint publisher, CancellationToken cancellationToken)
+    {
+        var a = pushed.Artifact;
+        if (!await decisions.MarkScanRequestedAsync(a, pushed.EventId, pushed.Pusher ?? "harbor", time.GetUtcNow(), cancellationToken))
+        {
+            logger.LogInformation("Scan of {Project}/{Repository}@{Digest} already requested or decided", a.Project, a.Repository, a.Digest);
+            return;
+        }
+
+        ScanReport report;
+        try
+        {
+            report = ReportReader.Read(await trivy.ScanAsync(a, cancellationToken));
+        }
+        catch (Exception e) when (e is Scanning.TrivyScanException or ReportFormatException)
+        {
+            logger.LogWarning("Trivy scan of {Project}/{Repository}@{Digest} failed: {Problem}", a.Project, a.Repository, a.Digest, e.Message);
+            await HandleScanFailureAsync(a, pushed.Tag, "Error", $"trivy:{pushed.EventId}", publisher, cancellationToken);
+            return;
+        }
+
+        var (policy, kev) = policies.Current;
+        var decision = PolicyEvaluator.Evaluate(a, report, policy, kev, time.GetUtcNow());
+        await StoreAndPublishAsync(decision, pushed.Tag, $"trivy:{pushed.EventId}", "direct Trivy scan", publisher, cancellationToken);
     }
 
     public async Task EvaluateAsync(ArtifactRef a, string? tag, string causeId, string cause, IPublishEndpoint publisher, CancellationToken cancellationToken)

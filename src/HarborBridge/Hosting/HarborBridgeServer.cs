@@ -100,6 +100,8 @@ internal static class HarborBridgeServer
         services.AddSection<Policy.PolicyOptions>(Policy.PolicyOptions.SectionName);
         services.AddSingleton<Policy.PolicyProvider>();
         services.AddSingleton<Consumers.ScanOrchestrator>();
+        services.AddSection<Scanning.TrivyOptions>(Scanning.TrivyOptions.SectionName);
+        services.AddSingleton<Scanning.TrivyRunner>();
         services.AddHostedService<Policy.PolicyValidationHostedService>();
         services.AddPersistence();
         services.AddMessaging(configuration, roles);
