@@ -28,6 +28,20 @@ internal sealed class HarborBridgeFactory(IReadOnlyDictionary<string, string?> s
         ["HarborBridge:Logging:Console"] = "false",
     };
 
+    /// <summary>Real RabbitMQ (a fresh vhost on the shared node) and PostgreSQL, with Harbor at <paramref name="harborUrl"/>
+    /// (the simulator) and the policy file given.</summary>
+    public static async Task<Dictionary<string, string?>> PipelineAsync(PostgresDatabase database, Uri harborUrl, string user, string password, string policyFile)
+    {
+        var node = RabbitMqNode.Shared();
+        var settings = RealServices(node, await node.CreateVirtualHostAsync(), database);
+        settings["HarborBridge:Harbor:Url"] = harborUrl.ToString();
+        settings["HarborBridge:Harbor:Username"] = user;
+        settings["HarborBridge:Harbor:Password"] = password;
+        settings["HarborBridge:Harbor:RetryBaseDelay"] = "00:00:00.050";
+        settings["HarborBridge:Policy:File"] = policyFile;
+        return settings;
+    }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         foreach (var (key, value) in settings)

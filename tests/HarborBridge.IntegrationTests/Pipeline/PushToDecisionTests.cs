@@ -64,13 +64,7 @@ public sealed class PushToDecisionTests : IAsyncLifetime
             "PUSH_ARTIFACT", "SCANNING_COMPLETED", "SCANNING_FAILED", "SCANNING_STOPPED");
 
         _database = await PostgresDatabase.CreateAsync();
-        var node = RabbitMqNode.Shared();
-        var settings = HarborBridgeFactory.RealServices(node, await node.CreateVirtualHostAsync(), _database);
-        settings["HarborBridge:Harbor:Url"] = _session.Simulator.Url.ToString();
-        settings["HarborBridge:Harbor:Username"] = SimulatorSession.User;
-        settings["HarborBridge:Harbor:Password"] = SimulatorSession.Password;
-        settings["HarborBridge:Harbor:RetryBaseDelay"] = "00:00:00.050";
-        settings["HarborBridge:Policy:File"] = policyFile;
+        var settings = await HarborBridgeFactory.PipelineAsync(_database, _session.Simulator.Url, SimulatorSession.User, SimulatorSession.Password, policyFile);
         settings["HarborBridge:Admin:Token"] = AdminToken;
         _factory = new HarborBridgeFactory(settings);
         _client = _factory.CreateClient();

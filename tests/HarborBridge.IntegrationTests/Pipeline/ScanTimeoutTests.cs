@@ -30,12 +30,7 @@ public sealed class ScanTimeoutTests : IAsyncDisposable
         _session.Simulator.State.AddWebhookPolicy(_session.Project, "http://localhost/webhooks/harbor", HarborBridgeFactory.AuthHeader, "CloudEvents",
             "PUSH_ARTIFACT", "SCANNING_COMPLETED", "SCANNING_FAILED");
         _database = await PostgresDatabase.CreateAsync();
-        var node = RabbitMqNode.Shared();
-        var settings = HarborBridgeFactory.RealServices(node, await node.CreateVirtualHostAsync(), _database);
-        settings["HarborBridge:Harbor:Url"] = _session.Simulator.Url.ToString();
-        settings["HarborBridge:Harbor:Username"] = SimulatorSession.User;
-        settings["HarborBridge:Harbor:Password"] = SimulatorSession.Password;
-        settings["HarborBridge:Policy:File"] = _policyFile;
+        var settings = await HarborBridgeFactory.PipelineAsync(_database, _session.Simulator.Url, SimulatorSession.User, SimulatorSession.Password, _policyFile);
         settings["HarborBridge:Policy:ScanTimeout"] = "00:00:05";
         settings["HarborBridge:Policy:SweepInterval"] = "00:00:01";
         settings["HarborBridge:Policy:MaxScanAttempts"] = "2";
