@@ -22,7 +22,7 @@ public enum WebhookPayloadFormat
     CloudEvents,
 }
 
-internal static class HarborEventTypes
+public static class HarborEventTypes
 {
     private static readonly Dictionary<string, HarborEventType> ByDefaultName = new(StringComparer.Ordinal)
     {

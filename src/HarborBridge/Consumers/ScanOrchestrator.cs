@@ -57,6 +57,7 @@ internal sealed class ScanOrchestrator(
             return;
         }
 
+        Hosting.HarborBridgeMetrics.ScanRequests.WithLabels(autoScan ? "harbor_auto_scan" : "harbor").Inc();
         if (autoScan)
         {
             logger.LogInformation("Project {Project} scans on push; waiting for Harbor's scan of {Digest}", a.Project, a.Digest);
@@ -77,6 +78,7 @@ internal sealed class ScanOrchestrator(
             return;
         }
 
+        Hosting.HarborBridgeMetrics.ScanRequests.WithLabels("trivy").Inc();
         ScanReport report;
         try
         {
@@ -162,6 +164,7 @@ internal sealed class ScanOrchestrator(
         {
             if (await decisions.MarkScanRequestedAsync(a, causeId, "scan-timeout sweep", time.GetUtcNow(), cancellationToken))
             {
+                Hosting.HarborBridgeMetrics.ScanRequests.WithLabels("retry").Inc();
                 var started = await harbor.StartScanAsync(a.Project, a.Repository, a.Digest, cancellationToken);
                 logger.LogWarning("Scan of {Project}/{Repository}@{Digest} timed out (attempt {Attempt}); asked Harbor again: {ScanStart}",
                     a.Project, a.Repository, a.Digest, check.Attempts, started);
@@ -187,6 +190,11 @@ internal sealed class ScanOrchestrator(
             _ => ArtifactStates.Quarantined,
         };
         var (stored, inserted) = await decisions.RecordDecisionAsync(record, newState, cancellationToken);
+        if (inserted)
+        {
+            Hosting.HarborBridgeMetrics.Decisions.WithLabels(stored.Verdict.ToLowerInvariant(), stored.Enforced ? "true" : "false").Inc();
+        }
+
         logger.LogInformation("{Verdict} {Project}/{Repository}@{Digest} ({Reason}){Redelivery}", stored.Verdict, a.Project, a.Repository, a.Digest,
             stored.Reason, inserted ? "" : " [already decided; republished]");
         var message = ToEvent(stored);

@@ -4,6 +4,7 @@ using HarborBridge.Core.Webhooks;
 using HarborBridge.Harbor;
 using HarborBridge.Webhooks;
 using Microsoft.Extensions.Options;
+using Prometheus;
 using Serilog;
 
 namespace HarborBridge.Hosting;
@@ -65,6 +66,7 @@ internal static class HarborBridgeServer
         // One event per request: method, path (no query string), status, elapsed. Headers and bodies are never logged.
         app.UseSerilogRequestLogging();
         app.MapHealth();
+        app.MapMetrics();
         if (roles.HasFlag(ServerRoles.Webhook))
         {
             app.MapHarborWebhooks();

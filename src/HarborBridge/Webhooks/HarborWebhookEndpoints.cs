@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using HarborBridge.Core.Webhooks;
+using HarborBridge.Hosting;
 using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -29,12 +30,14 @@ internal static class HarborWebhookEndpoints
         var settings = options.Value;
         if (!IsAuthorized(http.Request, settings))
         {
+            HarborBridgeMetrics.Webhooks.WithLabels("rejected", "auth").Inc();
             return Problem(StatusCodes.Status401Unauthorized, "Unauthorized",
                 "The Authorization header does not match the webhook auth header configured in HarborBridge.");
         }
 
         if (!TryGetFormat(http.Request, out var format))
         {
+            HarborBridgeMetrics.Webhooks.WithLabels("rejected", "content_type").Inc();
             return Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported content type",
                 "Send application/json (Harbor's Default payload format) or application/cloudevents+json (CloudEvents).");
         }
@@ -42,6 +45,7 @@ internal static class HarborWebhookEndpoints
         var body = await ReadBodyAsync(http.Request, settings.MaxBodyBytes, cancellationToken);
         if (body is null)
         {
+            HarborBridgeMetrics.Webhooks.WithLabels("rejected", "too_large").Inc();
             return Problem(StatusCodes.Status413PayloadTooLarge, "Payload too large",
                 $"The body is larger than {settings.MaxBodyBytes} bytes (HarborBridge:Webhook:MaxBodyBytes).");
         }

@@ -1,4 +1,6 @@
 using HarborBridge.Core.Webhooks;
+using HarborBridge.Hosting;
+using Prometheus;
 using MassTransit;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
@@ -34,6 +36,7 @@ internal sealed class WebhookIntake(
         catch (WebhookParseException e)
         {
             logger.LogWarning("Rejected a malformed {Format} webhook: {Reason}", format, e.Message);
+            HarborBridgeMetrics.Webhooks.WithLabels("rejected", "malformed").Inc();
             return new IntakeOutcome.Invalid(e.Message);
         }
 
@@ -42,6 +45,7 @@ internal sealed class WebhookIntake(
         {
             logger.LogInformation("Ignored {EventType} webhook for {Project}/{Repository}: {Reason}",
                 webhook.RawType, webhook.Repository?.Project, webhook.Repository?.Name, reason);
+            HarborBridgeMetrics.Webhooks.WithLabels("ignored", webhook.Type == HarborEventType.Unknown ? "unknown_type" : "loop").Inc();
             return new IntakeOutcome.Ignored(webhook.EventId, reason);
         }
 
@@ -50,12 +54,14 @@ internal sealed class WebhookIntake(
         if (recentlyAccepted.TryGetValue(webhook.EventId, out _))
         {
             logger.LogInformation("Webhook {EventType} {EventId} was already queued; retry acknowledged", webhook.RawType, webhook.EventId);
+            HarborBridgeMetrics.Webhooks.WithLabels("duplicate", "").Inc();
             return new IntakeOutcome.Queued(webhook.EventId, Duplicate: true);
         }
 
         var messages = WebhookMessages.From(webhook);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.Value.PublishTimeout);
+        using var publishTimer = HarborBridgeMetrics.WebhookPublishSeconds.NewTimer();
         try
         {
             foreach (var message in messages)
@@ -71,10 +77,12 @@ internal sealed class WebhookIntake(
             }
 
             logger.LogWarning("Could not enqueue {EventType} webhook {EventId}: {Error}", webhook.RawType, webhook.EventId, e.GetType().Name);
+            HarborBridgeMetrics.Webhooks.WithLabels("unavailable", "broker").Inc();
             return new IntakeOutcome.Unavailable();
         }
 
         recentlyAccepted.Set(webhook.EventId, true, DuplicateWindow);
+        HarborBridgeMetrics.Webhooks.WithLabels("queued", webhook.Type.ToHarborName().ToLowerInvariant()).Inc();
         logger.LogInformation("Queued {EventType} webhook for {Project}/{Repository} as {MessageCount} message(s)",
             webhook.RawType, webhook.Repository?.Project, webhook.Repository?.Name, messages.Count);
         return new IntakeOutcome.Queued(webhook.EventId, Duplicate: false);
