@@ -449,6 +449,12 @@ internal sealed class HarborApi(
             };
         }
 
+        if (a.IsIndex)
+        {
+            // Harbor lists an index's platform manifests as references.
+            json["references"] = new JsonArray(a.Children.Select(d => (JsonNode)new JsonObject { ["parent_id"] = a.Id, ["child_digest"] = d }).ToArray());
+        }
+
         if (c.Query("with_label") == "true")
         {
             json["labels"] = new JsonArray(state.Labels.Where(l => a.Labels.Contains(l.Id)).Select(l => (JsonNode)LabelJson(l)).ToArray());

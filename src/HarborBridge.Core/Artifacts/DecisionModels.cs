@@ -48,6 +48,15 @@ public interface IDecisionStore
 
     Task<IReadOnlyList<ArtifactTransition>> GetTransitionsAsync(string digest, CancellationToken cancellationToken);
 
+    /// <summary>Remembers that <paramref name="index"/> is an image index with these platform manifests.</summary>
+    Task RecordChildrenAsync(ArtifactRef index, IReadOnlyList<string> childDigests, CancellationToken cancellationToken);
+
+    /// <summary>Image indexes (in the same repository) that list <paramref name="child"/> as a platform manifest.</summary>
+    Task<IReadOnlyList<ArtifactRef>> GetParentsAsync(ArtifactRef child, CancellationToken cancellationToken);
+
+    /// <summary>The platform manifests of an image index; empty when it is not one.</summary>
+    Task<IReadOnlyList<string>> GetChildrenAsync(ArtifactRef index, CancellationToken cancellationToken);
+
     /// <summary>Artifacts still Scanning whose scan was requested before <paramref name="requestedBefore"/>.</summary>
     Task<IReadOnlyList<(ArtifactRef Artifact, int Attempts)>> FindStaleScansAsync(DateTimeOffset requestedBefore, int limit, CancellationToken cancellationToken);
 }

@@ -59,7 +59,11 @@ public sealed record HarborArtifact(
     IReadOnlyList<HarborLabel> Labels,
     IReadOnlyList<HarborAccessory> Accessories,
     IReadOnlyList<HarborScanOverview> ScanOverviews,
-    bool Scannable);
+    bool Scannable)
+{
+    /// <summary>For an image index: the digests of its platform manifests (Harbor's <c>references</c>).</summary>
+    public IReadOnlyList<string> ChildDigests { get; init; } = [];
+}
 
 /// <summary>The vulnerabilities addition: one report under the MIME type Harbor chose. <see cref="Json"/> is the
 /// report object as Harbor sent it, for the report readers in Core.</summary>

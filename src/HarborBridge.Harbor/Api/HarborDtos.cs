@@ -67,7 +67,14 @@ internal sealed record ArtifactDto(
     [property: JsonPropertyName("labels")] List<LabelDto>? Labels,
     [property: JsonPropertyName("accessories")] List<AccessoryDto>? Accessories,
     [property: JsonPropertyName("scan_overview")] Dictionary<string, NativeReportSummaryDto>? ScanOverview,
-    [property: JsonPropertyName("addition_links")] Dictionary<string, AdditionLinkDto>? AdditionLinks);
+    [property: JsonPropertyName("addition_links")] Dictionary<string, AdditionLinkDto>? AdditionLinks)
+{
+    /// <summary>An index's platform manifests.</summary>
+    [JsonPropertyName("references")]
+    public List<ReferenceDto>? References { get; init; }
+}
+
+internal sealed record ReferenceDto([property: JsonPropertyName("child_digest")] string? ChildDigest);
 
 internal sealed record CveAllowlistItemDto([property: JsonPropertyName("cve_id")] string CveId);
 

@@ -22,7 +22,10 @@ internal static class HarborMapping
         d.Labels?.Select(ToModel).ToList() ?? [],
         d.Accessories?.Select(ToModel).ToList() ?? [],
         d.ScanOverview?.Select(kv => kv.Value.ToModel(kv.Key)).ToList() ?? [],
-        d.AdditionLinks?.ContainsKey("vulnerabilities") == true);
+        d.AdditionLinks?.ContainsKey("vulnerabilities") == true)
+    {
+        ChildDigests = d.References?.Select(r => r.ChildDigest).OfType<string>().ToList() ?? [],
+    };
 
     public static HarborScanOverview ToModel(this NativeReportSummaryDto d, string mimeType) => new(
         mimeType,

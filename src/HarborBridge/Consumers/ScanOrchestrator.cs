@@ -49,6 +49,13 @@ internal sealed class ScanOrchestrator(
             return;
         }
 
+        if (artifact.ChildDigests.Count > 0)
+        {
+            // An image index: Harbor scans each platform manifest; the index is decided when all of them are.
+            await decisions.RecordChildrenAsync(a, artifact.ChildDigests, cancellationToken);
+            await DecideIndexIfCompleteAsync(a, pushed.Tag, publisher, cancellationToken);
+        }
+
         var metadata = await harbor.GetProjectMetadataAsync(a.Project, cancellationToken);
         var autoScan = metadata.TryGetValue(HarborProjectMetadata.AutoScan, out var value) && value == "true";
         if (!await decisions.MarkScanRequestedAsync(a, pushed.EventId, pushed.Pusher ?? "harbor", time.GetUtcNow(), cancellationToken))
@@ -177,17 +184,25 @@ internal sealed class ScanOrchestrator(
         await HandleScanFailureAsync(a, artifact.Tags.FirstOrDefault(), "Timeout", causeId, publisher, cancellationToken);
     }
 
-    private async Task StoreAndPublishAsync(Decision decision, string? tag, string causeId, string cause, IPublishEndpoint publisher, CancellationToken cancellationToken)
+    private Task StoreAndPublishAsync(Decision decision, string? tag, string causeId, string cause, IPublishEndpoint publisher, CancellationToken cancellationToken)
     {
         var a = decision.Artifact;
         var record = new DecisionRecord(
             DecisionId(causeId, a), a, tag, decision.Verdict.ToString(), decision.Enforced, decision.PolicyVersion, decision.ReportDigest,
             Reason(decision), cause, decision.EvaluatedAt, DecidingFindings(decision), DecisionRenderer.ToJson(decision));
-        var newState = (decision.Verdict, decision.Enforced) switch
+        return RecordAndPublishAsync(record, publisher, cancellationToken);
+    }
+
+    /// <summary>Stores the decision (or finds the one stored before under its id), publishes its verdict, and decides
+    /// any image index the artifact belongs to once all its platforms are judged.</summary>
+    private async Task RecordAndPublishAsync(DecisionRecord record, IPublishEndpoint publisher, CancellationToken cancellationToken)
+    {
+        var a = record.Artifact;
+        var newState = (record.Verdict, record.Enforced) switch
         {
-            (Verdict.Pass, _) => ArtifactStates.Approved,
-            (Verdict.Warn, _) or (Verdict.Block, false) => ArtifactStates.Warned,
-            _ => ArtifactStates.Quarantined,
+            (nameof(Verdict.Pass), _) => ArtifactStates.Approved,
+            (nameof(Verdict.Block), true) => ArtifactStates.Quarantined,
+            _ => ArtifactStates.Warned,
         };
         var (stored, inserted) = await decisions.RecordDecisionAsync(record, newState, cancellationToken);
         if (inserted)
@@ -199,6 +214,33 @@ internal sealed class ScanOrchestrator(
             stored.Reason, inserted ? "" : " [already decided; republished]");
         var message = ToEvent(stored);
         await publisher.Publish(message, message.GetType(), cancellationToken);
+        foreach (var index in await decisions.GetParentsAsync(a, cancellationToken))
+        {
+            await DecideIndexIfCompleteAsync(index, null, publisher, cancellationToken);
+        }
+    }
+
+    /// <summary>Decides an image index once every platform manifest has a decision (worst verdict wins).</summary>
+    private async Task DecideIndexIfCompleteAsync(ArtifactRef index, string? tag, IPublishEndpoint publisher, CancellationToken cancellationToken)
+    {
+        var latest = new List<DecisionRecord>();
+        foreach (var child in await decisions.GetChildrenAsync(index, cancellationToken))
+        {
+            var decided = (await decisions.GetDecisionsAsync(child, cancellationToken))
+                .Where(d => d.Artifact.Project == index.Project && d.Artifact.Repository == index.Repository)
+                .MaxBy(d => d.DecidedAt);
+            if (decided is null)
+            {
+                return; // not all platforms are judged yet
+            }
+
+            latest.Add(decided);
+        }
+
+        if (latest.Count > 0)
+        {
+            await RecordAndPublishAsync(IndexDecisions.Aggregate(index, tag, latest, time.GetUtcNow()), publisher, cancellationToken);
+        }
     }
 
     private static object ToEvent(DecisionRecord d) => d.Verdict switch

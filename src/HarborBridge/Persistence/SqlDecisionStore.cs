@@ -124,6 +124,39 @@ internal sealed class SqlDecisionStore(DbConnectionFactory connections, TimeProv
         return rows.Select(r => (new ArtifactRef(r.Project, r.Repository, r.Digest), (int)r.Attempts)).ToList();
     }
 
+    public async Task RecordChildrenAsync(ArtifactRef index, IReadOnlyList<string> childDigests, CancellationToken cancellationToken)
+    {
+        await using var connection = await connections.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        foreach (var child in childDigests)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                """
+                INSERT INTO artifact_children (project, repository, parent_digest, child_digest) VALUES (@Project, @Repository, @Digest, @child)
+                ON CONFLICT (project, repository, parent_digest, child_digest) DO NOTHING
+                """, new { index.Project, index.Repository, index.Digest, child }, transaction, cancellationToken: cancellationToken));
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<ArtifactRef>> GetParentsAsync(ArtifactRef child, CancellationToken cancellationToken)
+    {
+        await using var connection = await connections.OpenAsync(cancellationToken);
+        var parents = await connection.QueryAsync<string>(new CommandDefinition(
+            "SELECT parent_digest FROM artifact_children WHERE project = @Project AND repository = @Repository AND child_digest = @Digest ORDER BY parent_digest",
+            new { child.Project, child.Repository, child.Digest }, cancellationToken: cancellationToken));
+        return parents.Select(p => child with { Digest = p }).ToList();
+    }
+
+    public async Task<IReadOnlyList<string>> GetChildrenAsync(ArtifactRef index, CancellationToken cancellationToken)
+    {
+        await using var connection = await connections.OpenAsync(cancellationToken);
+        return (await connection.QueryAsync<string>(new CommandDefinition(
+            "SELECT child_digest FROM artifact_children WHERE project = @Project AND repository = @Repository AND parent_digest = @Digest ORDER BY child_digest",
+            new { index.Project, index.Repository, index.Digest }, cancellationToken: cancellationToken))).ToList();
+    }
+
     /// <summary>Inserts the artifact when a decision or scan arrives before its push was recorded; returns its state.</summary>
     private async Task<string> EnsureArtifactAsync(DbConnection connection, DbTransaction transaction, ArtifactRef a, DateTimeOffset at, CancellationToken cancellationToken)
     {

@@ -55,6 +55,7 @@ public sealed class PushToDecisionTests : IAsyncLifetime
                 [$"{project}/clean"] = Path.Combine(Reports, "harbor-0-vuln.json"),
                 [$"{project}/critical"] = Path.Combine(Reports, "harbor-5-vuln.json"),
                 [$"{project}/high"] = Path.Combine(Reports, "vulnerabilities_addition.response.json"),
+                [$"{project}/multi-critical"] = Path.Combine(Reports, "harbor-5-vuln.json"),
             },
             FailingScans = { $"{project}/failing-hold", $"{project}/failing-quarantine" },
             ScanDelay = TimeSpan.FromMilliseconds(300),
@@ -167,6 +168,28 @@ public sealed class PushToDecisionTests : IAsyncLifetime
         Assert.False(string.IsNullOrEmpty(warning.FixedVersion)); // the fixture's High finding has a fix
         var artifact = await ArtifactAsync(decision.Artifact.Digest);
         Assert.Equal(ArtifactStates.Warned, artifact.GetProperty("artifacts")[0].GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public async Task Push_MultiArchIndex_DecidedFromAllItsPlatformManifests()
+    {
+        var index = OciLayoutImage.CreateIndex(Path.Combine(_session.WorkDir, "index-" + Guid.NewGuid().ToString("N")[..6]));
+        await index.PushAsync($"{_session.Simulator.RegistryHost}/{_session.Project}/multi-critical:1", _session.WorkDir, TestServices.Timeout(120));
+
+        // Each platform manifest gets its own decision; the index is decided once both are in.
+        Assert.True(await TestEnvironment.EventuallyAsync(async () =>
+            (await Decisions.GetDecisionsAsync(index.ManifestDigest, default)).Any(d => d.Cause.Contains("2 platform manifests", StringComparison.Ordinal)), Patience));
+        foreach (var child in index.Children)
+        {
+            Assert.Contains(await Decisions.GetDecisionsAsync(child, default), d => d.Verdict == "Block");
+        }
+
+        var decision = (await Decisions.GetDecisionsAsync(index.ManifestDigest, default)).Last();
+        Assert.Equal("Block", decision.Verdict);
+        Assert.All(index.Children, child => Assert.Contains(child, decision.DecisionJson, StringComparison.Ordinal));
+        Assert.Equal(2, decision.Findings.Count(f => f.Outcome == "Block")); // same report on both platforms: findings deduplicated
+        var state = (await _factory!.Store.FindByDigestAsync(index.ManifestDigest, default)).Single().State;
+        Assert.Equal(ArtifactStates.Quarantined, state);
     }
 
     [Fact]
