@@ -40,6 +40,7 @@ internal static class MessagingExtensions
                 x.AddConsumer<RecordScanCompletedConsumer>();
                 x.AddConsumer<RecordScanFailedConsumer>();
                 x.AddConsumer<RecordRegistryEventConsumer>();
+                x.AddArtifactSigning();
             }
 
             x.AddConfigureEndpointsCallback((context, _, endpoint) =>
