@@ -35,7 +35,6 @@ public sealed class CosignSigningException(string message, Exception? innerExcep
 public sealed class CosignSigner(IOciRegistryClient registry, TimeProvider time)
 {
     public const int MaxAttempts = 5;
-    private static readonly SemaphoreSlim[] TagLocks = Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
 
     /// <summary>Signs <paramref name="imageDigest"/> in <paramref name="repository"/> with <paramref name="key"/>.
     /// The signature's identity is the repository without tag (<c>host/name</c>), as cosign writes it.</summary>
@@ -56,7 +55,7 @@ public sealed class CosignSigner(IOciRegistryClient registry, TimeProvider time)
         var signature = Convert.ToBase64String(EcdsaSignatures.Sign(key, payload));
         using var publicKey = ECDsa.Create(key.ExportParameters(includePrivateParameters: false));
 
-        var gate = TagLocks[(int)((uint)StringComparer.Ordinal.GetHashCode($"{identity}:{tag}") % TagLocks.Length)];
+        var gate = TagLocks.For(identity, tag);
         await gate.WaitAsync(cancellationToken);
         try
         {
@@ -81,7 +80,7 @@ public sealed class CosignSigner(IOciRegistryClient registry, TimeProvider time)
                     {
                         // A registry that honours If-Match saw another signer's write: merge again.
                         lastProblem = "the signature tag changed while we wrote it";
-                        await PauseAsync(attempt, cancellationToken);
+                        await TagLocks.PauseAsync(attempt, MaxAttempts, time, cancellationToken);
                         continue;
                     }
                 }
@@ -93,7 +92,7 @@ public sealed class CosignSigner(IOciRegistryClient registry, TimeProvider time)
                 }
 
                 lastProblem = problem;
-                await PauseAsync(attempt, cancellationToken);
+                await TagLocks.PauseAsync(attempt, MaxAttempts, time, cancellationToken);
             }
 
             throw new CosignSigningException(
@@ -147,9 +146,18 @@ public sealed class CosignSigner(IOciRegistryClient registry, TimeProvider time)
             ? (manifest.Descriptor.Digest, result.Verified[0], "")
             : (manifest.Descriptor.Digest, null, "the stored signature does not verify: " + result.Explain());
     }
+}
 
-    private Task PauseAsync(int attempt, CancellationToken cancellationToken) =>
-        attempt >= MaxAttempts
+/// <summary>Per-tag serialisation of writers in this process (64 striped locks) and the pause between merge rounds.</summary>
+internal static class TagLocks
+{
+    private static readonly SemaphoreSlim[] Locks = Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
+
+    public static SemaphoreSlim For(string repository, string tag) =>
+        Locks[(int)((uint)StringComparer.Ordinal.GetHashCode($"{repository}:{tag}") % Locks.Length)];
+
+    public static Task PauseAsync(int attempt, int maxAttempts, TimeProvider time, CancellationToken cancellationToken) =>
+        attempt >= maxAttempts
             ? Task.CompletedTask
             : Task.Delay(TimeSpan.FromMilliseconds((25 << attempt) + RandomNumberGenerator.GetInt32(0, 25)), time, cancellationToken);
 }

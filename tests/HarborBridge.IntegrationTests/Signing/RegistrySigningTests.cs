@@ -283,6 +283,29 @@ public sealed class RegistrySigningTests(RegistrySigningFixture fixture) : IClas
         Assert.Equal(8, fixture.RoundTrips.Count);
     }
 
+    [Fact]
+    public async Task AttestAsync_DecisionStatement_StoredAtAttTagAndReadBackVerifies()
+    {
+        var name = RegistrySigningFixture.NewRepositoryName("attest");
+        var digest = await fixture.PushImageAsync(name, "v1");
+        var statement = new HarborBridge.Signing.Dsse.InTotoStatement($"{fixture.Registry}/{name}", digest, "https://harborbridge.dev/decision/v1",
+            new System.Text.Json.Nodes.JsonObject { ["policyVersion"] = "policy-7", ["verdict"] = "pass" });
+        var attester = new CosignAttester(fixture.Client, TimeProvider.System);
+
+        var first = await attester.AttestAsync(fixture.Repository(name), statement, fixture.OurKey, TestServices.Timeout());
+        var second = await attester.AttestAsync(fixture.Repository(name), statement, fixture.OurKey, TestServices.Timeout());
+
+        Assert.True(first.Added);
+        Assert.False(second.Added);
+        var manifest = await fixture.Client.GetManifestAsync(fixture.Repository(name), "sha256-" + digest["sha256:".Length..] + ".att", TestServices.Timeout());
+        using var document = JsonDocument.Parse(manifest!.Content);
+        var layer = Assert.Single(document.RootElement.GetProperty("layers").EnumerateArray());
+        var envelope = await fixture.Client.GetBlobAsync(fixture.Repository(name), layer.GetProperty("digest").GetString()!, TestServices.Timeout());
+        using var parsed = JsonDocument.Parse(envelope);
+        var payload = Convert.FromBase64String(parsed.RootElement.GetProperty("payload").GetString()!);
+        Assert.Equal(statement.ToJson(), payload);
+    }
+
     private CosignSigner Signer() => new(fixture.Client, TimeProvider.System);
 
     private static string Sign(ECDsa key, byte[] payload) =>
