@@ -86,6 +86,12 @@ internal static class RegistryAccess
         return new ServiceCollection().AddLogging().AddHarborClients(configuration).BuildServiceProvider();
     }
 
+    /// <summary>Null when the credentials are usable (both set or neither), else the problem.</summary>
+    public static string? CheckCredentials(Func<string, string?> environment) =>
+        string.IsNullOrEmpty(environment(UsernameVariable)) == string.IsNullOrEmpty(environment(PasswordVariable))
+            ? null
+            : $"set both {UsernameVariable} and {PasswordVariable}, or neither";
+
     /// <summary>A one-line reason for a registry failure (no stack trace).</summary>
     public static string Describe(Exception error) => error switch
     {

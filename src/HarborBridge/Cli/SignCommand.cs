@@ -58,6 +58,12 @@ internal static class SignCommand
             annotations[pair[..eq]] = pair[(eq + 1)..];
         }
 
+        if (RegistryAccess.CheckCredentials(environment) is { } credentialProblem)
+        {
+            await error.WriteLineAsync($"error: {credentialProblem}.");
+            return ExitBadInput;
+        }
+
         var password = environment(KeysCommand.PasswordVariable);
         if (password is null)
         {

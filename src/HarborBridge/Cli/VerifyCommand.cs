@@ -58,6 +58,12 @@ internal static class VerifyCommand
             return ExitBadInput;
         }
 
+        if (RegistryAccess.CheckCredentials(environment) is { } credentialProblem)
+        {
+            await error.WriteLineAsync($"error: {credentialProblem}.");
+            return ExitBadInput;
+        }
+
         ECDsa publicKey;
         try
         {
