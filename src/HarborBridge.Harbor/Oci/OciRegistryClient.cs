@@ -33,6 +33,10 @@ public interface IOciRegistryClient
     /// whether bytes were sent. <paramref name="mountFrom"/> (a repository name in the same registry) is tried first.</summary>
     Task<(string Digest, bool Uploaded)> PushBlobAsync(OciRepository repository, byte[] content, string? mountFrom, CancellationToken cancellationToken);
 
+    /// <summary>Uploads a blob in one monolithic upload (POST, then PUT) without asking first whether it exists: for
+    /// content the caller knows to be new, saving the HEAD round trip. Uploading a blob that exists is harmless.</summary>
+    Task<string> UploadBlobAsync(OciRepository repository, byte[] content, CancellationToken cancellationToken);
+
     /// <summary>Cross-repository mount; false when the registry opened an upload instead (no access or no blob).</summary>
     Task<bool> MountBlobAsync(OciRepository repository, string digest, string fromRepository, CancellationToken cancellationToken);
 
@@ -189,15 +193,20 @@ internal sealed class OciRegistryClient(HttpClient http) : IOciRegistryClient
             return (digest, false);
         }
 
-        using (var start = new HttpRequestMessage(HttpMethod.Post, new Uri(repository.Registry, $"v2/{repository.Name}/blobs/uploads/")))
-        {
-            using var started = await SendAsync(start, cancellationToken);
-            await EnsureSuccessAsync(started, $"start upload to {repository}", cancellationToken);
-            var location = UploadLocation(started, start.RequestUri!, repository);
-            await CompleteUploadAsync(repository, location, digest, content, cancellationToken);
-        }
-
+        await UploadBlobAsync(repository, content, cancellationToken);
         return (digest, true);
+    }
+
+    public async Task<string> UploadBlobAsync(OciRepository repository, byte[] content, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        var digest = OciDigest.Sha256(content);
+        using var start = new HttpRequestMessage(HttpMethod.Post, new Uri(repository.Registry, $"v2/{repository.Name}/blobs/uploads/"));
+        using var started = await http.SendAsync(start, cancellationToken);
+        await EnsureSuccessAsync(started, $"start upload to {repository}", cancellationToken);
+        var location = UploadLocation(started, start.RequestUri!, repository);
+        await CompleteUploadAsync(repository, location, digest, content, cancellationToken);
+        return digest;
     }
 
     public async Task<bool> MountBlobAsync(OciRepository repository, string digest, string fromRepository, CancellationToken cancellationToken)

@@ -32,5 +32,7 @@ internal static class CliApp
     {
         yield return PolicyCheckCommand.Create();
         yield return KeysCommand.Create();
+        yield return SignCommand.Create();
+        yield return VerifyCommand.Create();
     }
 }

@@ -44,6 +44,7 @@ internal static class MessagingExtensions
                 x.AddConsumer<EvaluateScanConsumer>();
                 x.AddConsumer<ScanFailureConsumer>();
                 x.AddConsumer<CheckScanConsumer>();
+                x.AddArtifactSigning();
             }
 
             x.AddConfigureEndpointsCallback((context, _, endpoint) =>

@@ -1,0 +1,25 @@
+using HarborBridge.Contracts;
+
+namespace HarborBridge.Core.Signing;
+
+/// <summary>A signature HarborBridge wrote (or found already written by its key) for an artifact.</summary>
+/// <param name="SignatureReference">Where it lives, e.g. <c>harbor.example.com/team/app:sha256-….sig@sha256:…</c>.</param>
+/// <param name="KeyId">base64 SHA-256 of the public key (cosign's key hint), never the key itself.</param>
+/// <param name="Added">False when the key had signed this digest before (nothing new was written).</param>
+public sealed record ArtifactSignature(string SignatureReference, string KeyId, bool Added);
+
+/// <summary>The verdict of checking an artifact's signature by HarborBridge's own key.</summary>
+public sealed record ArtifactSignatureCheck(bool Verified, string Explanation);
+
+/// <summary>Port: signs artifacts in their registry and verifies the result (implemented in HarborBridge.Signing).</summary>
+public interface IArtifactSigner
+{
+    /// <summary>False when no signing key is configured: nothing is signed.</summary>
+    bool IsEnabled { get; }
+
+    /// <summary>Signs the artifact's digest; throws when the registry refuses or the written signature does not verify.</summary>
+    Task<ArtifactSignature> SignAsync(ArtifactRef artifact, CancellationToken cancellationToken);
+
+    /// <summary>Reads the artifact's signatures back from the registry and checks one verifies with our key and identity.</summary>
+    Task<ArtifactSignatureCheck> VerifyAsync(ArtifactRef artifact, CancellationToken cancellationToken);
+}

@@ -1,0 +1,163 @@
+using System.Security.Cryptography;
+using HarborBridge.Harbor.Oci;
+using HarborBridge.Signing.Oci;
+using HarborBridge.Signing.SimpleSigning;
+using HarborBridge.Signing.Verification;
+
+namespace HarborBridge.Signing.Registry;
+
+/// <summary>What <see cref="CosignSigner.SignAsync"/> did.</summary>
+/// <param name="Added">False when our key had already signed this digest (nothing was written).</param>
+/// <param name="SignatureTag">The <c>sha256-&lt;hex&gt;.sig</c> tag.</param>
+/// <param name="SignatureManifestDigest">Digest of the <c>.sig</c> manifest that was read back and verified.</param>
+/// <param name="Attempts">Read-merge-write rounds needed (more than 1 when another signer wrote at the same time).</param>
+/// <param name="Verified">Our signature as read back from the registry and verified.</param>
+public sealed record CosignSignOutcome(
+    bool Added,
+    string SignatureTag,
+    string SignatureManifestDigest,
+    int Attempts,
+    VerifiedSignature Verified);
+
+/// <summary>Signing failed: the registry refused, or what was written could not be read back and verified.</summary>
+public sealed class CosignSigningException(string message, Exception? innerException = null) : Exception(message, innerException);
+
+/// <summary>
+/// Signs an image digest the way <c>cosign sign --key</c> (legacy format) does and stores the signature in the
+/// registry: the <c>sha256-&lt;hex&gt;.sig</c> manifest is read, our simple-signing layer is appended unless our key
+/// already signed this digest (other signers' layers are kept), new blobs are uploaded, the manifest is PUT, and it is
+/// read back and verified. When the read-back lacks our layer (another signer replaced the tag in between; registries
+/// such as docker-registry 2.8 ignore <c>If-Match</c>), the round is repeated, at most <see cref="MaxAttempts"/> times.
+/// Signers in one process are serialised per signature tag, so they never race each other.
+/// </summary>
+/// <remarks>Registry round trips for the first signature of an image: GET tag (404), POST+PUT payload, POST+PUT
+/// config, PUT manifest (6 writes), then GET manifest and GET payload to verify (2 reads).</remarks>
+public sealed class CosignSigner(IOciRegistryClient registry, TimeProvider time)
+{
+    public const int MaxAttempts = 5;
+
+    /// <summary>Signs <paramref name="imageDigest"/> in <paramref name="repository"/> with <paramref name="key"/>.
+    /// The signature's identity is the repository without tag (<c>host/name</c>), as cosign writes it.</summary>
+    public async Task<CosignSignOutcome> SignAsync(
+        OciRepository repository,
+        string imageDigest,
+        ECDsa key,
+        IReadOnlyDictionary<string, string>? annotations,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(repository);
+        ArgumentNullException.ThrowIfNull(key);
+        ImageDigest.Validate(imageDigest);
+        var tag = ImageDigest.SignatureTag(imageDigest);
+        var identity = repository.ToString();
+        var payload = SimpleSigningPayload.Create(identity, imageDigest, annotations);
+        var payloadDigest = ImageDigest.Of(payload);
+        var signature = Convert.ToBase64String(EcdsaSignatures.Sign(key, payload));
+        using var publicKey = ECDsa.Create(key.ExportParameters(includePrivateParameters: false));
+
+        var gate = TagLocks.For(identity, tag);
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            var payloadUploaded = false;
+            var anyAdded = false;
+            string? lastProblem = null;
+            for (var attempt = 1; attempt <= MaxAttempts; attempt++)
+            {
+                var existing = await registry.GetManifestAsync(repository, tag, cancellationToken);
+                var update = SignatureManifests.AppendSignature(existing?.Content, payload, signature, publicKey);
+                if (update.Added)
+                {
+                    anyAdded = true;
+                    payloadUploaded = await UploadAsync(repository, payload, payloadUploaded, existing is null, cancellationToken);
+                    await registry.UploadBlobAsync(repository, update.Config, cancellationToken);
+                    try
+                    {
+                        await registry.PutManifestAsync(repository, tag, update.Manifest, CosignMediaTypes.OciManifest,
+                            existing?.Descriptor.Digest, cancellationToken);
+                    }
+                    catch (OciRegistryException e) when (e.StatusCode == 412)
+                    {
+                        // A registry that honours If-Match saw another signer's write: merge again.
+                        lastProblem = "the signature tag changed while we wrote it";
+                        await TagLocks.PauseAsync(attempt, MaxAttempts, time, cancellationToken);
+                        continue;
+                    }
+                }
+
+                var (readBack, verified, problem) = await ReadBackAsync(repository, tag, imageDigest, identity, payloadDigest, publicKey, cancellationToken);
+                if (verified is not null)
+                {
+                    return new CosignSignOutcome(anyAdded, tag, readBack!, attempt, verified);
+                }
+
+                lastProblem = problem;
+                await TagLocks.PauseAsync(attempt, MaxAttempts, time, cancellationToken);
+            }
+
+            throw new CosignSigningException(
+                $"Could not store a verifiable signature for {identity}@{imageDigest} after {MaxAttempts} attempts: {lastProblem}.");
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    // The payload is uploaded once. When the .sig tag did not exist the payload is new, so the HEAD is skipped.
+    private async Task<bool> UploadAsync(OciRepository repository, byte[] payload, bool alreadyUploaded, bool tagWasMissing, CancellationToken cancellationToken)
+    {
+        if (alreadyUploaded)
+        {
+            return true;
+        }
+
+        if (tagWasMissing)
+        {
+            await registry.UploadBlobAsync(repository, payload, cancellationToken);
+        }
+        else
+        {
+            await registry.PushBlobAsync(repository, payload, mountFrom: null, cancellationToken);
+        }
+
+        return true;
+    }
+
+    private async Task<(string? ManifestDigest, VerifiedSignature? Verified, string Problem)> ReadBackAsync(
+        OciRepository repository, string tag, string imageDigest, string identity, string payloadDigest, ECDsa publicKey, CancellationToken cancellationToken)
+    {
+        var manifest = await registry.GetManifestAsync(repository, tag, cancellationToken);
+        if (manifest is null)
+        {
+            return (null, null, $"the tag {tag} was not found after writing it");
+        }
+
+        var ours = SignatureManifests.ReadLayers(manifest.Content).Where(l => l.Digest == payloadDigest).ToList();
+        if (ours.Count == 0)
+        {
+            return (manifest.Descriptor.Digest, null, "another signer replaced the signature manifest without our layer");
+        }
+
+        var blob = await registry.GetBlobAsync(repository, payloadDigest, cancellationToken);
+        var layers = ours.Select(l => new SignatureLayer(l.MediaType, blob, l.Annotations, l.Digest)).ToList();
+        var result = SimpleSigningVerifier.Verify(imageDigest, identity, [publicKey], layers);
+        return result.IsVerified
+            ? (manifest.Descriptor.Digest, result.Verified[0], "")
+            : (manifest.Descriptor.Digest, null, "the stored signature does not verify: " + result.Explain());
+    }
+}
+
+/// <summary>Per-tag serialisation of writers in this process (64 striped locks) and the pause between merge rounds.</summary>
+internal static class TagLocks
+{
+    private static readonly SemaphoreSlim[] Locks = Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
+
+    public static SemaphoreSlim For(string repository, string tag) =>
+        Locks[(int)((uint)StringComparer.Ordinal.GetHashCode($"{repository}:{tag}") % Locks.Length)];
+
+    public static Task PauseAsync(int attempt, int maxAttempts, TimeProvider time, CancellationToken cancellationToken) =>
+        attempt >= maxAttempts
+            ? Task.CompletedTask
+            : Task.Delay(TimeSpan.FromMilliseconds((25 << attempt) + RandomNumberGenerator.GetInt32(0, 25)), time, cancellationToken);
+}

@@ -1,0 +1,127 @@
+using System.CommandLine;
+using System.Security.Cryptography;
+using System.Text;
+using HarborBridge.Harbor.Oci;
+using HarborBridge.Signing.Keys;
+using HarborBridge.Signing.Registry;
+
+namespace HarborBridge.Cli;
+
+/// <summary>
+/// <c>harborbridge verify IMAGE[@sha256:…|:tag] --key cosign.pub [--output json|text] [--allow-insecure-registry]</c>:
+/// verifies the image's legacy cosign signatures (<c>.sig</c>) with a public key and prints the verified payloads as
+/// <c>cosign verify</c> does. Exit 0 verified, 1 not verified (with the reasons), 2 bad input.
+/// </summary>
+internal static class VerifyCommand
+{
+    public const int ExitVerified = 0;
+    public const int ExitNotVerified = 1;
+    public const int ExitBadInput = 2;
+
+    public static Command Create() => Create(Environment.GetEnvironmentVariable);
+
+    internal static Command Create(Func<string, string?> environment)
+    {
+        var image = new Argument<string>("IMAGE") { Description = "host[:port]/name@sha256:… or host[:port]/name:tag" };
+        var key = new Option<string>("--key") { Description = "Public key file (PEM) the signature must verify with.", Required = true };
+        var outputFormat = new Option<string>("--output", "-o") { Description = "json (default): a JSON array of the verified payloads; text: one payload per line.", DefaultValueFactory = _ => "json" };
+        var identity = new Option<string>("--signed-repository")
+        {
+            Description = "Repository the signatures must name (host/name, tag ignored). Default: the image's own repository.",
+        };
+        var insecure = new Option<bool>("--allow-insecure-registry") { Description = "Talk plain HTTP to the registry (test registries only)." };
+        var command = new Command("verify", "Verify an image's cosign signatures (.sig) with a public key. Exit 0 verified, 1 not, 2 bad input.")
+        {
+            image, key, outputFormat, identity, insecure,
+        };
+        command.SetAction((parseResult, cancellationToken) => RunAsync(
+            new Request(parseResult.GetValue(image), parseResult.GetValue(key)!, parseResult.GetValue(outputFormat) ?? "json",
+                parseResult.GetValue(identity), parseResult.GetValue(insecure)),
+            environment, parseResult.InvocationConfiguration.Output, parseResult.InvocationConfiguration.Error, cancellationToken));
+        return command;
+    }
+
+    internal sealed record Request(string? Image, string KeyFile, string Output, string? SignedRepository, bool PlainHttp);
+
+    internal static async Task<int> RunAsync(Request request, Func<string, string?> environment, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        var image = ImageReference.TryParse(request.Image, out var problem);
+        if (image is null)
+        {
+            await error.WriteLineAsync($"error: {problem}.");
+            return ExitBadInput;
+        }
+
+        if (request.Output is not ("json" or "text"))
+        {
+            await error.WriteLineAsync($"error: --output must be json or text, not '{request.Output}'.");
+            return ExitBadInput;
+        }
+
+        if (RegistryAccess.CheckCredentials(environment) is { } credentialProblem)
+        {
+            await error.WriteLineAsync($"error: {credentialProblem}.");
+            return ExitBadInput;
+        }
+
+        ECDsa publicKey;
+        try
+        {
+            publicKey = SigningKeyFiles.LoadPublicKey(await File.ReadAllTextAsync(request.KeyFile, cancellationToken));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or KeyFileException)
+        {
+            await error.WriteLineAsync($"error: cannot use the public key {request.KeyFile}: {e.Message}");
+            return ExitBadInput;
+        }
+
+        using (publicKey)
+        {
+            var expected = request.SignedRepository ?? image.Repository;
+            var repository = OciRepository.Parse(image.Repository, request.PlainHttp);
+            await using var services = RegistryAccess.CreateServices(repository, environment);
+            var verifier = new RegistrySignatureVerifier(services.GetRequiredService<IOciRegistryClient>());
+            RegistryVerification? verification;
+            try
+            {
+                verification = await verifier.VerifyAsync(repository, image.Reference, expected, [publicKey], cancellationToken);
+            }
+            catch (ArgumentException e)
+            {
+                await error.WriteLineAsync($"error: {e.Message}");
+                return ExitBadInput;
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                await error.WriteLineAsync($"error: cannot read {image} from the registry: {RegistryAccess.Describe(e)}");
+                return ExitNotVerified;
+            }
+
+            if (verification is null)
+            {
+                await error.WriteLineAsync($"error: {image} was not found in the registry.");
+                return ExitNotVerified;
+            }
+
+            var result = verification.Result;
+            if (!result.IsVerified)
+            {
+                await error.WriteLineAsync($"error: no valid signature for {image.Repository}@{verification.ImageDigest}: {result.Explain()}");
+                return ExitNotVerified;
+            }
+
+            await error.WriteLineAsync($"""
+
+                Verification for {image.Repository}@{verification.ImageDigest} --
+                The following checks were performed on each of these signatures:
+                  - The cosign claims were validated
+                  - The signatures were verified against the specified public key
+                  - The signed identity is in the repository {expected}
+
+                """);
+            var payloads = result.Verified.Select(v => Encoding.UTF8.GetString(v.PayloadBytes)).ToList();
+            await output.WriteLineAsync(request.Output == "json" ? "[" + string.Join(",", payloads) + "]" : string.Join('\n', payloads));
+            return ExitVerified;
+        }
+    }
+}

@@ -1,0 +1,23 @@
+using HarborBridge.Consumers;
+using HarborBridge.Core.Signing;
+using HarborBridge.Signing.Registry;
+using MassTransit;
+using Microsoft.Extensions.Options;
+
+namespace HarborBridge.Hosting;
+
+internal static class SigningExtensions
+{
+    /// <summary>Signing in a worker: options (validated at start when a key file is set), the signer port and the two
+    /// sign consumers (<c>ArtifactApproved</c>, <c>ArtifactWarned</c>).</summary>
+    public static void AddArtifactSigning(this IBusRegistrationConfigurator x)
+    {
+        x.AddOptions<SigningOptions>().BindConfiguration(SigningOptions.SectionName).ValidateOnStart();
+        x.AddSingleton<IValidateOptions<SigningOptions>, SigningOptionsValidator>();
+        x.AddSingleton<SigningKeyProvider>();
+        x.AddScoped<IArtifactSigner, RegistryArtifactSigner>();
+        x.AddScoped<SignArtifactService>();
+        x.AddConsumer<SignApprovedArtifactConsumer>();
+        x.AddConsumer<SignWarnedArtifactConsumer>();
+    }
+}

@@ -1,0 +1,105 @@
+using HarborBridge.Consumers;
+using HarborBridge.Contracts;
+using HarborBridge.Core.Signing;
+using MassTransit;
+using MassTransit.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using NSubstitute;
+using NSubstitute.ExceptionExtensions;
+
+namespace HarborBridge.UnitTests.Consumers;
+
+public sealed class SignArtifactConsumerTests : IAsyncLifetime
+{
+    private static readonly ArtifactRef Artifact = new("payments", "team/api", "sha256:" + new string('a', 64));
+    private static readonly DateTimeOffset Now = new(2026, 11, 27, 19, 0, 0, TimeSpan.Zero);
+    private readonly IArtifactSigner _signer = Substitute.For<IArtifactSigner>();
+    private ServiceProvider _provider = null!;
+    private ITestHarness _harness = null!;
+
+    public async Task InitializeAsync()
+    {
+        _signer.IsEnabled.Returns(true);
+        _provider = new ServiceCollection()
+            .AddLogging()
+            .AddSingleton<TimeProvider>(new FakeTimeProvider(Now))
+            .AddSingleton(_signer)
+            .AddScoped<SignArtifactService>()
+            .AddMassTransitTestHarness(x =>
+            {
+                x.SetTestTimeouts(testInactivityTimeout: TimeSpan.FromSeconds(1));
+                x.AddConsumer<SignApprovedArtifactConsumer>();
+                x.AddConsumer<SignWarnedArtifactConsumer>();
+            })
+            .BuildServiceProvider(true);
+        _harness = _provider.GetRequiredService<ITestHarness>();
+        await _harness.Start();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _harness.Stop();
+        await _provider.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Approved_SignedAndVerified_PublishesArtifactSignedWithSignatureAndKeyId()
+    {
+        _signer.SignAsync(Artifact, Arg.Any<CancellationToken>()).Returns(new ArtifactSignature("harbor.example.com/payments/team/api:sig", "key-hint", true));
+        _signer.VerifyAsync(Artifact, Arg.Any<CancellationToken>()).Returns(new ArtifactSignatureCheck(true, "verified"));
+
+        await _harness.Bus.Publish(new ArtifactApproved("decision-1", Artifact, "v1", "policy-7", "sha256:report", Now));
+
+        Assert.True(await _harness.Published.Any<ArtifactSigned>());
+        var signed = _harness.Published.Select<ArtifactSigned>().Single().Context.Message;
+        Assert.Equal(new ArtifactSigned("decision-1", Artifact, "harbor.example.com/payments/team/api:sig", "key-hint", Now), signed);
+    }
+
+    [Fact]
+    public async Task Warned_IsSignedToo()
+    {
+        _signer.SignAsync(Artifact, Arg.Any<CancellationToken>()).Returns(new ArtifactSignature("ref", "key-hint", true));
+        _signer.VerifyAsync(Artifact, Arg.Any<CancellationToken>()).Returns(new ArtifactSignatureCheck(true, "verified"));
+
+        await _harness.Bus.Publish(new ArtifactWarned("decision-2", Artifact, "v1", "policy-7", "sha256:report", [], Now));
+
+        Assert.True(await _harness.Published.Any<ArtifactSigned>(m => m.Context.Message.DecisionId == "decision-2"));
+    }
+
+    [Fact]
+    public async Task Approved_SignatureDoesNotVerifyAfterWriting_FaultsAndNeverPublishesSigned()
+    {
+        _signer.SignAsync(Artifact, Arg.Any<CancellationToken>()).Returns(new ArtifactSignature("ref", "key-hint", true));
+        _signer.VerifyAsync(Artifact, Arg.Any<CancellationToken>()).Returns(new ArtifactSignatureCheck(false, "layer 0: the signature does not verify"));
+
+        await _harness.Bus.Publish(new ArtifactApproved("decision-3", Artifact, "v1", "policy-7", "sha256:report", Now));
+
+        Assert.True(await _harness.Published.Any<Fault<ArtifactApproved>>());
+        Assert.False(await _harness.Published.Any<ArtifactSigned>());
+    }
+
+    [Fact]
+    public async Task Approved_RegistryOutage_FaultsAndNeverPublishesSigned()
+    {
+        _signer.SignAsync(Artifact, Arg.Any<CancellationToken>()).ThrowsAsync(new HttpRequestException("connection refused"));
+
+        await _harness.Bus.Publish(new ArtifactApproved("decision-4", Artifact, "v1", "policy-7", "sha256:report", Now));
+
+        Assert.True(await _harness.Published.Any<Fault<ArtifactApproved>>());
+        Assert.False(await _harness.Published.Any<ArtifactSigned>());
+        await _signer.DidNotReceive().VerifyAsync(Arg.Any<ArtifactRef>(), Arg.Any<CancellationToken>());
+    }
+
+    [Fact]
+    public async Task Approved_SigningDisabled_NothingSignedNothingPublished()
+    {
+        _signer.IsEnabled.Returns(false);
+
+        await _harness.Bus.Publish(new ArtifactApproved("decision-5", Artifact, "v1", "policy-7", "sha256:report", Now));
+
+        Assert.True(await _harness.Consumed.Any<ArtifactApproved>());
+        Assert.False(await _harness.Published.Any<ArtifactSigned>());
+        await _signer.DidNotReceive().SignAsync(Arg.Any<ArtifactRef>(), Arg.Any<CancellationToken>());
+    }
+}

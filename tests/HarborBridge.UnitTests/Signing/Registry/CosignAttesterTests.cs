@@ -1,0 +1,69 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using HarborBridge.Harbor.Oci;
+using HarborBridge.Signing.Dsse;
+using HarborBridge.Signing.Registry;
+
+namespace HarborBridge.UnitTests.Signing.Registry;
+
+public sealed class CosignAttesterTests
+{
+    private const string Image = "sha256:b04acaf47c8b4912c90ca20575d04614034794ec072e66a669089ff83d949f1e";
+    private const string Tag = "sha256-b04acaf47c8b4912c90ca20575d04614034794ec072e66a669089ff83d949f1e.att";
+    private const string DecisionType = "https://harborbridge.dev/decision/v1";
+    private static readonly OciRepository Repo = new(new Uri("https://harbor.example.com/"), "team/app");
+
+    [Fact]
+    public async Task AttestAsync_First_StoresDsseLayerWhoseEnvelopeVerifiesOverPae()
+    {
+        var registry = new InMemoryRegistry();
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var statement = Statement("pass");
+
+        var outcome = await new CosignAttester(registry, TimeProvider.System).AttestAsync(Repo, statement, key, CancellationToken.None);
+
+        Assert.True(outcome.Added);
+        using var manifest = JsonDocument.Parse(registry.Manifest(Tag)!);
+        var layer = manifest.RootElement.GetProperty("layers").EnumerateArray().Single();
+        Assert.Equal("application/vnd.dsse.envelope.v1+json", layer.GetProperty("mediaType").GetString());
+        Assert.Equal(DecisionType, layer.GetProperty("annotations").GetProperty("predicateType").GetString());
+        using var envelope = JsonDocument.Parse(registry.Blob(layer.GetProperty("digest").GetString()!));
+        var payloadType = envelope.RootElement.GetProperty("payloadType").GetString()!;
+        var payload = Convert.FromBase64String(envelope.RootElement.GetProperty("payload").GetString()!);
+        var signature = Convert.FromBase64String(envelope.RootElement.GetProperty("signatures")[0].GetProperty("sig").GetString()!);
+        // PAE built by hand: "DSSEv1" SP len(type) SP type SP len(body) SP body.
+        var pae = Encoding.UTF8.GetBytes($"DSSEv1 {payloadType.Length} {payloadType} {payload.Length} ").Concat(payload).ToArray();
+        Assert.True(key.VerifyData(pae, signature, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence));
+        using var parsed = JsonDocument.Parse(payload);
+        Assert.Equal(Image["sha256:".Length..], parsed.RootElement.GetProperty("subject")[0].GetProperty("digest").GetProperty("sha256").GetString());
+        Assert.Equal("pass", parsed.RootElement.GetProperty("predicate").GetProperty("verdict").GetString());
+    }
+
+    [Fact]
+    public async Task AttestAsync_SameStatementTwice_OneLayer_DifferentStatement_Appended()
+    {
+        var registry = new InMemoryRegistry();
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var attester = new CosignAttester(registry, TimeProvider.System);
+
+        await attester.AttestAsync(Repo, Statement("pass"), key, CancellationToken.None);
+        var again = await attester.AttestAsync(Repo, Statement("pass"), key, CancellationToken.None);
+        Assert.False(again.Added);
+        Assert.Equal(1, LayerCount(registry.Manifest(Tag)!));
+
+        var other = await attester.AttestAsync(Repo, Statement("warn"), key, CancellationToken.None);
+        Assert.True(other.Added);
+        Assert.Equal(2, LayerCount(registry.Manifest(Tag)!));
+    }
+
+    private static InTotoStatement Statement(string verdict) =>
+        new("harbor.example.com/team/app", Image, DecisionType, new JsonObject { ["policyVersion"] = "policy-7", ["verdict"] = verdict });
+
+    private static int LayerCount(byte[] manifest)
+    {
+        using var document = JsonDocument.Parse(manifest);
+        return document.RootElement.GetProperty("layers").GetArrayLength();
+    }
+}
