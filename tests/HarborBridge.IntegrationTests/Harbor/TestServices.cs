@@ -5,18 +5,13 @@ namespace HarborBridge.IntegrationTests.Harbor;
 /// <summary>The real services tests/run.sh starts. A missing variable fails the test with a clear message.</summary>
 internal static class TestServices
 {
-    public static string Registry => Require("HB_TEST_REGISTRY", "host:port of a docker-registry 2.8");
+    /// <summary>host:port of a docker-registry 2.8.</summary>
+    public static string Registry => Infrastructure.TestEnvironment.Require("HB_TEST_REGISTRY");
 
-    public static string Skopeo => Require("HB_TEST_SKOPEO", "path of skopeo");
+    /// <summary>Path of skopeo 1.18 (sigstore-enabled).</summary>
+    public static string Skopeo => Infrastructure.TestEnvironment.Require("HB_TEST_SKOPEO");
 
     public static CancellationToken Timeout(int seconds = 60) => new CancellationTokenSource(TimeSpan.FromSeconds(seconds)).Token;
-
-    private static string Require(string name, string what)
-    {
-        var value = Environment.GetEnvironmentVariable(name);
-        Assert.False(string.IsNullOrWhiteSpace(value), $"{name} is not set ({what}). Run the tests with tests/run.sh, which starts the services and sets it.");
-        return value!;
-    }
 
     /// <summary>Runs skopeo with a permissive policy file; returns exit code and output. Bounded in time.</summary>
     public static async Task<(int ExitCode, string Output)> SkopeoAsync(string workDir, CancellationToken cancellationToken, params string[] args)

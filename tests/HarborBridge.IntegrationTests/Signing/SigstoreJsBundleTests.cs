@@ -22,13 +22,8 @@ public sealed class SigstoreJsBundleTests : IDisposable
 
     public SigstoreJsBundleTests()
     {
-        _nodeModules = Environment.GetEnvironmentVariable("HB_TEST_SIGSTORE_JS") is { Length: > 0 } modules
-            ? modules
-            : throw new InvalidOperationException(
-                "HB_TEST_SIGSTORE_JS is not set. Run the tests through tests/run.sh, which installs @sigstore/verify and exports its node_modules path.");
-        var tools = Environment.GetEnvironmentVariable("HB_TEST_TOOLS") is { Length: > 0 } t
-            ? t
-            : throw new InvalidOperationException("HB_TEST_TOOLS is not set. Run the tests through tests/run.sh.");
+        _nodeModules = Infrastructure.TestEnvironment.Require("HB_TEST_SIGSTORE_JS");
+        var tools = Infrastructure.TestEnvironment.Require("HB_TEST_TOOLS");
         _script = Path.Combine(tools, "sigstore-verify-bundle.js");
         var parent = Environment.GetEnvironmentVariable("HB_TEST_WORK") is { Length: > 0 } work ? work : Path.GetTempPath();
         _work = Path.Combine(parent, "sigstore-js-" + Guid.NewGuid().ToString("N"));

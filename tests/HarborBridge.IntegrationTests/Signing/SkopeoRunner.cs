@@ -9,10 +9,7 @@ internal sealed class SkopeoRunner
 {
     public SkopeoRunner(string workDirectory)
     {
-        Executable = Environment.GetEnvironmentVariable("HB_TEST_SKOPEO") is { Length: > 0 } path
-            ? path
-            : throw new InvalidOperationException(
-                "HB_TEST_SKOPEO is not set. Run the interop tests through tests/run.sh, which installs skopeo 1.18 and exports its path.");
+        Executable = Infrastructure.TestEnvironment.Require("HB_TEST_SKOPEO");
         WorkDirectory = workDirectory;
     }
 
