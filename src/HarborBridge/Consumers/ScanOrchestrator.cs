@@ -18,7 +18,7 @@ namespace HarborBridge.Consumers;
 /// or ArtifactBlocked. Every step is idempotent per cause: a redelivered message republishes the stored decision.
 /// </summary>
 internal sealed class ScanOrchestrator(
-    IHarborClient harbor,
+    IServiceProvider services,
     IOptions<HarborOptions> harborOptions,
     IDecisionStore decisions,
     PolicyProvider policies,
@@ -28,6 +28,10 @@ internal sealed class ScanOrchestrator(
     TimeProvider time,
     ILogger<ScanOrchestrator> logger)
 {
+    // Resolved only once Harbor is known to be configured: the client refuses to exist without a URL, and
+    // the embedded default runs without Harbor (webhooks are then recorded, not scanned).
+    private IHarborClient Harbor => services.GetRequiredService<IHarborClient>();
+
     public async Task RequestScanAsync(ArtifactPushed pushed, IPublishEndpoint publisher, CancellationToken cancellationToken)
     {
         if (!IsHarborConfigured(pushed.Artifact))
@@ -42,7 +46,7 @@ internal sealed class ScanOrchestrator(
         }
 
         var a = pushed.Artifact;
-        var artifact = await harbor.GetArtifactAsync(a.Project, a.Repository, a.Digest, cancellationToken);
+        var artifact = await Harbor.GetArtifactAsync(a.Project, a.Repository, a.Digest, cancellationToken);
         if (artifact is null)
         {
             logger.LogInformation("Artifact {Project}/{Repository}@{Digest} is gone from Harbor; nothing to scan", a.Project, a.Repository, a.Digest);
@@ -56,7 +60,7 @@ internal sealed class ScanOrchestrator(
             await DecideIndexIfCompleteAsync(a, pushed.Tag, publisher, cancellationToken);
         }
 
-        var metadata = await harbor.GetProjectMetadataAsync(a.Project, cancellationToken);
+        var metadata = await Harbor.GetProjectMetadataAsync(a.Project, cancellationToken);
         var autoScan = metadata.TryGetValue(HarborProjectMetadata.AutoScan, out var value) && value == "true";
         if (!await decisions.MarkScanRequestedAsync(a, pushed.EventId, pushed.Pusher ?? "harbor", time.GetUtcNow(), cancellationToken))
         {
@@ -71,7 +75,7 @@ internal sealed class ScanOrchestrator(
             return;
         }
 
-        var started = await harbor.StartScanAsync(a.Project, a.Repository, a.Digest, cancellationToken);
+        var started = await Harbor.StartScanAsync(a.Project, a.Repository, a.Digest, cancellationToken);
         logger.LogInformation("Asked Harbor to scan {Project}/{Repository}@{Digest}: {ScanStart}", a.Project, a.Repository, a.Digest, started);
     }
 
@@ -110,7 +114,7 @@ internal sealed class ScanOrchestrator(
             return;
         }
 
-        var report = await harbor.GetVulnerabilityReportAsync(a.Project, a.Repository, a.Digest, cancellationToken);
+        var report = await Harbor.GetVulnerabilityReportAsync(a.Project, a.Repository, a.Digest, cancellationToken);
         var scan = ReportReader.Read(Encoding.UTF8.GetBytes(report?.Json ?? "{}"));
         var (policy, kev) = policies.Current;
         var decision = PolicyEvaluator.Evaluate(a, scan, policy, kev, time.GetUtcNow());
@@ -147,7 +151,7 @@ internal sealed class ScanOrchestrator(
         }
 
         var causeId = $"scan-check:{a}:{check.Attempts}";
-        var artifact = await harbor.GetArtifactAsync(a.Project, a.Repository, a.Digest, cancellationToken);
+        var artifact = await Harbor.GetArtifactAsync(a.Project, a.Repository, a.Digest, cancellationToken);
         if (artifact is null)
         {
             await decisions.RecordTransitionAsync(new ArtifactTransition($"{causeId}:gone", a, null, ArtifactStates.ScanFailed,
@@ -172,7 +176,7 @@ internal sealed class ScanOrchestrator(
             if (await decisions.MarkScanRequestedAsync(a, causeId, "scan-timeout sweep", time.GetUtcNow(), cancellationToken))
             {
                 Hosting.HarborBridgeMetrics.ScanRequests.WithLabels("retry").Inc();
-                var started = await harbor.StartScanAsync(a.Project, a.Repository, a.Digest, cancellationToken);
+                var started = await Harbor.StartScanAsync(a.Project, a.Repository, a.Digest, cancellationToken);
                 logger.LogWarning("Scan of {Project}/{Repository}@{Digest} timed out (attempt {Attempt}); asked Harbor again: {ScanStart}",
                     a.Project, a.Repository, a.Digest, check.Attempts, started);
             }

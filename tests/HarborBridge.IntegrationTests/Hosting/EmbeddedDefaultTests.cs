@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using HarborBridge.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace HarborBridge.IntegrationTests.Hosting;
@@ -37,6 +38,8 @@ public sealed class EmbeddedDefaultTests : IDisposable
             ["HarborBridge:Admin:Token"] = AdminToken,
         });
         using var client = factory.CreateClient();
+        var faults = new FaultCounter();
+        factory.Services.GetRequiredService<MassTransit.IBus>().ConnectConsumeObserver(faults);
         var (body, digest) = WebhookClient.Push(tag: "1.0.0");
 
         using var response = await client.SendAsync(WebhookClient.Request(body));
@@ -65,6 +68,36 @@ public sealed class EmbeddedDefaultTests : IDisposable
         Assert.Equal("ci-bot", record.GetProperty("pusher").GetString());
         Assert.Equal(["1.0.0"], record.GetProperty("tags").EnumerateArray().Select(t => t.GetString()));
         Assert.Equal("PUSH_ARTIFACT", artifact.GetProperty("events")[0].GetProperty("eventType").GetString());
+
+        // Without Harbor, scanning is skipped, not failed: no consumer may fault (regression: the scan consumer
+        // used to fail on every push because the Harbor client cannot exist without a URL).
+        await Task.Delay(1000);
+        Assert.Equal(0, faults.Count);
+        Assert.True(faults.Consumed > 1, "the scan consumer did not run");
+    }
+
+    private sealed class FaultCounter : MassTransit.IConsumeObserver
+    {
+        private int _count;
+        private int _consumed;
+
+        public int Count => Volatile.Read(ref _count);
+
+        public int Consumed => Volatile.Read(ref _consumed);
+
+        public Task PreConsume<T>(MassTransit.ConsumeContext<T> context) where T : class => Task.CompletedTask;
+
+        public Task PostConsume<T>(MassTransit.ConsumeContext<T> context) where T : class
+        {
+            Interlocked.Increment(ref _consumed);
+            return Task.CompletedTask;
+        }
+
+        public Task ConsumeFault<T>(MassTransit.ConsumeContext<T> context, Exception exception) where T : class
+        {
+            Interlocked.Increment(ref _count);
+            return Task.CompletedTask;
+        }
     }
 
     [Fact]
