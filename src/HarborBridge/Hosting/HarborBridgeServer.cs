@@ -20,6 +20,8 @@ internal static class HarborBridgeServer
         try
         {
             var app = Build(args, roles);
+            var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
+            lifetime.ApplicationStopping.Register(() => _ = ExitIfStopHangsAsync(app.Logger));
             await app.RunAsync();
             return 0;
         }
@@ -43,6 +45,18 @@ internal static class HarborBridgeServer
             return 1;
         }
     }
+
+    /// <summary>Consumers waiting in retry delays (e.g. while Harbor is down) can keep MassTransit from stopping long
+    /// after SIGTERM. Past the deadline the process exits: on RabbitMQ the unacknowledged messages are delivered
+    /// again; with the in-memory transport they were going to be lost on stop anyway.</summary>
+    private static async Task ExitIfStopHangsAsync(Microsoft.Extensions.Logging.ILogger logger)
+    {
+        await Task.Delay(StopDeadline);
+        logger.LogWarning("Shutdown did not finish within {StopDeadline}; exiting now. Unacknowledged RabbitMQ messages will be delivered again", StopDeadline);
+        Environment.Exit(0);
+    }
+
+    private static readonly TimeSpan StopDeadline = TimeSpan.FromSeconds(40);
 
     /// <summary>Option validation failures, also when start-up validation bundles several into an AggregateException.</summary>
     private static List<string> ValidationFailures(Exception e) => e switch
