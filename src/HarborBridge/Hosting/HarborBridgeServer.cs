@@ -20,9 +20,20 @@ internal static class HarborBridgeServer
         try
         {
             var app = Build(args, roles);
+            using var stopped = new CancellationTokenSource();
+            var stoppedToken = stopped.Token;
             var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
-            lifetime.ApplicationStopping.Register(() => _ = ExitIfStopHangsAsync(app.Logger));
-            await app.RunAsync();
+            lifetime.ApplicationStopping.Register(() => _ = ExitIfStopHangsAsync(app.Logger, stoppedToken));
+            try
+            {
+                await app.RunAsync();
+            }
+            finally
+            {
+                // Stopped (or failed to start) in time: the deadline must not fire later in this process.
+                await stopped.CancelAsync();
+            }
+
             return 0;
         }
         catch (Exception e) when (ValidationFailures(e) is { Count: > 0 } failures)
@@ -49,9 +60,17 @@ internal static class HarborBridgeServer
     /// <summary>Consumers waiting in retry delays (e.g. while Harbor is down) can keep MassTransit from stopping long
     /// after SIGTERM. Past the deadline the process exits: on RabbitMQ the unacknowledged messages are delivered
     /// again; with the in-memory transport they were going to be lost on stop anyway.</summary>
-    private static async Task ExitIfStopHangsAsync(Microsoft.Extensions.Logging.ILogger logger)
+    private static async Task ExitIfStopHangsAsync(Microsoft.Extensions.Logging.ILogger logger, CancellationToken stopped)
     {
-        await Task.Delay(StopDeadline);
+        try
+        {
+            await Task.Delay(StopDeadline, stopped);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
         logger.LogWarning("Shutdown did not finish within {StopDeadline}; exiting now. Unacknowledged RabbitMQ messages will be delivered again", StopDeadline);
         Environment.Exit(0);
     }
