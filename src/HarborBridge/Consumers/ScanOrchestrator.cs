@@ -102,9 +102,7 @@ internal sealed class ScanOrchestrator(
             return;
         }
 
-        var (policy, kev) = policies.Current;
-        var decision = PolicyEvaluator.Evaluate(a, report, policy, kev, time.GetUtcNow());
-        await StoreAndPublishAsync(decision, pushed.Tag, $"trivy:{pushed.EventId}", "direct Trivy scan", publisher, cancellationToken);
+        await DecideAsync(a, report, pushed.Tag, $"trivy:{pushed.EventId}", "direct Trivy scan", publisher, cancellationToken);
     }
 
     public async Task EvaluateAsync(ArtifactRef a, string? tag, string causeId, string cause, IPublishEndpoint publisher, CancellationToken cancellationToken)
@@ -116,15 +114,12 @@ internal sealed class ScanOrchestrator(
 
         var report = await Harbor.GetVulnerabilityReportAsync(a.Project, a.Repository, a.Digest, cancellationToken);
         var scan = ReportReader.Read(Encoding.UTF8.GetBytes(report?.Json ?? "{}"));
-        var (policy, kev) = policies.Current;
-        var decision = PolicyEvaluator.Evaluate(a, scan, policy, kev, time.GetUtcNow());
-        await StoreAndPublishAsync(decision, tag, causeId, cause, publisher, cancellationToken);
+        await DecideAsync(a, scan, tag, causeId, cause, publisher, cancellationToken);
     }
 
     public async Task HandleScanFailureAsync(ArtifactRef a, string? tag, string status, string causeId, IPublishEndpoint publisher, CancellationToken cancellationToken)
     {
-        var (policy, kev) = policies.Current;
-        var (rules, _) = policy.Resolve(a.Project, a.Repository);
+        var (rules, _) = policies.Current.Policy.Resolve(a.Project, a.Repository);
         if (rules.OnScanFailure == ScanFailureAction.Hold)
         {
             var at = time.GetUtcNow();
@@ -136,8 +131,7 @@ internal sealed class ScanOrchestrator(
         }
 
         // quarantine or allow: the policy judges the artifact as having no report.
-        var decision = PolicyEvaluator.Evaluate(a, ReportReader.Read("{}"u8), policy, kev, time.GetUtcNow());
-        await StoreAndPublishAsync(decision, tag, causeId, $"scan {status.ToLowerInvariant()}", publisher, cancellationToken);
+        await DecideAsync(a, ReportReader.Read("{}"u8), tag, causeId, $"scan {status.ToLowerInvariant()}", publisher, cancellationToken);
     }
 
     /// <summary>A scan that timed out: use Harbor's result if it has one, otherwise start the scan again until
@@ -188,9 +182,11 @@ internal sealed class ScanOrchestrator(
         await HandleScanFailureAsync(a, artifact.Tags.FirstOrDefault(), "Timeout", causeId, publisher, cancellationToken);
     }
 
-    private Task StoreAndPublishAsync(Decision decision, string? tag, string causeId, string cause, IPublishEndpoint publisher, CancellationToken cancellationToken)
+    /// <summary>Judges the report against the policy in force, then stores and publishes the decision.</summary>
+    private Task DecideAsync(ArtifactRef a, ScanReport report, string? tag, string causeId, string cause, IPublishEndpoint publisher, CancellationToken cancellationToken)
     {
-        var a = decision.Artifact;
+        var (policy, kev) = policies.Current;
+        var decision = PolicyEvaluator.Evaluate(a, report, policy, kev, time.GetUtcNow());
         var record = new DecisionRecord(
             DecisionId(causeId, a), a, tag, decision.Verdict.ToString(), decision.Enforced, decision.PolicyVersion, decision.ReportDigest,
             Reason(decision), cause, decision.EvaluatedAt, DecidingFindings(decision), DecisionRenderer.ToJson(decision));
