@@ -9,7 +9,9 @@ namespace HarborBridge.Benchmarks;
 
 /// <summary>Parse a report and evaluate it against the example policy: what the scan-completed consumer and
 /// <c>policy check</c> do per artifact.</summary>
+/// <remarks>Runs with server GC, as <c>harborbridge</c> itself does (its runtimeconfig sets <c>System.GC.Server</c>).</remarks>
 [MemoryDiagnoser]
+[GcServer(true)]
 public class PolicyBenchmarks
 {
     private static readonly ArtifactRef Artifact = new("payments", "api", "sha256:" + new string('a', 64));

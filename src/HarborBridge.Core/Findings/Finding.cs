@@ -20,7 +20,7 @@ public enum FindingClass
 }
 
 /// <summary>CVSS scores one source (nvd, redhat, ghsa, …) gave a vulnerability.</summary>
-public sealed record CvssScore(
+public readonly record struct CvssScore(
     string Source,
     double? V2Score,
     double? V3Score,

@@ -127,20 +127,26 @@ internal static class JsonRead
             : text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     /// <summary>Lower-case status; when absent, derived the way Trivy does: fixed when a fix is named, else affected.</summary>
-    public static string Status(string? status, IReadOnlyList<string> fixedVersions) =>
-        string.IsNullOrWhiteSpace(status)
-            ? fixedVersions.Count > 0 ? "fixed" : "affected"
-            : status.Trim().ToLowerInvariant();
-
-    /// <summary>CVSS map source → {V2Score, V3Score, V40Score, …vectors} (Trivy <c>CVSS</c>, Harbor <c>vendor_attributes.CVSS</c>).</summary>
-    public static List<CvssScore> Cvss(JsonElement? map)
+    public static string Status(string? status, IReadOnlyList<string> fixedVersions, StringPool? pool = null)
     {
-        var list = new List<CvssScore>(2);
-        if (map is not { ValueKind: JsonValueKind.Object } cvss)
+        if (string.IsNullOrWhiteSpace(status))
         {
-            return list;
+            return fixedVersions.Count > 0 ? "fixed" : "affected";
         }
 
+        var normal = status.Trim().ToLowerInvariant();
+        return pool is null || ReferenceEquals(normal, status) ? normal : pool.Get(normal);
+    }
+
+    /// <summary>CVSS map source → {V2Score, V3Score, V40Score, …vectors} (Trivy <c>CVSS</c>, Harbor <c>vendor_attributes.CVSS</c>).</summary>
+    public static List<CvssScore> Cvss(JsonElement? map, StringPool? pool = null)
+    {
+        if (map is not { ValueKind: JsonValueKind.Object } cvss)
+        {
+            return new List<CvssScore>(1);
+        }
+
+        var list = new List<CvssScore>(cvss.GetPropertyCount());
         foreach (var source in cvss.EnumerateObject())
         {
             var s = source.Value;
@@ -149,12 +155,16 @@ internal static class JsonRead
                 continue;
             }
 
-            list.Add(new CvssScore(source.Name.ToLowerInvariant(), Number(s, "V2Score"u8), Number(s, "V3Score"u8), Number(s, "V40Score"u8),
-                String(s, "V2Vector"u8), String(s, "V3Vector"u8), String(s, "V40Vector"u8)));
+            var name = pool is null ? source.Name.ToLowerInvariant() : pool.GetLowerCaseName(source);
+            list.Add(new CvssScore(name, Number(s, "V2Score"u8), Number(s, "V3Score"u8), Number(s, "V40Score"u8),
+                Vector(s, "V2Vector"u8, pool), Vector(s, "V3Vector"u8, pool), Vector(s, "V40Vector"u8, pool)));
         }
 
         return list;
     }
+
+    private static string? Vector(JsonElement score, ReadOnlySpan<byte> name, StringPool? pool) =>
+        pool is not null && score.TryGetProperty(name, out var value) ? pool.Get(value) : String(score, name);
 
     /// <summary>The property's name as written in the report, without allocating (names are compared, never escaped in
     /// scanner output).</summary>

@@ -17,6 +17,7 @@ internal static class TrivyReportReader
         }
 
         var findings = new List<Finding>();
+        var pool = new StringPool();
         if (JsonRead.Array(root, "Results", "") is { } results)
         {
             var index = 0;
@@ -29,7 +30,7 @@ internal static class TrivyReportReader
                 }
 
                 var target = JsonRead.String(result, "Target"u8) ?? "";
-                JsonRead.Items(result, "Vulnerabilities", path, "VulnerabilityID", findings, item => Vulnerability(item, target));
+                JsonRead.Items(result, "Vulnerabilities", path, "VulnerabilityID", findings, item => Vulnerability(item, target, pool));
                 JsonRead.Items(result, "Secrets", path, "RuleID", findings, item => Secret(item, target));
                 JsonRead.Items(result, "Misconfigurations", path, "ID", findings, item => Misconfiguration(item, target));
                 index++;
@@ -43,7 +44,8 @@ internal static class TrivyReportReader
     }
 
     // The hot path for large reports: one pass over the properties instead of a lookup per field.
-    private static Finding? Vulnerability(JsonElement item, string target)
+    // Short values that repeat across findings (package names and versions, statuses, CVSS vectors) come from the pool.
+    private static Finding? Vulnerability(JsonElement item, string target, StringPool pool)
     {
         string? id = null, pkgId = null, pkgName = null, purl = null, installed = null, fixedText = null, status = null, title = null, url = null;
         var severity = Severity.Unknown;
@@ -54,12 +56,12 @@ internal static class TrivyReportReader
             var name = JsonRead.Name(property);
             var value = property.Value;
             if (name.SequenceEqual("VulnerabilityID"u8)) { id = JsonRead.AsString(value); }
-            else if (name.SequenceEqual("PkgName"u8)) { pkgName = JsonRead.AsString(value); }
-            else if (name.SequenceEqual("PkgID"u8)) { pkgId = JsonRead.AsString(value); }
+            else if (name.SequenceEqual("PkgName"u8)) { pkgName = pool.Get(value); }
+            else if (name.SequenceEqual("PkgID"u8)) { pkgId = pool.Get(value); }
             else if (name.SequenceEqual("PkgIdentifier"u8)) { purl = JsonRead.String(value, "PURL"u8); }
-            else if (name.SequenceEqual("InstalledVersion"u8)) { installed = JsonRead.AsString(value); }
-            else if (name.SequenceEqual("FixedVersion"u8)) { fixedText = JsonRead.AsString(value); }
-            else if (name.SequenceEqual("Status"u8)) { status = JsonRead.AsString(value); }
+            else if (name.SequenceEqual("InstalledVersion"u8)) { installed = pool.Get(value); }
+            else if (name.SequenceEqual("FixedVersion"u8)) { fixedText = pool.Get(value); }
+            else if (name.SequenceEqual("Status"u8)) { status = pool.Get(value); }
             else if (name.SequenceEqual("Severity"u8)) { severity = JsonRead.AsSeverity(value); }
             else if (name.SequenceEqual("CVSS"u8)) { cvss = value; }
             else if (name.SequenceEqual("Title"u8)) { title = JsonRead.AsString(value); }
@@ -72,7 +74,7 @@ internal static class TrivyReportReader
             return null;
         }
 
-        var fixedVersions = JsonRead.FixedVersions(fixedText);
+        var fixedVersions = pool.FixedVersions(fixedText);
         url ??= JsonRead.AsStrings(references).FirstOrDefault();
         return new Finding(
             FindingClass.Vulnerability,
@@ -82,9 +84,9 @@ internal static class TrivyReportReader
             NullIfEmpty(purl),
             installed ?? "",
             fixedVersions,
-            JsonRead.Status(status, fixedVersions),
+            JsonRead.Status(status, fixedVersions, pool),
             severity,
-            JsonRead.Cvss(cvss),
+            JsonRead.Cvss(cvss, pool),
             title,
             NullIfEmpty(url),
             target);

@@ -44,10 +44,11 @@ public static class PolicyEvaluator
         var exceptions = policy.Exceptions.Where(e => InScope(e, artifact)).ToList();
         var applied = new Dictionary<PolicyExceptionRule, List<string>>();
         var expired = new Dictionary<PolicyExceptionRule, List<string>>();
-        var judged = new List<JudgedFinding>();
+        var judged = new List<JudgedFinding>(report.Findings.Count);
+        var judge = new Judge(rules, activeKev, exceptions, now, applied, expired);
         foreach (var (finding, targets) in Deduplicate(report.Findings))
         {
-            var result = Judge(finding, targets, rules, activeKev, exceptions, now, applied, expired);
+            var result = judge.Finding(finding, targets);
             judged.Add(result);
             verdict = Max(verdict, result.Outcome switch
             {
@@ -99,9 +100,9 @@ public static class PolicyEvaluator
         return list;
     }
 
-    private static JudgedFinding Judge(
-        Finding finding,
-        List<string> targets,
+    /// <summary>Judges the findings of one evaluation. The rule texts depend only on severities and thresholds, so each
+    /// distinct text is built once per evaluation rather than once per finding.</summary>
+    private sealed class Judge(
         PolicyRules rules,
         KevCatalog? kev,
         List<PolicyExceptionRule> exceptions,
@@ -109,66 +110,89 @@ public static class PolicyEvaluator
         Dictionary<PolicyExceptionRule, List<string>> applied,
         Dictionary<PolicyExceptionRule, List<string>> expired)
     {
-        var knownExploited = finding.Class == FindingClass.Vulnerability && kev is not null && kev.Contains(finding.Id);
-        var (cvss, cvssSource) = PickCvss(finding, rules.CvssSources);
-        JudgedFinding Result(FindingOutcome outcome, string rule, string? exceptionId = null) =>
-            new(finding, targets, outcome, rule, knownExploited, cvss, cvssSource, exceptionId);
+        private readonly Dictionary<(string Rule, Severity Found, Severity Judged, Severity Threshold), string> _severityRules = [];
 
-        var ignored = IgnoredBecause(finding, rules, knownExploited);
-        if (ignored is not null)
+        public JudgedFinding Finding(Finding finding, List<string> targets)
         {
-            return Result(FindingOutcome.Ignored, ignored);
+            var knownExploited = finding.Class == FindingClass.Vulnerability && kev is not null && kev.Contains(finding.Id);
+            var (cvss, cvssSource) = PickCvss(finding, rules.CvssSources);
+            var (outcome, rule, exceptionId) = Outcome(finding, knownExploited, cvss, cvssSource);
+            return new JudgedFinding(finding, targets, outcome, rule, knownExploited, cvss, cvssSource, exceptionId);
         }
 
-        foreach (var exception in exceptions.Where(e => Matches(e, finding)))
+        private (FindingOutcome Outcome, string Rule, string? ExceptionId) Outcome(Finding finding, bool knownExploited, double? cvss, string? cvssSource)
         {
-            var label = Label(finding);
-            if (exception.IsExpired(now))
+            if (IgnoredBecause(finding, rules, knownExploited) is { } ignored)
             {
-                AddTo(expired, exception, label);
-                continue;
+                return (FindingOutcome.Ignored, ignored, null);
             }
 
-            AddTo(applied, exception, label);
-            return Result(FindingOutcome.Excepted, $"exception {exception.Id} (policy line {exception.Line}): {exception.Reason}", exception.Id);
+            foreach (var exception in exceptions)
+            {
+                if (!Matches(exception, finding))
+                {
+                    continue;
+                }
+
+                var label = Label(finding);
+                if (exception.IsExpired(now))
+                {
+                    AddTo(expired, exception, label);
+                    continue;
+                }
+
+                AddTo(applied, exception, label);
+                return (FindingOutcome.Excepted, $"exception {exception.Id} (policy line {exception.Line}): {exception.Reason}", exception.Id);
+            }
+
+            switch (finding.Class)
+            {
+                case FindingClass.Secret:
+                    return (ToOutcome(rules.Secrets), $"secrets: {rules.Secrets.ToString().ToLowerInvariant()}", null);
+                case FindingClass.Misconfiguration:
+                    return (ToOutcome(rules.Misconfigurations), $"misconfigurations: {rules.Misconfigurations.ToString().ToLowerInvariant()}", null);
+            }
+
+            if (knownExploited)
+            {
+                return (FindingOutcome.Block, "kev: listed in CISA Known Exploited Vulnerabilities", null);
+            }
+
+            var severity = finding.Severity == Severity.Unknown ? rules.UnknownSeverity : finding.Severity;
+            if (rules.BlockSeverity is { } blockAt && severity >= blockAt)
+            {
+                return (FindingOutcome.Block, SeverityRule("block.severity", finding.Severity, severity, blockAt), null);
+            }
+
+            if (rules.BlockCvss is { } blockScore && cvss >= blockScore)
+            {
+                return (FindingOutcome.Block, $"block.cvss: {cvssSource} {Score(cvss.Value)} >= {Score(blockScore)}", null);
+            }
+
+            if (rules.WarnSeverity is { } warnAt && severity >= warnAt)
+            {
+                return (FindingOutcome.Warn, SeverityRule("warn.severity", finding.Severity, severity, warnAt), null);
+            }
+
+            if (rules.WarnCvss is { } warnScore && cvss >= warnScore)
+            {
+                return (FindingOutcome.Warn, $"warn.cvss: {cvssSource} {Score(cvss.Value)} >= {Score(warnScore)}", null);
+            }
+
+            return (FindingOutcome.Pass, "below the warn and block thresholds", null);
         }
 
-        switch (finding.Class)
+        private string SeverityRule(string rule, Severity found, Severity judged, Severity threshold)
         {
-            case FindingClass.Secret:
-                return Result(ToOutcome(rules.Secrets), $"secrets: {rules.Secrets.ToString().ToLowerInvariant()}");
-            case FindingClass.Misconfiguration:
-                return Result(ToOutcome(rules.Misconfigurations), $"misconfigurations: {rules.Misconfigurations.ToString().ToLowerInvariant()}");
-        }
+            if (!_severityRules.TryGetValue((rule, found, judged, threshold), out var text))
+            {
+                var severityText = found == judged ? judged.ToWord() : $"{found.ToWord()} (judged as {judged.ToWord()})";
+                text = $"{rule}: {severityText} >= {threshold.ToWord()}";
+                _severityRules.Add((rule, found, judged, threshold), text);
+            }
 
-        if (knownExploited)
-        {
-            return Result(FindingOutcome.Block, "kev: listed in CISA Known Exploited Vulnerabilities");
+            return text;
         }
-
-        var severity = finding.Severity == Severity.Unknown ? rules.UnknownSeverity : finding.Severity;
-        var severityText = finding.Severity == severity ? severity.ToWord() : $"{finding.Severity.ToWord()} (judged as {severity.ToWord()})";
-        if (rules.BlockSeverity is { } blockAt && severity >= blockAt)
-        {
-            return Result(FindingOutcome.Block, $"block.severity: {severityText} >= {blockAt.ToWord()}");
-        }
-
-        if (rules.BlockCvss is { } blockScore && cvss >= blockScore)
-        {
-            return Result(FindingOutcome.Block, $"block.cvss: {cvssSource} {Score(cvss.Value)} >= {Score(blockScore)}");
-        }
-
-        if (rules.WarnSeverity is { } warnAt && severity >= warnAt)
-        {
-            return Result(FindingOutcome.Warn, $"warn.severity: {severityText} >= {warnAt.ToWord()}");
-        }
-
-        if (rules.WarnCvss is { } warnScore && cvss >= warnScore)
-        {
-            return Result(FindingOutcome.Warn, $"warn.cvss: {cvssSource} {Score(cvss.Value)} >= {Score(warnScore)}");
-        }
-
-        return Result(FindingOutcome.Pass, "below the warn and block thresholds");
     }
 
     private static string? IgnoredBecause(Finding finding, PolicyRules rules, bool knownExploited) => finding.Class switch

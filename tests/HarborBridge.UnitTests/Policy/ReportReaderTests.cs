@@ -126,6 +126,28 @@ public sealed class ReportReaderTests
     }
 
     [Fact]
+    public void Read_TrivyEscapedTextUpperCaseSourcesAndRepeatedValues_ReadAsWritten()
+    {
+        // Large reports share repeated short values between findings; escaped and upper-case text must still read exactly.
+        const string json = """
+            {"SchemaVersion": 2, "Results": [{"Target": "app", "Vulnerabilities": [
+              {"VulnerabilityID": "CVE-1", "PkgName": "lib\u0041", "InstalledVersion": "1.0", "FixedVersion": "1.1, 2.1", "Status": "Fixed",
+               "Severity": "HIGH", "CVSS": {"NVD": {"V3Score": 7.5, "V3Vector": "CVSS:3.1/AV:N"}}},
+              {"VulnerabilityID": "CVE-2", "PkgName": "libA", "InstalledVersion": "1.0", "FixedVersion": "1.1, 2.1", "Status": "fixed",
+               "Severity": "LOW", "CVSS": {"nvd": {"V3Score": 3.1, "V3Vector": "CVSS:3.1/AV:N"}}}]}]}
+            """;
+
+        var findings = ReportReader.Read(Encoding.UTF8.GetBytes(json)).Findings;
+
+        Assert.All(findings, f => Assert.Equal("libA", f.PackageName));
+        Assert.All(findings, f => Assert.Equal(["1.1", "2.1"], f.FixedVersions));
+        Assert.All(findings, f => Assert.Equal("fixed", f.Status));
+        Assert.Equal(["nvd", "nvd"], findings.Select(f => f.Cvss.Single().Source));
+        Assert.Equal([7.5, 3.1], findings.Select(f => f.Cvss.Single().V3Score));
+        Assert.All(findings, f => Assert.Equal("CVSS:3.1/AV:N", f.Cvss.Single().V3Vector));
+    }
+
+    [Fact]
     public void Read_SameBytes_GiveTheSha256OfTheBytesAsDigest()
     {
         var bytes = ReportFixtures.Bytes("trivy/alpine-310.json.golden");
