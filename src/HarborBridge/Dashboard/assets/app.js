@@ -58,7 +58,7 @@ async function api(path, options = {}) {
 
 function show(...children) {
   const view = document.getElementById("view");
-  view.replaceChildren(...children);
+  view.replaceChildren(...children.filter((c) => c !== null && c !== undefined));
   view.hidden = false;
 }
 
