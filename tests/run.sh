@@ -35,6 +35,7 @@ command -v docker-registry > /dev/null || need+=(docker-registry)
 command -v skopeo > /dev/null || need+=(skopeo)
 /usr/bin/python3 -c 'import aiosmtpd' 2> /dev/null || need+=(python3-aiosmtpd)
 command -v npm > /dev/null || need+=(nodejs npm)
+command -v chromium > /dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -44,6 +45,7 @@ fi
 # Debian's package scripts may start system-wide instances; the tests use only their own.
 "$tools/install-skopeo-1.18.sh" "$root/.tmp/skopeo-1.18" > /dev/null
 "$tools/install-sigstore-js.sh" "$root/.tmp/sigstore-js" > /dev/null
+"$tools/install-playwright-core.sh" "$root/.tmp/playwright" > /dev/null
 
 # --- start services --------------------------------------------------------------------------------------
 port() { python3 "$tools/free-port.py" "${1:-1}"; }
@@ -84,6 +86,7 @@ export HB_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database
 export HB_TEST_REGISTRY="127.0.0.1:$registry_port"
 export HB_TEST_SKOPEO="$root/.tmp/skopeo-1.18/skopeo"
 export HB_TEST_SIGSTORE_JS="$root/.tmp/sigstore-js/node_modules"
+export HB_TEST_PLAYWRIGHT="$root/.tmp/playwright/node_modules" HB_TEST_CHROMIUM="$(command -v chromium)"
 export HB_TEST_TOOLS="$tools" HB_TEST_WORK="$work"
 
 # --- test ----------------------------------------------------------------------------------------------

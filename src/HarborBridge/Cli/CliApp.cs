@@ -10,14 +10,7 @@ internal static class CliApp
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var root = new RootCommand("HarborBridge: scan, judge, sign and quarantine what is pushed to Harbor.");
-        var serve = ServeCommand.Create();
-        root.Subcommands.Add(serve);
-        foreach (var command in Verbs())
-        {
-            root.Subcommands.Add(command);
-        }
-
+        var root = CreateRoot();
         // No verb (or only host options such as --urls) means serve, as a container entry point expects.
         if (args.Length == 0 || args[0].StartsWith('-') && args[0] is not ("-h" or "--help" or "-?" or "--version"))
         {
@@ -26,6 +19,21 @@ internal static class CliApp
 
         var parseResult = root.Parse(args);
         return await parseResult.InvokeAsync();
+    }
+
+    /// <summary>The whole command tree (also used by the test that checks every verb's help is complete).</summary>
+    internal static RootCommand CreateRoot()
+    {
+        var root = new RootCommand("HarborBridge: scan, judge, sign and quarantine what is pushed to Harbor. Without a verb it runs serve. " +
+            "Settings: appsettings.json, environment variables HarborBridge__Section__Key, or --HarborBridge:Section:Key=value " +
+            "(docs/deploy.md, README 'Configuration').");
+        root.Subcommands.Add(ServeCommand.Create());
+        foreach (var command in Verbs())
+        {
+            root.Subcommands.Add(command);
+        }
+
+        return root;
     }
 
     private static IEnumerable<Command> Verbs()

@@ -23,7 +23,11 @@ internal static class PolicyCheckCommand
     public static Command Create()
     {
         var policy = new Option<string>("--policy") { Description = "Policy file (YAML), e.g. config/policy.yaml." };
-        var report = new Option<string>("--report") { Description = "Trivy JSON (SchemaVersion 2) or Harbor vulnerability report." };
+        var report = new Option<string>("--report")
+        {
+            Description = "Trivy JSON (SchemaVersion 2) or Harbor vulnerability report; or a folder: every *.json in it is judged " +
+                "(one line each, progress on stderr; exit 1 if any is blocked, else 2 if any is unreadable).",
+        };
         var project = new Option<string>("--project") { Description = "Harbor project the artifact belongs to (for project rules and exception scopes)." };
         var repository = new Option<string>("--repository") { Description = "Repository inside the project, e.g. team/api." };
         var digest = new Option<string>("--digest") { Description = "Artifact digest (sha256:…), for digest-scoped exceptions." };
@@ -32,7 +36,8 @@ internal static class PolicyCheckCommand
             Description = "Output: text (default), json or sarif (SARIF 2.1.0).",
             DefaultValueFactory = _ => "text",
         };
-        var check = new Command("check", "Judge a scan report against a policy file. Exit 0 pass/warn, 1 block, 2 bad input.")
+        var check = new Command("check", "Judge a scan report (or a folder of reports) against a policy file. Exit 0 pass/warn (or a block in " +
+            "a dry-run scope), 1 block, 2 bad input. Example: harborbridge policy check --policy config/policy.yaml --report trivy.json")
         {
             policy, report, project, repository, digest, format,
         };
@@ -84,6 +89,16 @@ internal static class PolicyCheckCommand
             {
                 var kevPath = Path.IsPathRooted(kevFile) ? kevFile : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(request.Policy)) ?? "", kevFile);
                 kev = KevCatalog.Parse(await ReadTextAsync(kevPath, "KEV", cancellationToken), kevPath);
+            }
+
+            if (Directory.Exists(request.Report))
+            {
+                if (format == "sarif")
+                {
+                    throw new BadInputException("--format sarif takes one report, not a folder; use text or json.");
+                }
+
+                return await PolicyCheckBatch.RunAsync(request.Report, document, kev, request, format, output, error, time, cancellationToken);
             }
 
             var reportBytes = await ReadBytesAsync(request.Report, cancellationToken);

@@ -183,14 +183,15 @@ internal sealed class ScanOrchestrator(
     }
 
     /// <summary>Judges the report against the policy in force, then stores and publishes the decision.</summary>
-    private Task DecideAsync(ArtifactRef a, ScanReport report, string? tag, string causeId, string cause, IPublishEndpoint publisher, CancellationToken cancellationToken)
+    private async Task DecideAsync(ArtifactRef a, ScanReport report, string? tag, string causeId, string cause, IPublishEndpoint publisher, CancellationToken cancellationToken)
     {
+        using var timer = Hosting.HarborBridgeMetrics.Stage("decide");
         var (policy, kev) = policies.Current;
         var decision = PolicyEvaluator.Evaluate(a, report, policy, kev, time.GetUtcNow());
         var record = new DecisionRecord(
             DecisionId(causeId, a), a, tag, decision.Verdict.ToString(), decision.Enforced, decision.PolicyVersion, decision.ReportDigest,
             Reason(decision), cause, decision.EvaluatedAt, DecidingFindings(decision), DecisionRenderer.ToJson(decision));
-        return RecordAndPublishAsync(record, publisher, cancellationToken);
+        await RecordAndPublishAsync(record, publisher, cancellationToken);
     }
 
     /// <summary>Stores the decision (or finds the one stored before under its id), publishes its verdict, and decides

@@ -17,6 +17,7 @@ internal sealed partial class SignArtifactService(IArtifactSigner signer, TimePr
             return;
         }
 
+        using var timer = Hosting.HarborBridgeMetrics.Stage("sign");
         var signature = await signer.SignAsync(artifact, cancellationToken);
         var check = await signer.VerifyAsync(artifact, cancellationToken);
         if (!check.Verified)
@@ -25,6 +26,7 @@ internal sealed partial class SignArtifactService(IArtifactSigner signer, TimePr
                 $"The signature of {artifact.Project}/{artifact.Repository}@{artifact.Digest} does not verify after signing: {check.Explanation}");
         }
 
+        Hosting.HarborBridgeMetrics.SignatureVerified(signature.Added);
         LogSigned(logger, artifact.Project, artifact.Repository, artifact.Digest, signature.SignatureReference, signature.Added);
         await context.Publish(new ArtifactSigned(decisionId, artifact, signature.SignatureReference, signature.KeyId, time.GetUtcNow()), cancellationToken);
     }

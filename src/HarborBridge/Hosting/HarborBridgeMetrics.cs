@@ -2,7 +2,8 @@ using Prometheus;
 
 namespace HarborBridge.Hosting;
 
-/// <summary>Prometheus metrics on <c>/metrics</c>. Label values are small fixed sets (never digests or names).</summary>
+/// <summary>Prometheus metrics on <c>/metrics</c>. Label values are small fixed sets (never digests or names).
+/// deploy/grafana/harborbridge.json charts these names; rename one and the dashboard test fails.</summary>
 internal static class HarborBridgeMetrics
 {
     /// <summary>Webhooks by outcome: queued, duplicate, ignored, rejected, unavailable; and why.</summary>
@@ -21,4 +22,49 @@ internal static class HarborBridgeMetrics
     public static readonly Counter ScanRequests = Metrics.CreateCounter(
         "harborbridge_scan_requests_total", "Scans HarborBridge asked for, by how: harbor, harbor_auto_scan, trivy, retry.",
         new CounterConfiguration { LabelNames = ["mode"] });
+
+    /// <summary>Signatures written and verified, by outcome: <c>signed</c> (a new layer) or <c>already_signed</c>.</summary>
+    public static readonly Counter Signatures = Metrics.CreateCounter(
+        "harborbridge_signatures_total", "Signatures HarborBridge wrote and read back verified, by outcome.",
+        new CounterConfiguration { LabelNames = ["outcome"] });
+
+    /// <summary>Artifacts quarantined, by what triggered it (e.g. <c>policy</c>, <c>scan_failed</c>, <c>rescan</c>).</summary>
+    public static readonly Counter Quarantines = Metrics.CreateCounter(
+        "harborbridge_quarantines_total", "Artifacts quarantined, by trigger.",
+        new CounterConfiguration { LabelNames = ["trigger"] });
+
+    /// <summary>Artifacts released from quarantine, by who released them (<c>admin</c>, <c>exception</c>, <c>rescan</c>).</summary>
+    public static readonly Counter Releases = Metrics.CreateCounter(
+        "harborbridge_releases_total", "Artifacts released from quarantine, by who released them.",
+        new CounterConfiguration { LabelNames = ["by"] });
+
+    /// <summary>How long each pipeline stage took: <c>decide</c> (report fetch + policy + store), <c>sign</c>,
+    /// <c>quarantine</c>, <c>release</c>.</summary>
+    public static readonly Histogram StageSeconds = Metrics.CreateHistogram(
+        "harborbridge_stage_duration_seconds", "Duration of one pipeline stage for one artifact.",
+        new HistogramConfiguration { LabelNames = ["stage"], Buckets = Histogram.ExponentialBuckets(0.005, 2, 14) });
+
+    /// <summary>Known artifacts per life-cycle state, read from the database at each scrape. <c>Received</c> and
+    /// <c>Scanning</c> are the pipeline's backlog (waiting for a scan or its result).</summary>
+    public static readonly Gauge Artifacts = Metrics.CreateGauge(
+        "harborbridge_artifacts", "Artifacts HarborBridge knows, by state (read at scrape time).",
+        new GaugeConfiguration { LabelNames = ["state"] });
+
+    /// <summary>Messages being consumed right now in this process, by message type: the work queued inside the
+    /// consumers (with prefetch, up to PrefetchCount per endpoint).</summary>
+    public static readonly Gauge MessagesInFlight = Metrics.CreateGauge(
+        "harborbridge_messages_in_flight", "Messages being consumed right now in this process, by message type.",
+        new GaugeConfiguration { LabelNames = ["message"] });
+
+    /// <summary>Counts one signature that was written (or found already there) and read back verified.</summary>
+    public static void SignatureVerified(bool added) => Signatures.WithLabels(added ? "signed" : "already_signed").Inc();
+
+    /// <summary>For the quarantine consumers: one artifact quarantined (not on a redelivery that changed nothing).</summary>
+    public static void ArtifactQuarantined(string trigger) => Quarantines.WithLabels(trigger).Inc();
+
+    /// <summary>For the release API/consumer: one artifact released (not on a redelivery that changed nothing).</summary>
+    public static void ArtifactReleased(string by) => Releases.WithLabels(by).Inc();
+
+    /// <summary>Times a stage: <c>using (HarborBridgeMetrics.Stage("sign")) { … }</c>.</summary>
+    public static IDisposable Stage(string stage) => StageSeconds.WithLabels(stage).NewTimer();
 }

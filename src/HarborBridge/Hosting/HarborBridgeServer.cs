@@ -1,6 +1,7 @@
 using System.Globalization;
 using HarborBridge.Api;
 using HarborBridge.Core.Webhooks;
+using HarborBridge.Dashboard;
 using HarborBridge.Harbor;
 using HarborBridge.Webhooks;
 using Microsoft.Extensions.Options;
@@ -99,6 +100,7 @@ internal static class HarborBridgeServer
         // One event per request: method, path (no query string), status, elapsed. Headers and bodies are never logged.
         app.UseSerilogRequestLogging();
         app.MapHealth();
+        app.UseScrapeTimeGauges();
         app.MapMetrics();
         if (roles.HasFlag(ServerRoles.Webhook))
         {
@@ -106,6 +108,7 @@ internal static class HarborBridgeServer
         }
 
         app.MapArtifactsApi();
+        app.MapDashboard();
         if (app.Services.GetRequiredService<IOptions<WebhookOptions>>().Value is { AllowUnauthenticated: true, AuthHeader: null or "" })
         {
             app.Logger.LogWarning("Webhook authentication is OFF (HarborBridge:Webhook:AllowUnauthenticated=true): anyone who can reach /webhooks/harbor can submit events");
@@ -142,6 +145,7 @@ internal static class HarborBridgeServer
         services.AddMessaging(configuration, roles);
         services.AddScheduling(configuration, roles);
         services.AddHealthChecks().AddCheck<HarborHealthCheck>("harbor", tags: ["ready"]);
+        services.AddDashboard();
         return services;
     }
 }
