@@ -52,28 +52,18 @@ public sealed class RekorSetTests
         Assert.Contains("does not verify", result.FailureReason, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void Verify_NotTheRekorKey_Rejected()
+    [Theory]
+    [InlineData("cosign.pub", "cosign2.pub", "no trusted Rekor key")]      // a key that is not Rekor's
+    [InlineData("rekor.pub", "cosign.pub", "another public key")]          // the SET checked against another signer
+    public void Verify_WrongRekorKeyOrSigner_Rejected(string rekorKey, string signerKey, string reason)
     {
         var layer = Layer(KeyRekor);
-        using var notRekor = PublicKey("containers-image", "cosign.pub");
+        using var rekor = PublicKey("containers-image", rekorKey);
 
-        var result = RekorSet.Verify(Bundle(layer), layer.Blob, layer.Signature!, Text("containers-image", "cosign2.pub"), [notRekor]);
-
-        Assert.False(result.IsVerified);
-        Assert.Contains("no trusted Rekor key", result.FailureReason, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void Verify_SetOfAnotherSignerKey_Rejected()
-    {
-        var layer = Layer(KeyRekor);
-        using var rekor = PublicKey("containers-image", "rekor.pub");
-
-        var result = RekorSet.Verify(Bundle(layer), layer.Blob, layer.Signature!, Text("containers-image", "cosign.pub"), [rekor]);
+        var result = RekorSet.Verify(Bundle(layer), layer.Blob, layer.Signature!, Text("containers-image", signerKey), [rekor]);
 
         Assert.False(result.IsVerified);
-        Assert.Contains("another public key", result.FailureReason, StringComparison.Ordinal);
+        Assert.Contains(reason, result.FailureReason, StringComparison.Ordinal);
     }
 
     [Fact]
