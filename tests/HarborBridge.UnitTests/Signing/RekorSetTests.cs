@@ -94,6 +94,31 @@ public sealed class RekorSetTests
         Assert.StartsWith("the Rekor bundle", result.FailureReason, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void ReadRekorKeys_CosignPublicGoodTrustedRoot_KeyVerifiesTheFixtureSet()
+    {
+        var keys = SigstoreTrustedRoot.ReadRekorKeys(Bytes("cosign", "trusted_root_pgi.json"));
+        var layer = Layer(KeyRekor);
+
+        var rekor = Assert.Single(keys);
+        // The logID the fixture's annotation names (and the README's SHA-256 of rekor.pub).
+        Assert.Equal("c0d23d6ad406973f9559f3ba2d1ca01f84147d8ffc5b8445c224f98b9591801d", rekor.LogId);
+        Assert.Equal("https://rekor.sigstore.dev", rekor.BaseUrl);
+        using var key = rekor.CreateKey();
+        Assert.True(RekorSet.Verify(Bundle(layer), layer.Blob, layer.Signature!, Text("containers-image", "cosign2.pub"), [key]).IsVerified);
+    }
+
+    [Theory]
+    [InlineData("{")]
+    [InlineData("{\"mediaType\":\"application/json\"}")]
+    [InlineData("{\"mediaType\":\"application/vnd.dev.sigstore.trustedroot+json;version=0.1\",\"tlogs\":[{\"baseUrl\":\"x\",\"publicKey\":{\"rawBytes\":\"AAAA\",\"keyDetails\":\"PKIX_ECDSA_P256_SHA_256\"}}]}")]
+    public void ReadRekorKeys_UnusableFile_ClearError(string json)
+    {
+        var error = Assert.Throws<TrustedRootException>(() => SigstoreTrustedRoot.ReadRekorKeys(Utf8(json)));
+
+        Assert.StartsWith("the ", error.Message, StringComparison.Ordinal);
+    }
+
     private static SignatureLayer Layer(string folder) => DirLayoutSignature.Read(Bytes("containers-image", folder, "signature-1"));
 
     private static string Bundle(SignatureLayer layer) => layer.Annotations[RekorSet.BundleAnnotation];
