@@ -8,6 +8,11 @@ namespace HarborBridge.Core.Signing;
 /// <param name="Added">False when the key had signed this digest before (nothing new was written).</param>
 public sealed record ArtifactSignature(string SignatureReference, string KeyId, bool Added);
 
+/// <summary>The policy decision an artifact is signed for; it goes into the decision attestation.</summary>
+/// <param name="Verdict"><c>pass</c> or <c>warn</c>.</param>
+/// <param name="ReportDigest">Digest (<c>sha256:…</c>) of the scan report the decision was made from.</param>
+public sealed record SigningDecision(string DecisionId, string Verdict, string PolicyVersion, string ReportDigest, DateTimeOffset DecidedAt);
+
 /// <summary>The verdict of checking an artifact's signature by HarborBridge's own key.</summary>
 public sealed record ArtifactSignatureCheck(bool Verified, string Explanation);
 
@@ -17,8 +22,9 @@ public interface IArtifactSigner
     /// <summary>False when no signing key is configured: nothing is signed.</summary>
     bool IsEnabled { get; }
 
-    /// <summary>Signs the artifact's digest; throws when the registry refuses or the written signature does not verify.</summary>
-    Task<ArtifactSignature> SignAsync(ArtifactRef artifact, CancellationToken cancellationToken);
+    /// <summary>Signs the artifact's digest (and attests <paramref name="decision"/> when attestations are on); throws when
+    /// the key cannot be used, the registry refuses, or what was written does not verify.</summary>
+    Task<ArtifactSignature> SignAsync(ArtifactRef artifact, SigningDecision decision, CancellationToken cancellationToken);
 
     /// <summary>Reads the artifact's signatures back from the registry and checks one verifies with our key and identity.</summary>
     Task<ArtifactSignatureCheck> VerifyAsync(ArtifactRef artifact, CancellationToken cancellationToken);

@@ -9,9 +9,9 @@ namespace HarborBridge.Signing.Registry;
 /// <summary>What <see cref="CosignSigner.SignAsync"/> did.</summary>
 /// <param name="Added">False when our key had already signed this digest (nothing was written).</param>
 /// <param name="SignatureTag">The <c>sha256-&lt;hex&gt;.sig</c> tag.</param>
-/// <param name="SignatureManifestDigest">Digest of the <c>.sig</c> manifest that was read back and verified.</param>
+/// <param name="SignatureManifestDigest">Digest of the <c>.sig</c> manifest holding our verified layer (as the registry confirmed it).</param>
 /// <param name="Attempts">Read-merge-write rounds needed (more than 1 when another signer wrote at the same time).</param>
-/// <param name="Verified">Our signature as read back from the registry and verified.</param>
+/// <param name="Verified">Our signature, verified from the manifest and payload bytes stored in the registry.</param>
 public sealed record CosignSignOutcome(
     bool Added,
     string SignatureTag,
@@ -25,13 +25,15 @@ public sealed class CosignSigningException(string message, Exception? innerExcep
 /// <summary>
 /// Signs an image digest the way <c>cosign sign --key</c> (legacy format) does and stores the signature in the
 /// registry: the <c>sha256-&lt;hex&gt;.sig</c> manifest is read, our simple-signing layer is appended unless our key
-/// already signed this digest (other signers' layers are kept), new blobs are uploaded, the manifest is PUT, and it is
-/// read back and verified. When the read-back lacks our layer (another signer replaced the tag in between; registries
-/// such as docker-registry 2.8 ignore <c>If-Match</c>), the round is repeated, at most <see cref="MaxAttempts"/> times.
-/// Signers in one process are serialised per signature tag, so they never race each other.
+/// already signed this digest (other signers' layers are kept), new blobs are uploaded and the manifest is PUT. What was
+/// written is verified from the bytes that were PUT and the digest the registry confirmed, not downloaded again. When
+/// other signers' layers were present, one HEAD of the tag checks that nobody replaced it meanwhile (registries such as
+/// docker-registry 2.8 ignore <c>If-Match</c>); if someone did, the round is repeated, at most <see cref="MaxAttempts"/>
+/// times. Signers in one process are serialised per signature tag, so they never race each other.
 /// </summary>
 /// <remarks>Registry round trips for the first signature of an image: GET tag (404), POST+PUT payload, POST+PUT
-/// config, PUT manifest (6 writes), then GET manifest and GET payload to verify (2 reads).</remarks>
+/// config, PUT manifest = 6. Adding to an existing tag: GET, HEAD payload (+POST+PUT when new), POST+PUT config, PUT,
+/// HEAD tag.</remarks>
 public sealed class CosignSigner(IOciRegistryClient registry, TimeProvider time)
 {
     public const int MaxAttempts = 5;
@@ -66,33 +68,56 @@ public sealed class CosignSigner(IOciRegistryClient registry, TimeProvider time)
             {
                 var existing = await registry.GetManifestAsync(repository, tag, cancellationToken);
                 var update = SignatureManifests.AppendSignature(existing?.Content, payload, signature, publicKey);
-                if (update.Added)
+                if (!update.Added)
                 {
-                    anyAdded = true;
-                    payloadUploaded = await UploadAsync(repository, payload, payloadUploaded, existing is null, cancellationToken);
-                    await registry.UploadBlobAsync(repository, update.Config, cancellationToken);
-                    try
+                    // Our key already signed this payload in the manifest just read: verify that layer from those bytes.
+                    var (already, problem) = VerifyOurs(update.Manifest, payload, payloadDigest, imageDigest, identity, publicKey);
+                    if (already is not null)
                     {
-                        await registry.PutManifestAsync(repository, tag, update.Manifest, CosignMediaTypes.OciManifest,
-                            existing?.Descriptor.Digest, cancellationToken);
+                        return new CosignSignOutcome(anyAdded, tag, existing!.Descriptor.Digest, attempt, already);
                     }
-                    catch (OciRegistryException e) when (e.StatusCode == 412)
+
+                    throw new CosignSigningException($"The signature of {identity}@{imageDigest} in {tag} does not verify: {problem}.");
+                }
+
+                anyAdded = true;
+                payloadUploaded = await UploadAsync(repository, payload, payloadUploaded, existing is null, cancellationToken);
+                await registry.UploadBlobAsync(repository, update.Config, cancellationToken);
+                OciPushResult pushed;
+                try
+                {
+                    pushed = await registry.PutManifestAsync(repository, tag, update.Manifest, CosignMediaTypes.OciManifest,
+                        existing?.Descriptor.Digest, cancellationToken);
+                }
+                catch (OciRegistryException e) when (e.StatusCode == 412)
+                {
+                    // A registry that honours If-Match saw another signer's write: merge again.
+                    lastProblem = "the signature tag changed while we wrote it";
+                    await TagLocks.PauseAsync(attempt, MaxAttempts, time, cancellationToken);
+                    continue;
+                }
+
+                // Verified from what we PUT: the registry accepted these manifest bytes (digest checked by the client)
+                // whose layers reference the payload we uploaded under its digest; nothing is downloaded again.
+                var (verified, invalid) = VerifyOurs(update.Manifest, payload, payloadDigest, imageDigest, identity, publicKey);
+                if (verified is null)
+                {
+                    throw new CosignSigningException($"The signature written for {identity}@{imageDigest} does not verify: {invalid}.");
+                }
+
+                // Other signers write this tag too: one HEAD shows whether one replaced it between our GET and now.
+                if (existing is not null)
+                {
+                    var current = await registry.HeadManifestAsync(repository, tag, cancellationToken);
+                    if (current?.Digest != pushed.Digest)
                     {
-                        // A registry that honours If-Match saw another signer's write: merge again.
-                        lastProblem = "the signature tag changed while we wrote it";
+                        lastProblem = "another signer replaced the signature manifest without our layer";
                         await TagLocks.PauseAsync(attempt, MaxAttempts, time, cancellationToken);
                         continue;
                     }
                 }
 
-                var (readBack, verified, problem) = await ReadBackAsync(repository, tag, imageDigest, identity, payloadDigest, publicKey, cancellationToken);
-                if (verified is not null)
-                {
-                    return new CosignSignOutcome(anyAdded, tag, readBack!, attempt, verified);
-                }
-
-                lastProblem = problem;
-                await TagLocks.PauseAsync(attempt, MaxAttempts, time, cancellationToken);
+                return new CosignSignOutcome(anyAdded, tag, pushed.Digest, attempt, verified);
             }
 
             throw new CosignSigningException(
@@ -124,27 +149,20 @@ public sealed class CosignSigner(IOciRegistryClient registry, TimeProvider time)
         return true;
     }
 
-    private async Task<(string? ManifestDigest, VerifiedSignature? Verified, string Problem)> ReadBackAsync(
-        OciRepository repository, string tag, string imageDigest, string identity, string payloadDigest, ECDsa publicKey, CancellationToken cancellationToken)
+    private static (VerifiedSignature? Verified, string Problem) VerifyOurs(
+        byte[] manifest, byte[] payload, string payloadDigest, string imageDigest, string identity, ECDsa publicKey)
     {
-        var manifest = await registry.GetManifestAsync(repository, tag, cancellationToken);
-        if (manifest is null)
+        var layers = SignatureManifests.ReadLayers(manifest)
+            .Where(l => l.Digest == payloadDigest)
+            .Select(l => new SignatureLayer(l.MediaType, payload, l.Annotations, l.Digest))
+            .ToList();
+        if (layers.Count == 0)
         {
-            return (null, null, $"the tag {tag} was not found after writing it");
+            return (null, "our layer is missing from the manifest");
         }
 
-        var ours = SignatureManifests.ReadLayers(manifest.Content).Where(l => l.Digest == payloadDigest).ToList();
-        if (ours.Count == 0)
-        {
-            return (manifest.Descriptor.Digest, null, "another signer replaced the signature manifest without our layer");
-        }
-
-        var blob = await registry.GetBlobAsync(repository, payloadDigest, cancellationToken);
-        var layers = ours.Select(l => new SignatureLayer(l.MediaType, blob, l.Annotations, l.Digest)).ToList();
         var result = SimpleSigningVerifier.Verify(imageDigest, identity, [publicKey], layers);
-        return result.IsVerified
-            ? (manifest.Descriptor.Digest, result.Verified[0], "")
-            : (manifest.Descriptor.Digest, null, "the stored signature does not verify: " + result.Explain());
+        return result.IsVerified ? (result.Verified[0], "") : (null, result.Explain());
     }
 }
 

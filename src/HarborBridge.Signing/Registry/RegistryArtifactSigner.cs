@@ -3,6 +3,7 @@ using HarborBridge.Contracts;
 using HarborBridge.Core.Signing;
 using HarborBridge.Harbor;
 using HarborBridge.Harbor.Oci;
+using HarborBridge.Signing.Dsse;
 using HarborBridge.Signing.Keys;
 using Microsoft.Extensions.Options;
 
@@ -11,22 +12,67 @@ namespace HarborBridge.Signing.Registry;
 /// <summary>
 /// <see cref="IArtifactSigner"/> over Harbor's registry: the repository is <c>&lt;Harbor host&gt;/&lt;project&gt;/&lt;repository&gt;</c>
 /// (from <c>HarborBridge:Harbor:Url</c>, with the Harbor robot's credentials), the key is <c>HarborBridge:Signing:KeyFile</c>,
-/// read once. Signing goes through <see cref="CosignSigner"/>; verification through <see cref="RegistrySignatureVerifier"/>
+/// read once. Signing goes through <see cref="CosignSigner"/> / <see cref="BundleReferrerSigner"/> (and
+/// <see cref="CosignAttester"/> for the decision attestation); verification through <see cref="RegistrySignatureVerifier"/>
 /// with our public key and the repository as identity.
 /// </summary>
-public sealed class RegistryArtifactSigner(IOciRegistryClient registry, IOptions<HarborOptions> harbor, SigningKeyProvider keys, TimeProvider time)
+public sealed class RegistryArtifactSigner(
+    IOciRegistryClient registry,
+    IOptions<HarborOptions> harbor,
+    IOptions<SigningOptions> signing,
+    SigningKeyProvider keys,
+    TimeProvider time)
     : IArtifactSigner
 {
     private readonly HarborOptions _harbor = harbor.Value;
+    private readonly SigningOptions _signing = signing.Value;
 
     public bool IsEnabled => keys.IsEnabled;
 
-    public async Task<ArtifactSignature> SignAsync(ArtifactRef artifact, CancellationToken cancellationToken)
+    /// <summary>Writes the signature in <see cref="SigningOptions.Format"/> (<c>.sig</c> and/or bundle referrer), then,
+    /// when <see cref="SigningOptions.Attest"/> is on, the decision attestation in the same format(s). Each writer
+    /// verifies what it wrote and skips what our key already wrote, so a redelivered message adds nothing.
+    /// <see cref="ArtifactSignature.SignatureReference"/> names the <c>.sig</c> manifest, or the bundle referrer when
+    /// only bundles are written.</summary>
+    public async Task<ArtifactSignature> SignAsync(ArtifactRef artifact, SigningDecision decision, CancellationToken cancellationToken)
     {
-        using var key = keys.CreateKey();
+        ArgumentNullException.ThrowIfNull(decision);
         var repository = RepositoryOf(artifact);
-        var outcome = await new CosignSigner(registry, time).SignAsync(repository, artifact.Digest, key, null, cancellationToken);
-        return new ArtifactSignature($"{repository}:{outcome.SignatureTag}@{outcome.SignatureManifestDigest}", SigningKeyFiles.PublicKeyHint(key), outcome.Added);
+        using var key = keys.CreateKey();
+        var legacy = _signing.Format is SignatureFormat.Legacy or SignatureFormat.Both;
+        var bundles = _signing.Format is SignatureFormat.Bundle or SignatureFormat.Both;
+        string? reference = null;
+        var added = false;
+        if (legacy)
+        {
+            var outcome = await new CosignSigner(registry, time).SignAsync(repository, artifact.Digest, key, null, cancellationToken);
+            reference = $"{repository}:{outcome.SignatureTag}@{outcome.SignatureManifestDigest}";
+            added = outcome.Added;
+        }
+
+        if (bundles)
+        {
+            var outcome = await new BundleReferrerSigner(registry, time).SignAsync(repository, artifact.Digest, key, cancellationToken);
+            reference ??= $"{repository}@{outcome.ManifestDigest}";
+            added |= outcome.Added;
+        }
+
+        if (_signing.Attest)
+        {
+            var statement = new InTotoStatement(repository.ToString(), artifact.Digest, Predicates.HarborBridgeDecisionV1,
+                Predicates.Decision(new DecisionPredicate(decision.PolicyVersion, decision.ReportDigest, decision.Verdict, decision.DecidedAt, [])));
+            if (legacy)
+            {
+                await new CosignAttester(registry, time).AttestAsync(repository, statement, key, cancellationToken);
+            }
+
+            if (bundles)
+            {
+                await new BundleReferrerSigner(registry, time).AttachAsync(repository, statement, key, cancellationToken);
+            }
+        }
+
+        return new ArtifactSignature(reference!, SigningKeyFiles.PublicKeyHint(key), added);
     }
 
     public async Task<ArtifactSignatureCheck> VerifyAsync(ArtifactRef artifact, CancellationToken cancellationToken)
@@ -54,27 +100,39 @@ public sealed class RegistryArtifactSigner(IOciRegistryClient registry, IOptions
     }
 }
 
-/// <summary>The signing key, decrypted once per process (scrypt is deliberately slow). Each caller gets its own
+/// <summary>The signing key, decrypted once per process (scrypt is deliberately slow) and then kept; a failed
+/// read (key file briefly unavailable) is not remembered, so the next attempt tries again. Each caller gets its own
 /// <see cref="ECDsa"/> instance (instances are not documented as safe for concurrent use) and disposes it.</summary>
 public sealed class SigningKeyProvider
 {
-    private readonly Lazy<ECParameters>? _parameters;
+    private readonly SigningOptions _options;
+    private readonly Lock _gate = new();
+    private ECParameters? _parameters;
 
     public SigningKeyProvider(IOptions<SigningOptions> options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var value = options.Value;
-        _parameters = value.IsEnabled
-            ? new Lazy<ECParameters>(() =>
-            {
-                using var key = SigningKeyLoader.Load(value);
-                return key.ExportParameters(includePrivateParameters: true);
-            })
-            : null;
+        _options = options.Value;
     }
 
-    public bool IsEnabled => _parameters is not null;
+    public bool IsEnabled => _options.IsEnabled;
 
-    public ECDsa CreateKey() => ECDsa.Create(_parameters?.Value
-        ?? throw new InvalidOperationException($"Signing is disabled: {SigningOptions.SectionName}:KeyFile is not set."));
+    public ECDsa CreateKey()
+    {
+        if (!IsEnabled)
+        {
+            throw new InvalidOperationException($"Signing is disabled: {SigningOptions.SectionName}:KeyFile is not set.");
+        }
+
+        lock (_gate)
+        {
+            if (_parameters is null)
+            {
+                using var key = SigningKeyLoader.Load(_options);
+                _parameters = key.ExportParameters(includePrivateParameters: true);
+            }
+        }
+
+        return ECDsa.Create(_parameters.Value);
+    }
 }

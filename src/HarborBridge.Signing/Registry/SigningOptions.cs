@@ -16,7 +16,28 @@ public sealed class SigningOptions
     /// <summary>The key file's password. Secret: set it from the environment (<c>HarborBridge__Signing__KeyPassword</c>), never logged.</summary>
     public string? KeyPassword { get; set; }
 
+    /// <summary>Also attach a decision attestation (predicate <c>https://harborbridge.dev/decision/v1</c>) in the
+    /// format(s) chosen by <see cref="Format"/>. Default true.</summary>
+    public bool Attest { get; set; } = true;
+
+    /// <summary>Where signatures go: <c>legacy</c> (<c>.sig</c>/<c>.att</c> tags; what Harbor, skopeo/podman and cosign
+    /// read), <c>bundle</c> (Sigstore bundle v0.3 as an OCI 1.1 referrer, cosign v3's default) or <c>both</c>. Default legacy.</summary>
+    public SignatureFormat Format { get; set; } = SignatureFormat.Legacy;
+
     public bool IsEnabled => !string.IsNullOrWhiteSpace(KeyFile);
+}
+
+/// <summary>Storage format(s) of HarborBridge's signatures and attestations.</summary>
+public enum SignatureFormat
+{
+    /// <summary>cosign's legacy tags <c>sha256-&lt;hex&gt;.sig</c> and <c>.att</c>.</summary>
+    Legacy,
+
+    /// <summary>Sigstore bundle v0.3 referrers (fallback tag <c>sha256-&lt;hex&gt;</c> without a referrers API).</summary>
+    Bundle,
+
+    /// <summary>Both of the above.</summary>
+    Both,
 }
 
 /// <summary>Checks at start, when a key file is configured, that it can be read and decrypted and that Harbor's URL

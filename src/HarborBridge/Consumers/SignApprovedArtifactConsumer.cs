@@ -1,4 +1,5 @@
 using HarborBridge.Contracts;
+using HarborBridge.Core.Signing;
 using MassTransit;
 
 namespace HarborBridge.Consumers;
@@ -7,5 +8,6 @@ namespace HarborBridge.Consumers;
 internal sealed class SignApprovedArtifactConsumer(SignArtifactService signing) : IConsumer<ArtifactApproved>
 {
     public Task Consume(ConsumeContext<ArtifactApproved> context) =>
-        signing.SignAsync(context, context.Message.DecisionId, context.Message.Artifact);
+        signing.SignAsync(context, context.Message.Artifact, new SigningDecision(
+            context.Message.DecisionId, "pass", context.Message.PolicyVersion, context.Message.ReportDigest, context.Message.DecidedAt));
 }

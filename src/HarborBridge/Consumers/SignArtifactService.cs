@@ -4,11 +4,15 @@ using MassTransit;
 
 namespace HarborBridge.Consumers;
 
-/// <summary>What both sign consumers do: sign, verify what was written, then publish <see cref="ArtifactSigned"/>.
-/// A failure throws, so MassTransit retries and the artifact is never reported signed.</summary>
+/// <summary>Signing an artifact failed (key unusable, registry refused or unreachable, written signature not verifiable).
+/// After the last retry the fault of the decision message carries this type, which raises the operator alert.</summary>
+public sealed class ArtifactSigningException(string message, Exception innerException) : Exception(message, innerException);
+
+/// <summary>What both sign consumers do: sign (+ attest), with the signer verifying what it wrote, then publish
+/// <see cref="ArtifactSigned"/>. A failure throws, so MassTransit retries and the artifact is never reported signed.</summary>
 internal sealed partial class SignArtifactService(IArtifactSigner signer, TimeProvider time, ILogger<SignArtifactService> logger)
 {
-    public async Task SignAsync(ConsumeContext context, string decisionId, ArtifactRef artifact)
+    public async Task SignAsync(ConsumeContext context, ArtifactRef artifact, SigningDecision decision)
     {
         var cancellationToken = context.CancellationToken;
         if (!signer.IsEnabled)
@@ -18,17 +22,20 @@ internal sealed partial class SignArtifactService(IArtifactSigner signer, TimePr
         }
 
         using var timer = Hosting.HarborBridgeMetrics.Stage("sign");
-        var signature = await signer.SignAsync(artifact, cancellationToken);
-        var check = await signer.VerifyAsync(artifact, cancellationToken);
-        if (!check.Verified)
+        ArtifactSignature signature;
+        try
         {
-            throw new InvalidOperationException(
-                $"The signature of {artifact.Project}/{artifact.Repository}@{artifact.Digest} does not verify after signing: {check.Explanation}");
+            signature = await signer.SignAsync(artifact, decision, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            throw new ArtifactSigningException(
+                $"Signing {artifact.Project}/{artifact.Repository}@{artifact.Digest} failed: {e.Message}", e);
         }
 
         Hosting.HarborBridgeMetrics.SignatureVerified(signature.Added);
         LogSigned(logger, artifact.Project, artifact.Repository, artifact.Digest, signature.SignatureReference, signature.Added);
-        await context.Publish(new ArtifactSigned(decisionId, artifact, signature.SignatureReference, signature.KeyId, time.GetUtcNow()), cancellationToken);
+        await context.Publish(new ArtifactSigned(decision.DecisionId, artifact, signature.SignatureReference, signature.KeyId, time.GetUtcNow()), cancellationToken);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Signing is disabled (HarborBridge:Signing:KeyFile not set); not signing {Project}/{Repository}@{Digest}")]

@@ -1,4 +1,5 @@
 using HarborBridge.Contracts;
+using HarborBridge.Core.Signing;
 using MassTransit;
 
 namespace HarborBridge.Consumers;
@@ -7,5 +8,6 @@ namespace HarborBridge.Consumers;
 internal sealed class SignWarnedArtifactConsumer(SignArtifactService signing) : IConsumer<ArtifactWarned>
 {
     public Task Consume(ConsumeContext<ArtifactWarned> context) =>
-        signing.SignAsync(context, context.Message.DecisionId, context.Message.Artifact);
+        signing.SignAsync(context, context.Message.Artifact, new SigningDecision(
+            context.Message.DecisionId, "warn", context.Message.PolicyVersion, context.Message.ReportDigest, context.Message.DecidedAt));
 }

@@ -9,7 +9,7 @@ namespace HarborBridge.Hosting;
 internal static class SigningExtensions
 {
     /// <summary>Signing in a worker: options (validated at start when a key file is set), the signer port and the two
-    /// sign consumers (<c>ArtifactApproved</c>, <c>ArtifactWarned</c>).</summary>
+    /// sign consumers (<c>ArtifactApproved</c>, <c>ArtifactWarned</c>) and the alert raised when signing fails after all retries.</summary>
     public static void AddArtifactSigning(this IBusRegistrationConfigurator x)
     {
         x.AddOptions<SigningOptions>().BindConfiguration(SigningOptions.SectionName).ValidateOnStart();
@@ -19,5 +19,7 @@ internal static class SigningExtensions
         x.AddScoped<SignArtifactService>();
         x.AddConsumer<SignApprovedArtifactConsumer>();
         x.AddConsumer<SignWarnedArtifactConsumer>();
+        x.AddConsumer<SigningFailedApprovedAlertConsumer>();
+        x.AddConsumer<SigningFailedWarnedAlertConsumer>();
     }
 }

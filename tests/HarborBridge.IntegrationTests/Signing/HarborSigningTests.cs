@@ -1,5 +1,6 @@
 using System.Text;
 using HarborBridge.Contracts;
+using HarborBridge.Core.Signing;
 using HarborBridge.Harbor;
 using HarborBridge.HarborSimulator;
 using HarborBridge.IntegrationTests.Harbor;
@@ -28,10 +29,11 @@ public sealed class HarborSigningTests
         }
 
         var keys = new SigningKeyProvider(Options.Create(new SigningOptions { KeyFile = keyFile, KeyPassword = "pw" }));
-        var signer = new RegistryArtifactSigner(session.Registry, Options.Create(new HarborOptions { Url = session.Simulator.Url.ToString() }), keys, TimeProvider.System);
+        var signer = new RegistryArtifactSigner(session.Registry, Options.Create(new HarborOptions { Url = session.Simulator.Url.ToString() }),
+            Options.Create(new SigningOptions { Attest = false }), keys, TimeProvider.System);
         var artifact = new ArtifactRef(session.Project, "api", image.ManifestDigest);
 
-        var signature = await signer.SignAsync(artifact, ct);
+        var signature = await signer.SignAsync(artifact, new SigningDecision("d-1", "pass", "policy-1", "sha256:" + new string('0', 64), DateTimeOffset.UnixEpoch), ct);
         var check = await signer.VerifyAsync(artifact, ct);
 
         Assert.True(check.Verified, check.Explanation);

@@ -269,7 +269,7 @@ public sealed class RegistrySigningTests(RegistrySigningFixture fixture) : IClas
     }
 
     [Fact]
-    public async Task SignAsync_FirstSignature_SixWritesAndTwoVerifyingReads()
+    public async Task SignAsync_FirstSignature_AtMostSixRequestsAndSkopeoVerifies()
     {
         var name = RegistrySigningFixture.NewRepositoryName("roundtrips");
         var digest = await fixture.PushImageAsync(name, "v1");
@@ -278,9 +278,12 @@ public sealed class RegistrySigningTests(RegistrySigningFixture fixture) : IClas
 
         // Other tests of this class run one after another (same collection), so the counter sees only this signature.
         await signer.SignAsync(fixture.Repository(name), digest, fixture.OurKey, null, TestServices.Timeout());
+        var requests = fixture.RoundTrips.Count;
 
-        // GET .sig (404), POST+PUT payload, POST+PUT config, PUT manifest; then GET manifest and GET payload.
-        Assert.Equal(8, fixture.RoundTrips.Count);
+        // GET .sig (404), POST+PUT payload, POST+PUT config, PUT manifest; verified from the bytes PUT, no read-back.
+        Assert.InRange(requests, 1, 6);
+        var skopeo = await fixture.SkopeoVerifyAsync(name, digest, fixture.OurPublicKey);
+        Assert.True(skopeo.ExitCode == 0, skopeo.Output);
     }
 
     [Fact]

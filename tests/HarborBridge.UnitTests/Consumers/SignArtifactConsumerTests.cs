@@ -14,6 +14,7 @@ public sealed class SignArtifactConsumerTests : IAsyncLifetime
 {
     private static readonly ArtifactRef Artifact = new("payments", "team/api", "sha256:" + new string('a', 64));
     private static readonly DateTimeOffset Now = new(2026, 11, 27, 19, 0, 0, TimeSpan.Zero);
+    private const int Retries = 2;
     private readonly IArtifactSigner _signer = Substitute.For<IArtifactSigner>();
     private ServiceProvider _provider = null!;
     private ITestHarness _harness = null!;
@@ -31,6 +32,14 @@ public sealed class SignArtifactConsumerTests : IAsyncLifetime
                 x.SetTestTimeouts(testInactivityTimeout: TimeSpan.FromSeconds(1));
                 x.AddConsumer<SignApprovedArtifactConsumer>();
                 x.AddConsumer<SignWarnedArtifactConsumer>();
+                x.AddConsumer<SigningFailedApprovedAlertConsumer>();
+                x.AddConsumer<SigningFailedWarnedAlertConsumer>();
+                x.AddConfigureEndpointsCallback((context, _, endpoint) =>
+                {
+                    // As in the service: retries, and nothing published when Consume throws.
+                    endpoint.UseMessageRetry(r => r.Immediate(Retries));
+                    endpoint.UseInMemoryOutbox(context);
+                });
             })
             .BuildServiceProvider(true);
         _harness = _provider.GetRequiredService<ITestHarness>();
@@ -44,34 +53,35 @@ public sealed class SignArtifactConsumerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Approved_SignedAndVerified_PublishesArtifactSignedWithSignatureAndKeyId()
+    public async Task Approved_Signed_PublishesArtifactSignedWithSignatureAndKeyId()
     {
-        _signer.SignAsync(Artifact, Arg.Any<CancellationToken>()).Returns(new ArtifactSignature("harbor.example.com/payments/team/api:sig", "key-hint", true));
-        _signer.VerifyAsync(Artifact, Arg.Any<CancellationToken>()).Returns(new ArtifactSignatureCheck(true, "verified"));
+        _signer.SignAsync(Artifact, Arg.Any<SigningDecision>(), Arg.Any<CancellationToken>())
+            .Returns(new ArtifactSignature("harbor.example.com/payments/team/api:sig", "key-hint", true));
 
         await _harness.Bus.Publish(new ArtifactApproved("decision-1", Artifact, "v1", "policy-7", "sha256:report", Now));
 
         Assert.True(await _harness.Published.Any<ArtifactSigned>());
         var signed = _harness.Published.Select<ArtifactSigned>().Single().Context.Message;
         Assert.Equal(new ArtifactSigned("decision-1", Artifact, "harbor.example.com/payments/team/api:sig", "key-hint", Now), signed);
+        await _signer.Received(1).SignAsync(Artifact, new SigningDecision("decision-1", "pass", "policy-7", "sha256:report", Now), Arg.Any<CancellationToken>());
     }
 
     [Fact]
-    public async Task Warned_IsSignedToo()
+    public async Task Warned_IsSignedWithVerdictWarn()
     {
-        _signer.SignAsync(Artifact, Arg.Any<CancellationToken>()).Returns(new ArtifactSignature("ref", "key-hint", true));
-        _signer.VerifyAsync(Artifact, Arg.Any<CancellationToken>()).Returns(new ArtifactSignatureCheck(true, "verified"));
+        _signer.SignAsync(Artifact, Arg.Any<SigningDecision>(), Arg.Any<CancellationToken>()).Returns(new ArtifactSignature("ref", "key-hint", true));
 
         await _harness.Bus.Publish(new ArtifactWarned("decision-2", Artifact, "v1", "policy-7", "sha256:report", [], Now));
 
         Assert.True(await _harness.Published.Any<ArtifactSigned>(m => m.Context.Message.DecisionId == "decision-2"));
+        await _signer.Received(1).SignAsync(Artifact, new SigningDecision("decision-2", "warn", "policy-7", "sha256:report", Now), Arg.Any<CancellationToken>());
     }
 
     [Fact]
-    public async Task Approved_SignatureDoesNotVerifyAfterWriting_FaultsAndNeverPublishesSigned()
+    public async Task Approved_WrittenSignatureDoesNotVerify_FaultsAndNeverPublishesSigned()
     {
-        _signer.SignAsync(Artifact, Arg.Any<CancellationToken>()).Returns(new ArtifactSignature("ref", "key-hint", true));
-        _signer.VerifyAsync(Artifact, Arg.Any<CancellationToken>()).Returns(new ArtifactSignatureCheck(false, "layer 0: the signature does not verify"));
+        _signer.SignAsync(Artifact, Arg.Any<SigningDecision>(), Arg.Any<CancellationToken>())
+            .ThrowsAsync(new InvalidOperationException("layer 0: the signature does not verify"));
 
         await _harness.Bus.Publish(new ArtifactApproved("decision-3", Artifact, "v1", "policy-7", "sha256:report", Now));
 
@@ -80,15 +90,35 @@ public sealed class SignArtifactConsumerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Approved_RegistryOutage_FaultsAndNeverPublishesSigned()
+    public async Task Approved_KeyOutage_RetriesThenRaisesSigningAlertAndNeverPublishesSigned()
     {
-        _signer.SignAsync(Artifact, Arg.Any<CancellationToken>()).ThrowsAsync(new HttpRequestException("connection refused"));
+        _signer.SignAsync(Artifact, Arg.Any<SigningDecision>(), Arg.Any<CancellationToken>())
+            .ThrowsAsync(new IOException("key file /keys/cosign.key: no such file"));
 
         await _harness.Bus.Publish(new ArtifactApproved("decision-4", Artifact, "v1", "policy-7", "sha256:report", Now));
 
-        Assert.True(await _harness.Published.Any<Fault<ArtifactApproved>>());
+        Assert.True(await _harness.Published.Any<OperatorAlertRaised>());
+        var alert = _harness.Published.Select<OperatorAlertRaised>().Single().Context.Message;
+        Assert.Equal("signing", alert.Source);
+        Assert.Equal(Artifact, alert.Artifact);
+        Assert.Equal(Now, alert.RaisedAt);
+        Assert.Contains("no such file", alert.Detail, StringComparison.Ordinal);
         Assert.False(await _harness.Published.Any<ArtifactSigned>());
-        await _signer.DidNotReceive().VerifyAsync(Arg.Any<ArtifactRef>(), Arg.Any<CancellationToken>());
+        await _signer.Received(1 + Retries).SignAsync(Artifact, Arg.Any<SigningDecision>(), Arg.Any<CancellationToken>());
+    }
+
+    [Fact]
+    public async Task Warned_RegistryOutage_RaisesSigningAlertWithStableKey()
+    {
+        _signer.SignAsync(Artifact, Arg.Any<SigningDecision>(), Arg.Any<CancellationToken>())
+            .ThrowsAsync(new HttpRequestException("connection refused"));
+
+        await _harness.Bus.Publish(new ArtifactWarned("decision-5", Artifact, "v1", "policy-7", "sha256:report", [], Now));
+
+        Assert.True(await _harness.Published.Any<OperatorAlertRaised>());
+        var alert = _harness.Published.Select<OperatorAlertRaised>().Single().Context.Message;
+        Assert.Equal("signing-failed:payments/team/api@" + Artifact.Digest, alert.AlertKey);
+        Assert.False(await _harness.Published.Any<ArtifactSigned>());
     }
 
     [Fact]
@@ -96,10 +126,11 @@ public sealed class SignArtifactConsumerTests : IAsyncLifetime
     {
         _signer.IsEnabled.Returns(false);
 
-        await _harness.Bus.Publish(new ArtifactApproved("decision-5", Artifact, "v1", "policy-7", "sha256:report", Now));
+        await _harness.Bus.Publish(new ArtifactApproved("decision-6", Artifact, "v1", "policy-7", "sha256:report", Now));
 
         Assert.True(await _harness.Consumed.Any<ArtifactApproved>());
         Assert.False(await _harness.Published.Any<ArtifactSigned>());
-        await _signer.DidNotReceive().SignAsync(Arg.Any<ArtifactRef>(), Arg.Any<CancellationToken>());
+        Assert.False(await _harness.Published.Any<OperatorAlertRaised>());
+        await _signer.DidNotReceive().SignAsync(Arg.Any<ArtifactRef>(), Arg.Any<SigningDecision>(), Arg.Any<CancellationToken>());
     }
 }

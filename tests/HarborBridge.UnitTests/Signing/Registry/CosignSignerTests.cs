@@ -14,15 +14,15 @@ public sealed class CosignSignerTests
     private static readonly OciRepository Repo = new(new Uri("https://harbor.example.com/"), "team/app");
 
     [Fact]
-    public async Task SignAsync_FirstSignature_StoresOneVerifiableLayerInEightRoundTrips()
+    public async Task SignAsync_FirstSignature_StoresOneVerifiableLayerInSixRoundTrips()
     {
         var registry = new InMemoryRegistry();
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
 
         var outcome = await new CosignSigner(registry, TimeProvider.System).SignAsync(Repo, Image, key, null, CancellationToken.None);
 
-        // GET tag (404), POST+PUT payload, POST+PUT config, PUT manifest = 6 writes; GET manifest + GET payload = 2 reads.
-        Assert.Equal(8, registry.RoundTrips);
+        // GET tag (404), POST+PUT payload, POST+PUT config, PUT manifest; verified from those bytes, nothing read again.
+        Assert.Equal(6, registry.RoundTrips);
         Assert.True(outcome.Added);
         Assert.Equal(1, outcome.Attempts);
         var layer = Layers(registry.Manifest(Tag)!).Single();
@@ -65,10 +65,24 @@ public sealed class CosignSignerTests
     }
 
     [Fact]
+    public async Task SignAsync_ForeignSignaturesPresent_ChecksTheTagOnceAfterItsPut()
+    {
+        var registry = new InMemoryRegistry();
+        registry.Put(Tag, Bytes("generated-here", "skopeo-1.18-sig", "sig-manifest.json"));
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+
+        await new CosignSigner(registry, TimeProvider.System).SignAsync(Repo, Image, key, null, CancellationToken.None);
+
+        // GET tag, HEAD payload + POST+PUT payload, POST+PUT config, PUT manifest, HEAD tag.
+        Assert.Equal(8, registry.RoundTrips);
+    }
+
+    [Fact]
     public async Task SignAsync_AnotherSignerOverwritesTagRightAfterOurPut_MergesAgainAndKeepsBoth()
     {
         var registry = new InMemoryRegistry();
         var foreign = Bytes("generated-here", "skopeo-1.18-sig", "sig-manifest.json");
+        registry.Put(Tag, foreign);
         var overwrites = 0;
         registry.AfterPut = tag =>
         {
@@ -94,6 +108,7 @@ public sealed class CosignSignerTests
     {
         var registry = new InMemoryRegistry();
         var foreign = Bytes("generated-here", "skopeo-1.18-sig", "sig-manifest.json");
+        registry.Put(Tag, foreign);
         registry.AfterPut = tag => registry.Put(tag, foreign);
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
 
