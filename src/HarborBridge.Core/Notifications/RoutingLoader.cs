@@ -52,7 +52,7 @@ public static class RoutingLoader
             throw new RoutingFileException($"{source}: line {inner.Start.Line}, column {inner.Start.Column}: YAML syntax error: {inner.Message}");
         }
 
-        if (stream.Documents.Count == 0 || Reader.IsNull(stream.Documents[0].RootNode))
+        if (stream.Documents.Count == 0 || reader.IsNull(stream.Documents[0].RootNode))
         {
             throw new RoutingFileException($"{source}: the routing file is empty.");
         }
@@ -93,7 +93,7 @@ public static class RoutingLoader
         }
 
         OnCallRoute? onCall = null;
-        if (Get(root, "onCall") is { } onCallNode && !Reader.IsNull(onCallNode))
+        if (Get(root, "onCall") is { } onCallNode && !reader.IsNull(onCallNode))
         {
             var map = reader.Mapping(onCallNode, "onCall", OnCallKeys);
             Severity? min = null;
@@ -104,13 +104,13 @@ public static class RoutingLoader
                     : throw new RoutingFileException(reader.At(Get(map, "minSeverity")!, "onCall.minSeverity", $"unknown severity '{word}' (use LOW, MEDIUM, HIGH or CRITICAL)"));
             }
 
-            var production = Get(map, "production") is { } p && !Reader.IsNull(p) ? reader.Matches(p, "onCall.production") : null;
+            var production = Get(map, "production") is { } p && !reader.IsNull(p) ? reader.Matches(p, "onCall.production") : null;
             onCall = new OnCallRoute(reader.Channels(Get(map, "channels"), "onCall.channels", onCallNode),
                 reader.Events(Get(map, "events"), "onCall.events", OnCallDefaultEvents), min, production);
         }
 
         DefaultRoute? fallback = null;
-        if (Get(root, "default") is { } defaultNode && !Reader.IsNull(defaultNode))
+        if (Get(root, "default") is { } defaultNode && !reader.IsNull(defaultNode))
         {
             var map = reader.Mapping(defaultNode, "default", DefaultKeys);
             fallback = new DefaultRoute(reader.Channels(Get(map, "channels"), "default.channels", defaultNode),
@@ -124,58 +124,8 @@ public static class RoutingLoader
         map.Children.TryGetValue(new YamlScalarNode(key), out var value) ? value : null;
 
     private sealed class Reader(string source, IReadOnlyCollection<string>? knownChannels)
+        : Yaml.YamlFileReader(source, message => new RoutingFileException(message))
     {
-        public string At(YamlNode node, string path, string message) =>
-            $"{source}: line {node.Start.Line}, column {node.Start.Column}: {(path.Length > 0 ? path + ": " : "")}{message}";
-
-        public static bool IsNull(YamlNode? node) =>
-            node is null || node is YamlScalarNode { Style: ScalarStyle.Plain } s && s.Value is null or "" or "~" or "null";
-
-        public YamlMappingNode Mapping(YamlNode node, string path, string[] allowed)
-        {
-            if (node is not YamlMappingNode map)
-            {
-                throw new RoutingFileException(At(node, path, "expected a mapping of keys (key: value)"));
-            }
-
-            foreach (var key in map.Children.Keys)
-            {
-                var name = key is YamlScalarNode k ? k.Value ?? "" : "";
-                if (!allowed.Contains(name, StringComparer.Ordinal))
-                {
-                    var full = path == "(top level)" ? name : $"{path}.{name}";
-                    throw new RoutingFileException(At(key, full, $"unknown key '{name}' (allowed here: {string.Join(", ", allowed)})"));
-                }
-            }
-
-            return map;
-        }
-
-        public IEnumerable<(YamlNode Node, string Path)> Sequence(YamlNode? node, string path)
-        {
-            if (IsNull(node))
-            {
-                return [];
-            }
-
-            return node is YamlSequenceNode sequence
-                ? sequence.Children.Select((child, i) => (child, $"{path}[{i}]"))
-                : throw new RoutingFileException(At(node!, path, "expected a list (entries starting with '- ', or [a, b])"));
-        }
-
-        public string Scalar(YamlNode node, string path) =>
-            node is YamlScalarNode scalar ? scalar.Value ?? "" : throw new RoutingFileException(At(node, path, "expected a single value"));
-
-        public string? OptionalScalar(YamlNode? node, string path) => IsNull(node) ? null : Scalar(node!, path).Trim();
-
-        public bool? Bool(YamlNode? node, string path) => OptionalScalar(node, path)?.ToLowerInvariant() switch
-        {
-            null => null,
-            "true" => true,
-            "false" => false,
-            _ => throw new RoutingFileException(At(node!, path, $"expected true or false, not '{Scalar(node!, path)}'")),
-        };
-
         public List<RouteMatch> Matches(YamlNode? node, string path)
         {
             var matches = new List<RouteMatch>();

@@ -34,10 +34,13 @@ internal sealed class HttpReceiver : IAsyncDisposable
 
     public Uri Url { get; private set; } = null!;
 
-    public static async Task<HttpReceiver> StartAsync(params int[] statuses)
+    public static Task<HttpReceiver> StartAsync(params int[] statuses) => StartOnPortAsync(0, statuses);
+
+    /// <summary>Listens on a given port (0: any free one).</summary>
+    public static async Task<HttpReceiver> StartOnPortAsync(int port, params int[] statuses)
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
         builder.Logging.ClearProviders();
         var app = builder.Build();
         var receiver = new HttpReceiver(app);

@@ -145,25 +145,28 @@ public sealed class NotificationChannelTests
         Assert.Contains("<a href=\"https://avd.aquasec.com/nvd/cve-2024-0001\">HIGH CVE-2024-0001 in openssl 3.0.1 → 3.0.2</a>", mail.HtmlBody, StringComparison.Ordinal);
     }
 
+    /// <summary>Team "payments" on Slack; on-call on PagerDuty for CRITICAL quarantines.</summary>
+    private static Task<NotificationHost> PaymentsWithOnCallAsync(HttpReceiver team, HttpReceiver pagerDuty) => NotificationHost.StartAsync("""
+        version: 1
+        teams:
+          - name: payments
+            match: [{ project: payments }]
+            channels: [pay-slack]
+        onCall:
+          channels: [oncall]
+          minSeverity: CRITICAL
+        """, new Dictionary<string, string>
+    {
+        ["pay-slack:Type"] = "Slack", ["pay-slack:Url"] = team.Url.ToString(),
+        ["oncall:Type"] = "PagerDuty", ["oncall:Url"] = pagerDuty.Url.ToString(), ["oncall:RoutingKey"] = RoutingKey,
+    });
+
     [Fact]
     public async Task QuarantinedThenReleased_PagerDutyTriggersThenResolvesTheSameIncident()
     {
         await using var pagerDuty = await HttpReceiver.StartAsync();
         await using var team = await HttpReceiver.StartAsync();
-        await using var host = await NotificationHost.StartAsync("""
-            version: 1
-            teams:
-              - name: payments
-                match: [{ project: payments }]
-                channels: [pay-slack]
-            onCall:
-              channels: [oncall]
-              minSeverity: CRITICAL
-            """, new Dictionary<string, string>
-        {
-            ["pay-slack:Type"] = "Slack", ["pay-slack:Url"] = team.Url.ToString(),
-            ["oncall:Type"] = "PagerDuty", ["oncall:Url"] = pagerDuty.Url.ToString(), ["oncall:RoutingKey"] = RoutingKey,
-        });
+        await using var host = await PaymentsWithOnCallAsync(team, pagerDuty);
         var digest = NewDigest();
         var artifact = new ArtifactRef("payments", "api", digest);
 
@@ -204,20 +207,7 @@ public sealed class NotificationChannelTests
     {
         await using var pagerDuty = await HttpReceiver.StartAsync();
         await using var team = await HttpReceiver.StartAsync();
-        await using var host = await NotificationHost.StartAsync("""
-            version: 1
-            teams:
-              - name: payments
-                match: [{ project: payments }]
-                channels: [pay-slack]
-            onCall:
-              channels: [oncall]
-              minSeverity: CRITICAL
-            """, new Dictionary<string, string>
-        {
-            ["pay-slack:Type"] = "Slack", ["pay-slack:Url"] = team.Url.ToString(),
-            ["oncall:Type"] = "PagerDuty", ["oncall:Url"] = pagerDuty.Url.ToString(), ["oncall:RoutingKey"] = RoutingKey,
-        });
+        await using var host = await PaymentsWithOnCallAsync(team, pagerDuty);
 
         await host.Bus.Publish(new ArtifactQuarantined("dec-q2", new ArtifactRef("payments", "api", NewDigest()), null, ["label"], "HIGH findings", [OpensslHigh with { Outcome = "Block" }], At));
 
@@ -293,5 +283,31 @@ public sealed class NotificationChannelTests
         await Task.Delay(1_000);
         var only = Json(Assert.Single(slack.Requests));
         Assert.StartsWith("Would be blocked (dry-run): lib/dry@", only["blocks"]![0]!["text"]!["text"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Digest_ListsWhatEachTeamWasToldInThePeriod()
+    {
+        await using var pagerDuty = await HttpReceiver.StartAsync();
+        await using var team = await HttpReceiver.StartAsync();
+        await using var host = await PaymentsWithOnCallAsync(team, pagerDuty);
+        var warned = new ArtifactRef("payments", "web", NewDigest());
+        var quarantined = new ArtifactRef("payments", "api", NewDigest());
+        await host.Bus.Publish(new ArtifactWarned("dec-d1", warned, "1.0", "p", "r", [OpensslHigh], At));
+        await host.Bus.Publish(new ArtifactQuarantined("dec-d2", quarantined, null, ["label"], "CRITICAL findings", [CurlCritical], At));
+        Assert.True(await team.WaitForAsync(2, Patience) && await pagerDuty.WaitForAsync(1, Patience), "the events were not notified");
+
+        var now = TimeProvider.System.GetUtcNow();
+        await host.Bus.Publish(new SendNotificationDigest(now.AddHours(-1), now.AddHours(1)));
+
+        Assert.True(await team.WaitForAsync(3, Patience), "no digest arrived");
+        await Task.Delay(1_000);
+        Assert.Equal(3, team.Requests.Count);
+        Assert.Single(pagerDuty.Requests); // on-call gets pages, not digests
+        var digest = Json(team.Requests.ToList()[2]);
+        Assert.Equal("Daily digest for payments: 1 quarantined, 1 warned", digest["blocks"]![0]!["text"]!["text"]!.GetValue<string>());
+        var fields = digest["blocks"]![2]!["fields"]!.AsArray().Select(f => f!["text"]!.GetValue<string>()).ToList();
+        Assert.Contains($"*quarantined*\npayments/api@{quarantined.Digest}", fields);
+        Assert.Contains($"*warned*\npayments/web:1.0@{warned.Digest}", fields);
     }
 }
