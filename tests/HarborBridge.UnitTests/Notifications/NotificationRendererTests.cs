@@ -48,4 +48,17 @@ public sealed class NotificationRendererTests
         Assert.Equal("Exception CVE-X: the exception has expired", expired.Title);
         Assert.Contains(new NotificationFact("Owner", "ann"), expired.Facts);
     }
+
+    [Fact]
+    public void Digest_CountsPerVerdict_QuarantinedFirst()
+    {
+        var other = new ArtifactRef("team", "svc/web", "sha256:" + new string('c', 64));
+
+        var c = NotificationDigest.Render("team", At.AddDays(-1), At,
+            [new DigestEntry("warned", Artifact, "v1"), new DigestEntry("quarantined", other, null), new DigestEntry("warned", other, "v2")]);
+
+        Assert.Equal("Daily digest for team: 1 quarantined, 2 warned", c.Title);
+        Assert.Equal(new NotificationFact("Period", "2026-11-26 08:00 to 2026-11-27 08:00 UTC"), c.Facts[1]);
+        Assert.Equal(new NotificationFact("warned", $"team/svc/api:v1@{Artifact.Digest}\nteam/svc/web:v2@{other.Digest}"), c.Facts[3]);
+    }
 }
