@@ -141,65 +141,8 @@ public static partial class PolicyLoader
     private static YamlNode? Get(this YamlMappingNode map, string key) =>
         map.Children.TryGetValue(new YamlScalarNode(key), out var value) ? value : null;
 
-    private sealed class Reader(string source)
+    private sealed class Reader(string source) : Yaml.YamlFileReader(source, message => new PolicyFileException(message))
     {
-        public string At(YamlNode node, string path, string message) =>
-            $"{source}: line {node.Start.Line}, column {node.Start.Column}: {(path.Length > 0 ? path + ": " : "")}{message}";
-
-        public bool IsNull(YamlNode? node) =>
-            node is null || node is YamlScalarNode { Style: ScalarStyle.Plain } s && s.Value is null or "" or "~" or "null";
-
-        public YamlMappingNode Mapping(YamlNode node, string path, string[] allowed)
-        {
-            if (node is not YamlMappingNode map)
-            {
-                throw new PolicyFileException(At(node, path, "expected a mapping of keys (key: value)"));
-            }
-
-            foreach (var key in map.Children.Keys)
-            {
-                var name = key is YamlScalarNode k ? k.Value ?? "" : "";
-                if (!allowed.Contains(name, StringComparer.Ordinal))
-                {
-                    var full = path == "(top level)" ? name : $"{path}.{name}";
-                    throw new PolicyFileException(At(key, full, $"unknown key '{name}' (allowed here: {string.Join(", ", allowed)})"));
-                }
-            }
-
-            return map;
-        }
-
-        public IEnumerable<(YamlNode Node, string Path)> Sequence(YamlNode? node, string path)
-        {
-            if (IsNull(node))
-            {
-                return [];
-            }
-
-            if (node is not YamlSequenceNode sequence)
-            {
-                throw new PolicyFileException(At(node!, path, "expected a list (entries starting with '- ')"));
-            }
-
-            return sequence.Children.Select((child, i) => (child, $"{path}[{i}]"));
-        }
-
-        public string Scalar(YamlNode node, string path) =>
-            node is YamlScalarNode scalar
-                ? scalar.Value ?? ""
-                : throw new PolicyFileException(At(node, path, "expected a single value"));
-
-        public string? OptionalScalar(YamlNode? node, string path) => IsNull(node) ? null : Scalar(node!, path).Trim();
-
-        public bool? Bool(YamlNode? node, string path) =>
-            OptionalScalar(node, path)?.ToLowerInvariant() switch
-            {
-                null => null,
-                "true" => true,
-                "false" => false,
-                _ => throw new PolicyFileException(At(node!, path, $"expected true or false, not '{Scalar(node!, path)}'")),
-            };
-
         public Glob? Glob(YamlNode? node, string path)
         {
             if (OptionalScalar(node, path) is not { } pattern)

@@ -142,6 +142,7 @@ internal static class HarborBridgeServer
         services.AddSingleton<Scanning.TrivyRunner>();
         services.AddHostedService<Policy.PolicyValidationHostedService>();
         services.AddPersistence();
+        Notifications.NotificationExtensions.AddNotifications(services, configuration);
         services.AddMessaging(configuration, roles);
         services.AddScheduling(configuration, roles);
         services.AddHealthChecks().AddCheck<HarborHealthCheck>("harbor", tags: ["ready"]);

@@ -45,6 +45,7 @@ internal static class MessagingExtensions
                 x.AddConsumer<ScanFailureConsumer>();
                 x.AddConsumer<CheckScanConsumer>();
                 x.AddArtifactSigning();
+                Notifications.NotificationExtensions.AddNotificationConsumers(x);
             }
 
             x.AddConfigureEndpointsCallback((context, _, endpoint) =>

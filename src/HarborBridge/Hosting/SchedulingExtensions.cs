@@ -24,6 +24,7 @@ internal static class SchedulingExtensions
             q.AddTrigger(t => t.ForJob(key).WithIdentity("scan-timeout-sweep")
                 .StartNow()
                 .WithSimpleSchedule(s => s.WithInterval(sweep).RepeatForever()));
+            Notifications.NotificationExtensions.AddNotificationDigest(q, configuration);
         });
         services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
         return services;

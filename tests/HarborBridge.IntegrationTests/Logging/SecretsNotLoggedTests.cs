@@ -77,28 +77,4 @@ public sealed class SecretsNotLoggedTests : IDisposable
         // Payload content other than the identifying fields is never logged.
         Assert.DoesNotContain("harbor.example.com", logs, StringComparison.Ordinal);
     }
-
-    private sealed class CapturingSink : ILogEventSink
-    {
-        private readonly ConcurrentQueue<LogEvent> _events = new();
-
-        public void Emit(LogEvent logEvent) => _events.Enqueue(logEvent);
-
-        public string Render()
-        {
-            using var writer = new StringWriter();
-            foreach (var e in _events)
-            {
-                writer.WriteLine(e.RenderMessage(System.Globalization.CultureInfo.InvariantCulture));
-                foreach (var (name, value) in e.Properties)
-                {
-                    writer.WriteLine($"{name}={value}");
-                }
-
-                writer.WriteLine(e.Exception?.ToString());
-            }
-
-            return writer.ToString();
-        }
-    }
 }
