@@ -35,8 +35,8 @@ public sealed partial class DeployFilesTests
                     ResolveAllSettings(new ConfigurationBuilder().AddJsonFile(path).AddInMemoryCollection(Secrets).Build());
                     break;
                 case "routing.yaml":
-                    // Written with the notifications issue: at least valid YAML here; its own loader's test checks the content.
-                    Assert.NotEmpty(RepositoryFiles.LoadYaml(path));
+                    var routing = HarborBridge.Core.Notifications.RoutingLoader.Load(File.ReadAllText(path), path);
+                    Assert.NotEmpty(routing.Teams);
                     break;
                 default:
                     Assert.Fail($"config/{file} has no check in {nameof(DeployFilesTests)}: add one that loads it as the service does");
