@@ -106,6 +106,7 @@ internal static class HarborBridgeServer
         }
 
         app.MapArtifactsApi();
+        app.MapReleaseApi();
         if (app.Services.GetRequiredService<IOptions<WebhookOptions>>().Value is { AllowUnauthenticated: true, AuthHeader: null or "" })
         {
             app.Logger.LogWarning("Webhook authentication is OFF (HarborBridge:Webhook:AllowUnauthenticated=true): anyone who can reach /webhooks/harbor can submit events");
@@ -139,6 +140,7 @@ internal static class HarborBridgeServer
         services.AddSingleton<Scanning.TrivyRunner>();
         services.AddHostedService<Policy.PolicyValidationHostedService>();
         services.AddPersistence();
+        services.AddQuarantine();
         services.AddMessaging(configuration, roles);
         services.AddScheduling(configuration, roles);
         services.AddHealthChecks().AddCheck<HarborHealthCheck>("harbor", tags: ["ready"]);

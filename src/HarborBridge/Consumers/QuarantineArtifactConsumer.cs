@@ -1,0 +1,34 @@
+using HarborBridge.Contracts;
+using HarborBridge.Quarantine;
+using MassTransit;
+
+namespace HarborBridge.Consumers;
+
+/// <summary>A blocked artifact is quarantined with the policy's strategies; <see cref="ArtifactQuarantined"/> follows.</summary>
+internal sealed class QuarantineArtifactConsumer(QuarantineService quarantine, ILogger<QuarantineArtifactConsumer> logger) : IConsumer<ArtifactBlocked>
+{
+    public async Task Consume(ConsumeContext<ArtifactBlocked> context)
+    {
+        using var scope = logger.BeginScope(new Dictionary<string, object> { ["Digest"] = context.Message.Artifact.Digest });
+        await quarantine.ApplyAsync(context.Message, context, context.CancellationToken);
+    }
+}
+
+/// <summary>Release requested by another component (granted exception, clean rescan): undo the quarantine.
+/// A release that cannot complete is recorded with what is left; publishing the command again retries it.</summary>
+internal sealed partial class ReleaseArtifactConsumer(QuarantineService quarantine, ILogger<ReleaseArtifactConsumer> logger) : IConsumer<ReleaseArtifact>
+{
+    public async Task Consume(ConsumeContext<ReleaseArtifact> context)
+    {
+        var m = context.Message;
+        using var scope = logger.BeginScope(new Dictionary<string, object> { ["Digest"] = m.Artifact.Digest });
+        var outcome = await quarantine.ReleaseAsync(m, context, context.CancellationToken);
+        if (outcome.Status is not ReleaseStatus.Released)
+        {
+            LogNotReleased(logger, m.Artifact.Digest, outcome.Status, string.Join("; ", outcome.Left));
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Release of {Digest} ended as {Status}; left: {Left}")]
+    private static partial void LogNotReleased(ILogger logger, string digest, ReleaseStatus status, string left);
+}
