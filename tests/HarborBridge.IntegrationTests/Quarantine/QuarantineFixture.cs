@@ -138,6 +138,15 @@ public sealed class QuarantineFixture : IAsyncLifetime
         throw new TimeoutException("the simulator's scan did not finish within 10 s");
     }
 
+    /// <summary>A fresh project with one image in <paramref name="repository"/>, blocked and quarantined by HarborBridge.</summary>
+    public async Task<ArtifactRef> QuarantinedAsync(string repository, CancellationToken ct)
+    {
+        var artifact = await PushScannedAsync(NewProject(), repository, "v1", ct);
+        await PublishAsync(Blocked(artifact), ct);
+        await WaitForTransitionAsync(artifact.Digest, "quarantine applied:");
+        return artifact;
+    }
+
     /// <summary>Signs with HarborBridge's own signer (the key configured above), as the sign consumers would.</summary>
     public async Task SignAsync(ArtifactRef artifact, CancellationToken ct)
     {

@@ -74,10 +74,7 @@ public sealed class ReleaseApiBadInputTests(QuarantineFixture f)
 
     private async Task<(Contracts.ArtifactRef Artifact, string State)> QuarantinedAsync(CancellationToken ct)
     {
-        var project = f.NewProject();
-        var artifact = await f.PushScannedAsync(project, "label", "v1", ct);
-        await f.PublishAsync(QuarantineFixture.Blocked(artifact), ct);
-        await f.WaitForTransitionAsync(artifact.Digest, "quarantine applied:");
+        var artifact = await f.QuarantinedAsync("label", ct);
         return (artifact, await StateAsync(artifact, ct));
     }
 
