@@ -1,9 +1,11 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using HarborBridge.Contracts;
+using HarborBridge.Harbor;
 using HarborBridge.Quarantine;
 using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace HarborBridge.Api;
 
@@ -21,7 +23,8 @@ internal static partial class ReleaseApi
     }
 
     private static async Task<Results<Ok<ReleaseResponse>, ProblemHttpResult>> ReleaseAsync(
-        string digest, HttpRequest request, QuarantineService quarantine, IPublishEndpoint publisher, TimeProvider time, CancellationToken cancellationToken)
+        string digest, HttpRequest request, IServiceProvider services, IOptions<HarborOptions> harbor, IPublishEndpoint publisher, TimeProvider time,
+        CancellationToken cancellationToken)
     {
         if (!DigestPattern().IsMatch(digest))
         {
@@ -34,6 +37,13 @@ internal static partial class ReleaseApi
             return TypedResults.Problem(statusCode: 400, title: "Bad release request", detail: problem);
         }
 
+        if (!harbor.Value.IsConfigured)
+        {
+            return TypedResults.Problem(statusCode: 503, title: "Harbor not configured",
+                detail: "Set HarborBridge:Harbor:Url (and the robot's credentials): a release changes Harbor.");
+        }
+
+        var quarantine = services.GetRequiredService<QuarantineService>();
         var command = new ReleaseArtifact(Guid.NewGuid().ToString("N"), new ArtifactRef("", "", digest), actor!, reason!, "admin", time.GetUtcNow());
         var outcome = await quarantine.ReleaseAsync(command, publisher, cancellationToken);
         return outcome.Status switch
