@@ -186,6 +186,25 @@ internal sealed partial class QuarantineService(
             }
         }
 
+        ArtifactSignature? signature = null;
+        if (left.Count == 0 && signer.IsEnabled && await harbor.GetArtifactAsync(a.Project, a.Repository, a.Digest, cancellationToken) is not null)
+        {
+            // Signed before the release is recorded: if signing fails the artifact stays Quarantined and a retry signs again.
+            try
+            {
+                signature = await signer.SignAsync(a, cancellationToken);
+                var check = await signer.VerifyAsync(a, cancellationToken);
+                if (!check.Verified)
+                {
+                    left.Add($"sign again: the new signature does not verify ({check.Explanation})");
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                left.Add($"sign again: {e.Message}");
+            }
+        }
+
         var now = time.GetUtcNow();
         var why = $"{request.Cause} release by {request.Actor}: {request.Reason}";
         if (left.Count > 0)
@@ -197,15 +216,8 @@ internal sealed partial class QuarantineService(
 
         await decisions.RecordTransitionAsync(new ArtifactTransition($"{request.RequestId}:{a}:released", a, null, ArtifactStates.Released,
             $"{why}; restored: {Join(done)}", request.Actor, null, now), cancellationToken);
-        if (signer.IsEnabled && await harbor.GetArtifactAsync(a.Project, a.Repository, a.Digest, cancellationToken) is not null)
+        if (signature is not null)
         {
-            var signature = await signer.SignAsync(a, cancellationToken);
-            var check = await signer.VerifyAsync(a, cancellationToken);
-            if (!check.Verified)
-            {
-                throw new InvalidOperationException($"The signature of {a} does not verify after signing: {check.Explanation}");
-            }
-
             await decisions.RecordTransitionAsync(new ArtifactTransition($"{request.RequestId}:{a}:signed", a, null, ArtifactStates.Approved,
                 $"signed again after the release ({signature.SignatureReference})", Actor, null, time.GetUtcNow()), cancellationToken);
             done.Add("signed again");
