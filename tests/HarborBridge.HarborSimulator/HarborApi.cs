@@ -94,6 +94,7 @@ internal sealed class HarborApi(
             new("PUT", ["projects", "{project_name_or_id}"], UpdateProjectAsync),
             new("GET", ["projects", "{project_name_or_id}", "metadatas", ""], c => Task.FromResult(WithProject(c, p => SimHttp.Json(Metadata(p))))),
             new("PUT", ["projects", "{project_name_or_id}", "metadatas", "{meta_name}"], UpdateMetadataAsync),
+            new("DELETE", ["projects", "{project_name_or_id}", "metadatas", "{meta_name}"], c => Task.FromResult(WithProject(c, p => DeleteMetadata(c, p)))),
             new("GET", ["projects", "{project_name_or_id}", "webhook", "policies"], c => Task.FromResult(WithProject(c, p => ListPolicies(c, p)))),
             new("POST", ["projects", "{project_name_or_id}", "webhook", "policies"], CreatePolicyAsync),
             new("GET", ["projects", "{project_name_or_id}", "webhook", "policies", "{webhook_policy_id}"], c => Task.FromResult(WithPolicy(c, (_, p) => SimHttp.Json(PolicyJson(p))))),
@@ -249,6 +250,14 @@ internal sealed class HarborApi(
         }
 
         return Results.Ok();
+    }
+
+    private IResult DeleteMetadata(Call c, SimProject project)
+    {
+        lock (state.Sync)
+        {
+            return project.Metadata.Remove(c.Values["meta_name"]) ? Results.Ok() : SimHttp.Error(404, "NOT_FOUND", "metadata not found");
+        }
     }
 
     private static Dictionary<string, string> ReadMetadata(JsonNode? node)

@@ -95,6 +95,12 @@ public static class HarborSimulatorHost
                 return;
             }
 
+            if (api && faults.IsDenied(http.Request.Method, path))
+            {
+                await SimHttp.Error(403, "FORBIDDEN", "forbidden").ExecuteAsync(http);
+                return;
+            }
+
             var services = http.RequestServices;
             if (api)
             {

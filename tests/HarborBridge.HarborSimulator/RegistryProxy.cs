@@ -442,7 +442,12 @@ internal sealed partial class RegistryProxy(
             put.Content.Headers.ContentType = new MediaTypeHeaderValue(source.ManifestMediaType);
             using var stored = await client.SendAsync(put, cancellationToken);
             stored.EnsureSuccessStatusCode();
-            Record(targetProject, targetRepository, reference, source.Digest, source.ManifestMediaType, body, user);
+            var copy = Record(targetProject, targetRepository, reference, source.Digest, source.ManifestMediaType, body, user);
+            lock (state.Sync)
+            {
+                // Harbor keys scan reports by digest: the copy has the source's report.
+                copy.Scan ??= source.Scan;
+            }
         }
     }
 

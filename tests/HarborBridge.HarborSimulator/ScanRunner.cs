@@ -104,6 +104,8 @@ internal sealed class ScanRunner(SimulatorState state, HarborSimulatorOptions op
         webhooks.ScanFinished(report is null ? "SCANNING_FAILED" : "SCANNING_COMPLETED", artifact, @operator);
     }
 
+    private const string LegacyVulnerabilityMime = "application/vnd.scanner.adapter.vuln.report.harbor+json; version=1.0";
+
     private JsonObject? LoadReport(string repository)
     {
         var file = options.Reports.GetValueOrDefault(repository) ?? options.DefaultReportFile;
@@ -113,7 +115,8 @@ internal sealed class ScanRunner(SimulatorState state, HarborSimulatorOptions op
         }
 
         var node = JsonNode.Parse(File.ReadAllText(file))?.AsObject();
-        // Either the addition map keyed by MIME type or the bare report object.
-        return node?[WebhookSender.VulnerabilityMime]?.AsObject().DeepClone().AsObject() ?? node;
+        // Either the addition map keyed by a report MIME type (1.1, or the legacy 1.0 of older scanners) or the bare report object.
+        var keyed = node?[WebhookSender.VulnerabilityMime] ?? node?[LegacyVulnerabilityMime];
+        return keyed?.AsObject().DeepClone().AsObject() ?? node;
     }
 }

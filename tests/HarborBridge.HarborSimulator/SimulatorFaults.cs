@@ -35,6 +35,26 @@ public sealed class SimulatorFaults
         }
     }
 
+    private readonly List<(string Method, string PathSuffix)> _denied = [];
+
+    /// <summary>Answers API calls of <paramref name="method"/> whose path ends with <paramref name="pathSuffix"/> with
+    /// Harbor's 403 FORBIDDEN, as for a robot account that lacks the permission.</summary>
+    public void Deny(string method, string pathSuffix)
+    {
+        lock (_lock)
+        {
+            _denied.Add((method, pathSuffix));
+        }
+    }
+
+    internal bool IsDenied(string method, string path)
+    {
+        lock (_lock)
+        {
+            return _denied.Any(d => string.Equals(d.Method, method, StringComparison.OrdinalIgnoreCase) && path.EndsWith(d.PathSuffix, StringComparison.Ordinal));
+        }
+    }
+
     /// <summary>The status to fail this request with, or null to serve it.</summary>
     internal int? Draw()
     {

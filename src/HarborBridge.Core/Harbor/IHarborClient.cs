@@ -29,6 +29,9 @@ public interface IHarborClient
     /// <summary>Sets one metadata value (<see cref="HarborProjectMetadata"/> keys; values are strings).</summary>
     Task SetProjectMetadataAsync(string project, string key, string value, CancellationToken cancellationToken);
 
+    /// <summary>Removes one metadata key (to restore a project where the key was absent); false when it was absent (404).</summary>
+    Task<bool> DeleteProjectMetadataAsync(string project, string key, CancellationToken cancellationToken);
+
     Task<HarborPage<HarborProject>> ListProjectsAsync(int page, int pageSize, CancellationToken cancellationToken);
 
     Task<HarborPage<HarborRepository>> ListRepositoriesAsync(string project, int page, int pageSize, CancellationToken cancellationToken);

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using HarborBridge.Core.Findings;
+using HarborBridge.Core.Quarantine;
 
 namespace HarborBridge.Core.Policy;
 
@@ -62,6 +63,9 @@ public sealed record PolicySettings
     public ScanFailureAction? OnScanFailure { get; init; }
 
     public TimeSpan? MaxReportAge { get; init; }
+
+    /// <summary>The <c>quarantine:</c> block; keys it leaves out are inherited like the other settings.</summary>
+    public QuarantineOverride? Quarantine { get; init; }
 }
 
 /// <summary>The settings in force for one artifact after defaults and the matching override are combined.</summary>
@@ -87,6 +91,9 @@ public sealed record PolicyRules(
         Severity.Critical, null, Severity.High, null, false, Severity.Unknown, ["nvd", "any"],
         FindingAction.Warn, FindingAction.Warn, Enforcement.Enforce, ScanFailureAction.Hold, null);
 
+    /// <summary>How a blocked artifact is quarantined (strategies, label, quarantine project).</summary>
+    public QuarantineSettings Quarantine { get; init; } = QuarantineSettings.Default;
+
     public PolicyRules With(PolicySettings s) => new(
         s.BlockSeverityOff == true ? null : s.BlockSeverity ?? BlockSeverity,
         s.BlockCvss ?? BlockCvss,
@@ -99,7 +106,10 @@ public sealed record PolicyRules(
         s.Misconfigurations ?? Misconfigurations,
         s.Enforcement ?? Enforcement,
         s.OnScanFailure ?? OnScanFailure,
-        s.MaxReportAge ?? MaxReportAge);
+        s.MaxReportAge ?? MaxReportAge)
+    {
+        Quarantine = Quarantine.With(s.Quarantine),
+    };
 }
 
 /// <summary>A <c>projects[]</c> entry: settings for artifacts whose project and repository match.</summary>

@@ -21,7 +21,7 @@ public static partial class PolicyLoader
     private static readonly string[] SettingKeys =
     [
         "block", "warn", "ignoreUnfixed", "unknownSeverity", "cvssSources", "secrets", "misconfigurations",
-        "enforcement", "onScanFailure", "maxReportAge",
+        "enforcement", "onScanFailure", "maxReportAge", "quarantine",
     ];
 
     private static readonly string[] ProjectKeys = ["match", .. SettingKeys];
@@ -30,6 +30,7 @@ public static partial class PolicyLoader
     private static readonly string[] ExceptionKeys = ["id", "scope", "expires", "reason", "owner", "ticket"];
     private static readonly string[] ScopeKeys = ["project", "repository", "digest"];
     private static readonly string[] KevKeys = ["file", "block"];
+    private static readonly string[] QuarantineKeys = ["strategies", "label", "labelScope", "project"];
 
     private static readonly JsonSerializerOptions HashOptions = new()
     {
@@ -135,6 +136,12 @@ public static partial class PolicyLoader
     [GeneratedRegex("^sha256:[0-9a-f]{64}$")]
     private static partial Regex DigestPattern();
 
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._ -]{0,127}$")]
+    private static partial Regex LabelPattern();
+
+    [GeneratedRegex("^[a-z0-9]+(?:[._-][a-z0-9]+)*$")]
+    private static partial Regex ProjectPattern();
+
     [GeneratedRegex("^([0-9]+)([dhm])$")]
     private static partial Regex DurationPattern();
 
@@ -180,8 +187,67 @@ public static partial class PolicyLoader
                 Enforcement = Choice(map.Get("enforcement"), path + ".enforcement", EnforcementWords),
                 OnScanFailure = Choice(map.Get("onScanFailure"), path + ".onScanFailure", ScanFailureWords),
                 MaxReportAge = Duration(map.Get("maxReportAge"), path + ".maxReportAge"),
+                Quarantine = QuarantineBlock(map.Get("quarantine"), path + ".quarantine"),
             };
         }
+
+        private Quarantine.QuarantineOverride? QuarantineBlock(YamlNode? node, string path)
+        {
+            if (IsNull(node))
+            {
+                return null;
+            }
+
+            var map = Mapping(node!, path, QuarantineKeys);
+            List<string>? strategies = null;
+            if (map.Get("strategies") is { } list && !IsNull(list))
+            {
+                strategies = [];
+                foreach (var (item, itemPath) in Sequence(list, path + ".strategies"))
+                {
+                    var name = Scalar(item, itemPath).Trim().ToLowerInvariant();
+                    if (!Quarantine.QuarantineStrategies.All.Contains(name, StringComparer.Ordinal))
+                    {
+                        throw new PolicyFileException(At(item, itemPath,
+                            $"unknown strategy '{name}' (use {string.Join(", ", Quarantine.QuarantineStrategies.All)})"));
+                    }
+
+                    if (strategies.Contains(name, StringComparer.Ordinal))
+                    {
+                        throw new PolicyFileException(At(item, itemPath, $"strategy '{name}' is listed twice"));
+                    }
+
+                    strategies.Add(name);
+                }
+
+                if (strategies.Count == 0)
+                {
+                    throw new PolicyFileException(At(list, path + ".strategies", "the list is empty; name at least one strategy"));
+                }
+            }
+
+            var label = OptionalScalar(map.Get("label"), path + ".label");
+            if (label is not null && !LabelPattern().IsMatch(label))
+            {
+                throw new PolicyFileException(At(map.Get("label")!, path + ".label",
+                    $"'{label}' is not a usable Harbor label name (1-128 letters, digits, '.', '_', '-', ' ')"));
+            }
+
+            var project = OptionalScalar(map.Get("project"), path + ".project");
+            if (project is not null && !ProjectPattern().IsMatch(project))
+            {
+                throw new PolicyFileException(At(map.Get("project")!, path + ".project",
+                    $"'{project}' is not a Harbor project name (lower-case letters, digits, '.', '_', '-'; 1-255 characters)"));
+            }
+
+            return new Quarantine.QuarantineOverride(strategies, label, Choice(map.Get("labelScope"), path + ".labelScope", LabelScopeWords), project);
+        }
+
+        private static readonly Dictionary<string, Quarantine.LabelScope> LabelScopeWords = new()
+        {
+            ["global"] = Quarantine.LabelScope.Global,
+            ["project"] = Quarantine.LabelScope.Project,
+        };
 
         private (Severity? Severity, bool? Off, double? Cvss) Threshold(YamlNode? node, string path)
         {

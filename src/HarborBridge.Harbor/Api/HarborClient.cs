@@ -158,6 +158,20 @@ internal sealed class HarborClient : IHarborClient
         EnsureSuccess(await SendAsync(request, "set project metadata", cancellationToken), "set project metadata");
     }
 
+    public async Task<bool> DeleteProjectMetadataAsync(string project, string key, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(key);
+        var request = ByName(new RestRequest($"projects/{HarborPaths.Project(project)}/metadatas/{Uri.EscapeDataString(key)}", Method.Delete));
+        var response = await SendAsync(request, "delete project metadata", cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+
+        EnsureSuccess(response, "delete project metadata");
+        return true;
+    }
+
     public async Task<HarborPage<HarborProject>> ListProjectsAsync(int page, int pageSize, CancellationToken cancellationToken)
     {
         var request = Paged(new RestRequest("projects"), page, pageSize);

@@ -187,7 +187,7 @@ public static class SignatureManifests
     };
 
     // The config of an empty image with one diff_id per signature layer (the payload is not compressed).
-    private static byte[] BuildConfig(IEnumerable<string> layerDigests)
+    internal static byte[] BuildConfig(IEnumerable<string> layerDigests)
     {
         var config = new JsonObject
         {
@@ -203,7 +203,7 @@ public static class SignatureManifests
         return JsonSerializer.SerializeToUtf8Bytes(config, SigningJson.Options);
     }
 
-    private static JsonObject ParseManifest(byte[] manifest)
+    internal static JsonObject ParseManifest(byte[] manifest)
     {
         JsonObject? root;
         try
@@ -232,7 +232,7 @@ public static class SignatureManifests
         return root;
     }
 
-    private static List<LayerDescriptor> ReadLayers(JsonObject root)
+    internal static List<LayerDescriptor> ReadLayers(JsonObject root)
     {
         var result = new List<LayerDescriptor>();
         foreach (var node in (JsonArray)root["layers"]!)

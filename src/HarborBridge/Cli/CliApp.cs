@@ -42,5 +42,6 @@ internal static class CliApp
         yield return KeysCommand.Create();
         yield return SignCommand.Create();
         yield return VerifyCommand.Create();
+        yield return ReleaseCommand.Create();
     }
 }

@@ -109,6 +109,7 @@ internal static class HarborBridgeServer
 
         app.MapArtifactsApi();
         app.MapDashboard();
+        app.MapReleaseApi();
         if (app.Services.GetRequiredService<IOptions<WebhookOptions>>().Value is { AllowUnauthenticated: true, AuthHeader: null or "" })
         {
             app.Logger.LogWarning("Webhook authentication is OFF (HarborBridge:Webhook:AllowUnauthenticated=true): anyone who can reach /webhooks/harbor can submit events");
@@ -143,6 +144,7 @@ internal static class HarborBridgeServer
         services.AddHostedService<Policy.PolicyValidationHostedService>();
         services.AddPersistence();
         Notifications.NotificationExtensions.AddNotifications(services, configuration);
+        services.AddQuarantine();
         services.AddMessaging(configuration, roles);
         services.AddScheduling(configuration, roles);
         services.AddHealthChecks().AddCheck<HarborHealthCheck>("harbor", tags: ["ready"]);

@@ -46,6 +46,7 @@ internal static class MessagingExtensions
                 x.AddConsumer<CheckScanConsumer>();
                 x.AddArtifactSigning();
                 Notifications.NotificationExtensions.AddNotificationConsumers(x);
+                x.AddQuarantineConsumers();
             }
 
             x.AddConfigureEndpointsCallback((context, _, endpoint) =>

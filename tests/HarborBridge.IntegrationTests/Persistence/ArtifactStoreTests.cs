@@ -14,6 +14,13 @@ public sealed class ArtifactStoreTests
 {
     private static async Task<(IArtifactStore Store, IAsyncDisposable Cleanup)> CreateAsync(string provider)
     {
+        var (services, cleanup) = await CreateServicesAsync(provider);
+        return (services.GetRequiredService<IArtifactStore>(), cleanup);
+    }
+
+    /// <summary>Persistence on a fresh, migrated database of <paramref name="provider"/> (also for other stores' tests).</summary>
+    internal static async Task<(IServiceProvider Services, IAsyncDisposable Cleanup)> CreateServicesAsync(string provider)
+    {
         PostgresDatabase? database = null;
         string connectionString;
         string? file = null;
@@ -42,7 +49,7 @@ public sealed class ArtifactStoreTests
         var migrator = services.GetRequiredService<SchemaMigrator>();
         await migrator.MigrateAsync(default);
         await migrator.MigrateAsync(default); // applying twice is harmless (several replicas start at once)
-        return (services.GetRequiredService<IArtifactStore>(), new Cleanup(async () =>
+        return (services, new Cleanup(async () =>
         {
             await services.DisposeAsync();
             if (database is not null)

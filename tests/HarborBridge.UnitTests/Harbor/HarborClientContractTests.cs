@@ -36,6 +36,7 @@ public sealed class HarborClientContractTests
             new HarborCveAllowlist(7, DateTimeOffset.FromUnixTimeSeconds(1798761600), ["CVE-2019-18276"])), ct)),
         (nameof(IHarborClient.GetProjectMetadataAsync), (c, ct) => c.GetProjectMetadataAsync("payments", ct)),
         (nameof(IHarborClient.SetProjectMetadataAsync), (c, ct) => c.SetProjectMetadataAsync("payments", HarborProjectMetadata.Severity, "critical", ct)),
+        (nameof(IHarborClient.DeleteProjectMetadataAsync), (c, ct) => c.DeleteProjectMetadataAsync("payments", HarborProjectMetadata.PreventVulnerable, ct)),
         (nameof(IHarborClient.ListProjectsAsync), (c, ct) => c.ListProjectsAsync(2, 100, ct)),
         (nameof(IHarborClient.ListRepositoriesAsync), (c, ct) => c.ListRepositoriesAsync("payments", 1, 10, ct)),
         (nameof(IHarborClient.ListArtifactsAsync), (c, ct) => c.ListArtifactsAsync("payments", "team/api", 1, 10, ct)),

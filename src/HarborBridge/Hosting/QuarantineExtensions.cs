@@ -1,0 +1,32 @@
+using HarborBridge.Consumers;
+using HarborBridge.Core.Quarantine;
+using HarborBridge.Core.Signing;
+using HarborBridge.Persistence;
+using HarborBridge.Quarantine;
+using HarborBridge.Signing.Registry;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace HarborBridge.Hosting;
+
+internal static class QuarantineExtensions
+{
+    /// <summary>Quarantine and release services for every role (the release API runs in webhook/API processes too).</summary>
+    public static IServiceCollection AddQuarantine(this IServiceCollection services)
+    {
+        services.AddOptions<SigningOptions>().BindConfiguration(SigningOptions.SectionName);
+        services.TryAddSingleton<SigningKeyProvider>();
+        services.TryAddScoped<IArtifactSigner, RegistryArtifactSigner>();
+        services.TryAddScoped<IArtifactUnsigner, RegistryArtifactUnsigner>();
+        services.TryAddSingleton<IQuarantineStore, SqlQuarantineStore>();
+        services.TryAddScoped<QuarantineService>();
+        return services;
+    }
+
+    /// <summary>The consumers, in a worker: <c>ArtifactBlocked</c> → quarantine, <c>ReleaseArtifact</c> → release.</summary>
+    public static void AddQuarantineConsumers(this IBusRegistrationConfigurator x)
+    {
+        x.AddConsumer<QuarantineArtifactConsumer>();
+        x.AddConsumer<ReleaseArtifactConsumer>();
+    }
+}
