@@ -112,6 +112,7 @@ internal sealed partial class QuarantineService(
         if (left is null)
         {
             await publisher.Publish(new ArtifactQuarantined(blocked.DecisionId, a, blocked.Tag, applied, blocked.Reason, blocked.Findings, now), cancellationToken);
+            Hosting.HarborBridgeMetrics.ArtifactQuarantined("policy");
             LogQuarantined(logger, a.Project, a.Repository, a.Digest, string.Join(", ", applied));
         }
     }
@@ -192,7 +193,10 @@ internal sealed partial class QuarantineService(
             // Signed before the release is recorded: if signing fails the artifact stays Quarantined and a retry signs again.
             try
             {
-                signature = await signer.SignAsync(a, cancellationToken);
+                // The attestation names the release and the policy/report of the artifact's latest decision.
+                var latest = (await decisions.GetDecisionsAsync(a.Digest, cancellationToken)).Where(d => d.Artifact == a).MaxBy(d => d.DecidedAt);
+                signature = await signer.SignAsync(a, new SigningDecision(request.RequestId, ArtifactStates.Released,
+                    latest?.PolicyVersion ?? "", latest?.ReportDigest ?? "", time.GetUtcNow()), cancellationToken);
                 var check = await signer.VerifyAsync(a, cancellationToken);
                 if (!check.Verified)
                 {
@@ -225,6 +229,7 @@ internal sealed partial class QuarantineService(
         }
 
         await publisher.Publish(new ArtifactReleased(request.RequestId, a, request.Actor, request.Reason, request.Cause, now), cancellationToken);
+        Hosting.HarborBridgeMetrics.ArtifactReleased(request.Cause);
         LogReleased(logger, a.Project, a.Repository, a.Digest, request.Actor, request.Cause);
         return (done, left);
     }

@@ -151,7 +151,8 @@ public sealed class QuarantineFixture : IAsyncLifetime
     public async Task SignAsync(ArtifactRef artifact, CancellationToken ct)
     {
         using var scope = Services.CreateScope();
-        await scope.ServiceProvider.GetRequiredService<IArtifactSigner>().SignAsync(artifact, ct);
+        await scope.ServiceProvider.GetRequiredService<IArtifactSigner>().SignAsync(artifact,
+            new SigningDecision("decision-" + Guid.NewGuid().ToString("N"), "Approved", "v1", "sha256:report", DateTimeOffset.UnixEpoch), ct);
     }
 
     public static ArtifactBlocked Blocked(ArtifactRef artifact) => new(
