@@ -17,6 +17,11 @@ public static class LoadDriverProgram
             return await BareEndpoint.RunAsync(args[1..]);
         }
 
+        if (args.Length > 0 && args[0] == "replay-errors")
+        {
+            return await ErrorQueues.RunAsync(args[1..]);
+        }
+
         if (args.Length > 0 && args[0] is "-h" or "--help")
         {
             Console.WriteLine(LoadSettings.Usage);
@@ -219,7 +224,8 @@ public static class LoadRun
             (double)calls.Registry / pushed.Count,
             idle,
             peak,
-            problems);
+            problems,
+            PipelineAudit.Repeats(outcomes));
     }
 
     private static LatencySummary Latency(IReadOnlyList<double> ms) =>

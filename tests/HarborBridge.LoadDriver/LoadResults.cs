@@ -41,4 +41,5 @@ public sealed record PipelineResult(
     double RegistryCallsPerArtifact,
     IReadOnlyList<double> IdleRssMb,
     IReadOnlyList<double> PeakRssMb,
-    IReadOnlyList<string> Problems);
+    IReadOnlyList<string> Problems,
+    IReadOnlyList<string> RepeatedDecisions);

@@ -78,8 +78,15 @@ public sealed class PipelineAudit(string registry, string database, string proje
         return manifest.RootElement.GetProperty("layers").GetArrayLength();
     }
 
+    /// <summary>Artifacts with more than one stored decision (all with the right verdict, else they are problems): a
+    /// second scan of the same artifact (a scan request redelivered after a broker or database outage asks Harbor again)
+    /// is decided again. Effects stay single; notifications must deduplicate per artifact and verdict.</summary>
+    public static IReadOnlyList<string> Repeats(IEnumerable<ArtifactOutcome> outcomes) =>
+        [.. (outcomes ?? []).Where(o => o.Verdicts.Count > 1).Select(o => $"{o.Artifact.Repository}:{o.Artifact.Tag}: {o.Verdicts.Count} decisions")];
+
     /// <summary>Everything wrong with the outcomes, one line each; empty when every artifact was decided exactly once
-    /// in effect.</summary>
+    /// in effect: decided, never with another verdict than its report calls for, and signed exactly once (or not at all
+    /// when blocked). A second decision with the same verdict is not a problem in effect (see <see cref="Repeats"/>).</summary>
     public static IReadOnlyList<string> Problems(IEnumerable<ArtifactOutcome> outcomes)
     {
         ArgumentNullException.ThrowIfNull(outcomes);
@@ -97,13 +104,9 @@ public sealed class PipelineAudit(string registry, string database, string proje
             {
                 problems.Add($"{name}: no decision (lost)");
             }
-            else if (o.Verdicts.Count > 1)
+            else if (o.Verdicts.Any(v => v != expected))
             {
-                problems.Add($"{name}: {o.Verdicts.Count} decisions ({string.Join(", ", o.Verdicts)})");
-            }
-            else if (o.Verdicts[0] != expected)
-            {
-                problems.Add($"{name}: decided {o.Verdicts[0]}, expected {expected}");
+                problems.Add($"{name}: decided {string.Join(", ", o.Verdicts)}, expected {expected}");
             }
 
             var layers = expected == "Block" ? 0 : 1;

@@ -67,7 +67,9 @@ public sealed class PipelineRig : IAsyncDisposable
 
     public static string RepositoryOf(ArtifactKind kind) => kind.ToString().ToLowerInvariant();
 
-    public static async Task<PipelineRig> StartAsync(RigServices services, TimeSpan scanDelay, CancellationToken cancellationToken)
+    /// <param name="webhookAttempts">Delivery attempts per webhook, 1 s apart. Harbor's own retries span longer than
+    /// the 3 × 1 s default; fault tests that take serve or the broker away for seconds raise it to stand in for that.</param>
+    public static async Task<PipelineRig> StartAsync(RigServices services, TimeSpan scanDelay, CancellationToken cancellationToken, int webhookAttempts = 3)
     {
         ArgumentNullException.ThrowIfNull(services);
         var id = Guid.NewGuid().ToString("N")[..8];
@@ -86,6 +88,7 @@ public sealed class PipelineRig : IAsyncDisposable
             },
             ScanDelay = scanDelay,
             WebhookRetryDelay = TimeSpan.FromSeconds(1),
+            WebhookAttempts = webhookAttempts,
         }, cancellationToken);
         simulator.State.CreateProject(project);
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
@@ -173,13 +176,31 @@ public sealed class PipelineRig : IAsyncDisposable
 
     private OciRepository Repository(ArtifactKind kind) => OciRepository.InHarbor(Simulator.Url, Project, RepositoryOf(kind));
 
-    /// <summary>Pushes one new image (unique config, shared layer) by tag through the simulator.</summary>
-    public async Task<PushedArtifact> PushAsync(ArtifactKind kind, CancellationToken cancellationToken)
+    /// <summary>Pushes one new image (unique config, shared layer) by tag through the simulator, which fires
+    /// PUSH_ARTIFACT; with <paramref name="viaHarbor"/> false straight to the registry, so HarborBridge never hears of it.</summary>
+    public async Task<PushedArtifact> PushAsync(ArtifactKind kind, CancellationToken cancellationToken, bool viaHarbor = true)
+    {
+        // Like docker or skopeo, retry a push that Harbor refused (503/429 from fault injection, a registry restart);
+        // uploads and manifest PUTs are not retried by the HTTP client, as they are not idempotent in general.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await PushOnceAsync(kind, viaHarbor, cancellationToken);
+            }
+            catch (Exception e) when (attempt < 20 && e is OciRegistryException or HttpRequestException)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken);
+            }
+        }
+    }
+
+    private async Task<PushedArtifact> PushOnceAsync(ArtifactKind kind, bool viaHarbor, CancellationToken cancellationToken)
     {
         var layer = await LayerAsync(kind, cancellationToken);
         var layerSize = Encoding.UTF8.GetByteCount("layer of " + kind);
         var config = JsonSerializer.SerializeToUtf8Bytes(new { architecture = "amd64", os = "linux", config = new { Labels = new { run = Guid.NewGuid().ToString() } } });
-        var repository = Repository(kind);
+        var repository = viaHarbor ? Repository(kind) : new OciRepository(new Uri($"http://{Services.Registry}/"), Repository(kind).Name);
         var configDigest = await Registry.UploadBlobAsync(repository, config, cancellationToken);
         var manifest = JsonSerializer.SerializeToUtf8Bytes(new
         {
@@ -238,6 +259,40 @@ public sealed class PipelineRig : IAsyncDisposable
         }
 
         return false;
+    }
+
+    /// <summary>Audits until nothing is wrong (then once more after <paramref name="settle"/>, so that late duplicates
+    /// show) or the timeout passes; returns the problems of the last audit.</summary>
+    public async Task<IReadOnlyList<string>> WaitForCleanAuditAsync(IReadOnlyList<PushedArtifact> artifacts, TimeSpan timeout, TimeSpan settle, CancellationToken cancellationToken)
+    {
+        var deadline = System.Diagnostics.Stopwatch.StartNew();
+        IReadOnlyList<string> problems;
+        do
+        {
+            problems = await AuditOnceAsync(artifacts, cancellationToken);
+            if (problems.Count == 0)
+            {
+                await Task.Delay(settle, cancellationToken);
+                return await AuditOnceAsync(artifacts, cancellationToken);
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
+        }
+        while (deadline.Elapsed < timeout);
+
+        return problems;
+    }
+
+    private async Task<IReadOnlyList<string>> AuditOnceAsync(IReadOnlyList<PushedArtifact> artifacts, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return PipelineAudit.Problems(await Audit.OutcomesAsync(artifacts, cancellationToken));
+        }
+        catch (Exception e) when (e is NpgsqlException or HttpRequestException or System.Net.Sockets.SocketException)
+        {
+            return [$"audit failed: {e.Message}"];
+        }
     }
 
     public DateTimeOffset? DecidedAt(PushedArtifact artifact) =>

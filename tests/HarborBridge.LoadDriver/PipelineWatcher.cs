@@ -35,7 +35,10 @@ public sealed class PipelineWatcher : IAsyncDisposable
     /// <summary>Published by quarantine (issue 6) once it exists; when seen it marks a blocked artifact as acted on.</summary>
     public const string Quarantined = "ArtifactQuarantined";
 
-    private static readonly string[] Types = [Approved, Warned, Blocked, Signed, Quarantined];
+    /// <summary>Operator alerts that name an artifact (e.g. a poison message).</summary>
+    public const string Alert = "OperatorAlertRaised";
+
+    private static readonly string[] Types = [Approved, Warned, Blocked, Signed, Quarantined, Alert];
     private readonly ConcurrentDictionary<string, ArtifactEvents> _byDigest = new(StringComparer.Ordinal);
     private IConnection? _connection;
     private IChannel? _channel;
