@@ -28,9 +28,11 @@ public sealed class SignArtifactConsumerTests : IAsyncLifetime
             .AddScoped<SignArtifactService>()
             .AddMassTransitTestHarness(x =>
             {
-                x.SetTestTimeouts(testInactivityTimeout: TimeSpan.FromSeconds(1));
+                x.SetTestTimeouts(testInactivityTimeout: TimeSpan.FromSeconds(3)); // the fault → alert chain needs more than 1 s on a loaded machine
+                x.SetKebabCaseEndpointNameFormatter(); // queue names as serve has them
                 x.AddConsumer<SignApprovedArtifactConsumer>();
                 x.AddConsumer<SignWarnedArtifactConsumer>();
+                x.AddConsumer<PoisonMessageAlertConsumer>();
             })
             .BuildServiceProvider(true);
         _harness = _provider.GetRequiredService<ITestHarness>();
@@ -101,5 +103,25 @@ public sealed class SignArtifactConsumerTests : IAsyncLifetime
         Assert.True(await _harness.Consumed.Any<ArtifactApproved>());
         Assert.False(await _harness.Published.Any<ArtifactSigned>());
         await _signer.DidNotReceive().SignAsync(Arg.Any<ArtifactRef>(), Arg.Any<CancellationToken>());
+    }
+
+    [Fact]
+    public async Task Approved_FailedForGood_OneOperatorAlertNamingArtifactErrorQueueAndReplay()
+    {
+        // The harness has no retry: the first failure is final, as the last retry is in serve.
+        _signer.SignAsync(Artifact, Arg.Any<CancellationToken>()).ThrowsAsync(new HttpRequestException("connection refused (registry down)"));
+
+        await _harness.Bus.Publish(new ArtifactApproved("decision-9", Artifact, "v9", "policy-1", "sha256:report", Now));
+
+        Assert.True(await _harness.Published.Any<OperatorAlertRaised>());
+        var alert = Assert.Single(_harness.Published.Select<OperatorAlertRaised>()).Context.Message;
+        Assert.Equal("messaging", alert.Source);
+        Assert.Equal(Artifact, alert.Artifact);
+        Assert.Equal(Now, alert.RaisedAt);
+        Assert.StartsWith("poison:sign-approved-artifact:", alert.AlertKey, StringComparison.Ordinal);
+        Assert.Contains("ArtifactApproved", alert.Summary, StringComparison.Ordinal);
+        Assert.Contains("sign-approved-artifact_error", alert.Summary, StringComparison.Ordinal);
+        Assert.Contains("connection refused (registry down)", alert.Detail, StringComparison.Ordinal);
+        Assert.Contains("replay", alert.Detail, StringComparison.Ordinal);
     }
 }
