@@ -81,7 +81,7 @@ public static class HarborSimulatorHost
                 await Task.Delay(faults.Latency, ct);
             }
 
-            if ((api || registry) && faults.Draw() is { } status)
+            if ((api || (registry && faults.RegistryFaults)) && faults.Draw() is { } status)
             {
                 if (status == 429)
                 {

