@@ -3,6 +3,7 @@
 # own data folders under one temporary folder), runs all tests, and stops what it started, by PID.
 #   tests/run.sh                       everything
 #   tests/run.sh --filter Category=X   extra arguments go to `dotnet test`
+#   tests/run.sh --exec CMD ARGS...    runs CMD with the services (and HB_TEST_*) instead of the tests, e.g. the load driver
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 tools="$root/tests/tools"
@@ -91,6 +92,14 @@ export HB_TEST_TOOLS="$tools" HB_TEST_WORK="$work"
 
 # --- test ----------------------------------------------------------------------------------------------
 cd "$root"
+if [ "${1:-}" = "--exec" ]; then
+  shift
+  set +e
+  "$@"
+  status=$?
+  set -e
+  exit $status
+fi
 set +e
 dotnet test HarborBridge.sln --nologo -v q --logger "trx;LogFilePrefix=results" --results-directory "$work/results" "$@"
 status=$?

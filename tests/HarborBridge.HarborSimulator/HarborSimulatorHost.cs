@@ -75,12 +75,13 @@ public static class HarborSimulatorHost
             var path = http.Request.Path.Value ?? "";
             var api = path.StartsWith("/api/v2.0/", StringComparison.Ordinal);
             var registry = path == "/v2" || path.StartsWith("/v2/", StringComparison.Ordinal);
+            state.CountRequest(api ? "api" : registry ? "registry" : "token", http.Request.Headers.UserAgent.ToString());
             if ((api || registry) && faults.Latency > TimeSpan.Zero)
             {
                 await Task.Delay(faults.Latency, ct);
             }
 
-            if ((api || registry) && faults.Draw() is { } status)
+            if ((api || (registry && faults.RegistryFaults)) && faults.Draw() is { } status)
             {
                 if (status == 429)
                 {

@@ -19,6 +19,9 @@ public sealed class SimulatorFaults
 
     public int RetryAfterSeconds { get; set; } = 1;
 
+    /// <summary>When false, the error rates apply to the API only and <c>/v2/</c> (the registry) answers normally.</summary>
+    public bool RegistryFaults { get; set; } = true;
+
     /// <summary>Added before every API and registry answer.</summary>
     public TimeSpan Latency { get; set; }
 

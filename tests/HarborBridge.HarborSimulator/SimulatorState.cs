@@ -112,6 +112,7 @@ public sealed class SimulatorState
     private long _nextId = 1;
     private readonly List<WebhookDelivery> _deliveries = [];
     private readonly SemaphoreSlim _deliverySignal = new(0);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Kind, string UserAgent), long> _requests = new();
 
     public Lock Sync { get; } = new();
 
@@ -194,6 +195,12 @@ public sealed class SimulatorState
                 && (a.Digest == reference || a.Tags.Contains(reference)));
         }
     }
+
+    /// <summary>Requests served, by kind (<c>api</c>, <c>registry</c>, <c>token</c>) and User-Agent, faults included;
+    /// load drivers read calls per artifact from it.</summary>
+    public IReadOnlyDictionary<(string Kind, string UserAgent), long> RequestCounts => new Dictionary<(string Kind, string UserAgent), long>(_requests);
+
+    internal void CountRequest(string kind, string userAgent) => _requests.AddOrUpdate((kind, userAgent), 1, (_, n) => n + 1);
 
     public IReadOnlyList<WebhookDelivery> Deliveries
     {

@@ -34,9 +34,17 @@ internal static class HarborResilience
 
     public static bool ShouldRetry(HttpMethod? method, Outcome<HttpResponseMessage> outcome, TimeSpan maxRetryAfter, TimeProvider time)
     {
-        if (method is null || !IdempotentMethods.Contains(method))
+        if (method is null)
         {
             return false;
+        }
+
+        // 429 means the request was refused before it was processed (RFC 6585), so even a POST (a scan request, a blob
+        // upload start) is safe to send again; other failures of a non-idempotent call are left to message retry.
+        if (!IdempotentMethods.Contains(method))
+        {
+            return outcome.Exception is null && outcome.Result is { StatusCode: HttpStatusCode.TooManyRequests } refused
+                && (RetryAfter(refused, time) is not { } delay || delay <= maxRetryAfter);
         }
 
         if (outcome.Exception is not null)

@@ -47,6 +47,7 @@ internal static class MessagingExtensions
                 x.AddArtifactSigning();
                 Notifications.NotificationExtensions.AddNotificationConsumers(x);
                 x.AddQuarantineConsumers();
+                x.AddConsumer<PoisonMessageAlertConsumer>();
             }
 
             x.AddConfigureEndpointsCallback((context, _, endpoint) =>

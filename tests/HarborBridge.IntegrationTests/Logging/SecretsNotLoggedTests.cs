@@ -15,14 +15,26 @@ public sealed class SecretsNotLoggedTests : IDisposable
     private const string AdminToken = "admin-TOKEN-secret-4242";
     private const string HarborPassword = "harbor-ROBOT-password-9191";
     private const string WrongSecret = "Basic Z3Vlc3MtU0VDUkVULTEyMw==";
+    private const string KeyPassword = "key-PASSWORD-secret-5151";
     private readonly string _databaseFile = Path.Combine(Path.GetTempPath(), $"hb-secrets-{Guid.NewGuid():N}.db");
+    private readonly string _keyFile = Path.Combine(Path.GetTempPath(), $"hb-secrets-{Guid.NewGuid():N}.key");
 
-    public void Dispose() => File.Delete(_databaseFile);
+    public void Dispose()
+    {
+        File.Delete(_databaseFile);
+        File.Delete(_keyFile);
+    }
 
     [Fact]
     public async Task Serve_UnderTraffic_NeverLogsSecretsOrPayloads()
     {
         var sink = new CapturingSink();
+        using (var key = HarborBridge.Signing.Keys.SigningKeyFiles.Generate())
+        {
+            // Decrypted (with its password) by the start-up validation of the signing settings.
+            await File.WriteAllTextAsync(_keyFile, HarborBridge.Signing.Keys.SigningKeyFiles.WriteEncryptedPrivateKey(key, System.Text.Encoding.UTF8.GetBytes(KeyPassword), scryptN: 32768));
+        }
+
         await using var factory = new HarborBridgeFactory(
             new Dictionary<string, string?>
             {
@@ -32,6 +44,8 @@ public sealed class SecretsNotLoggedTests : IDisposable
                 ["HarborBridge:Harbor:Url"] = $"http://127.0.0.1:{TestEnvironment.FreePorts()}",
                 ["HarborBridge:Harbor:Username"] = "robot$harborbridge",
                 ["HarborBridge:Harbor:Password"] = HarborPassword,
+                ["HarborBridge:Signing:KeyFile"] = _keyFile,
+                ["HarborBridge:Signing:KeyPassword"] = KeyPassword,
                 ["HarborBridge:Logging:Console"] = "false",
                 ["Serilog:MinimumLevel:Default"] = "Verbose",
             },
@@ -69,7 +83,7 @@ public sealed class SecretsNotLoggedTests : IDisposable
 
         var logs = sink.Render();
         Assert.True(logs.Length > 0 && logs.Contains(digest, StringComparison.Ordinal), "the capture saw no HarborBridge log events");
-        foreach (var secret in new[] { WebhookSecret, "d2ViaG9vay1TRUNSRVQtNzc3", WrongSecret, AdminToken, HarborPassword })
+        foreach (var secret in new[] { WebhookSecret, "d2ViaG9vay1TRUNSRVQtNzc3", WrongSecret, AdminToken, HarborPassword, KeyPassword })
         {
             Assert.DoesNotContain(secret, logs, StringComparison.Ordinal);
         }

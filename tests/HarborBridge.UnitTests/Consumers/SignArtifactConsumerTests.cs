@@ -29,7 +29,8 @@ public sealed class SignArtifactConsumerTests : IAsyncLifetime
             .AddScoped<SignArtifactService>()
             .AddMassTransitTestHarness(x =>
             {
-                x.SetTestTimeouts(testInactivityTimeout: TimeSpan.FromSeconds(1));
+                x.SetTestTimeouts(testInactivityTimeout: TimeSpan.FromSeconds(3)); // the fault → alert chain needs more than 1 s on a loaded machine
+                x.SetKebabCaseEndpointNameFormatter(); // queue names as serve has them
                 x.AddConsumer<SignApprovedArtifactConsumer>();
                 x.AddConsumer<SignWarnedArtifactConsumer>();
                 x.AddConsumer<SigningFailedApprovedAlertConsumer>();
@@ -40,6 +41,7 @@ public sealed class SignArtifactConsumerTests : IAsyncLifetime
                     endpoint.UseMessageRetry(r => r.Immediate(Retries));
                     endpoint.UseInMemoryOutbox(context);
                 });
+                x.AddConsumer<PoisonMessageAlertConsumer>();
             })
             .BuildServiceProvider(true);
         _harness = _provider.GetRequiredService<ITestHarness>();

@@ -69,6 +69,17 @@ public sealed class HarborResilienceTests
     }
 
     [Fact]
+    public async Task Post_TooManyRequestsThenAccepted_IsRetried()
+    {
+        var stub = FailingThen("", () => StubHttpHandler.Status(HttpStatusCode.TooManyRequests, ("Retry-After", "0")));
+        using var services = new HarborTestServices(stub);
+
+        await services.Harbor.StartScanAsync("payments", "api", Digest, Ct);
+
+        Assert.Equal(2, stub.Requests.Count);
+    }
+
+    [Fact]
     public async Task Put_ServiceUnavailableThenOk_IsRetried()
     {
         var stub = FailingThen("", Unavailable);

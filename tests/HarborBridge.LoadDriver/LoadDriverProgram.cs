@@ -1,0 +1,305 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+
+namespace HarborBridge.LoadDriver;
+
+/// <summary>Entry point: the load run (default) or the bare baseline endpoint (<c>bare-endpoint</c>, started by the run).</summary>
+public static class LoadDriverProgram
+{
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
+    public static async Task<int> Main(string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        if (args.Length > 0 && args[0] == "bare-endpoint")
+        {
+            return await BareEndpoint.RunAsync(args[1..]);
+        }
+
+        if (args.Length > 0 && args[0] == "replay-errors")
+        {
+            return await ErrorQueues.RunAsync(args[1..]);
+        }
+
+        if (args.Length > 0 && args[0] is "-h" or "--help")
+        {
+            Console.WriteLine(LoadSettings.Usage);
+            return 0;
+        }
+
+        var (settings, error) = LoadSettings.Parse(args);
+        if (settings is null)
+        {
+            await Console.Error.WriteLineAsync(error);
+            await Console.Error.WriteLineAsync(LoadSettings.Usage);
+            return 2;
+        }
+
+        using var stop = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            stop.Cancel();
+        };
+        try
+        {
+            var results = await LoadRun.RunAsync(settings, Console.Out, stop.Token);
+            await File.WriteAllTextAsync(settings.Output, JsonSerializer.Serialize(results, Json), stop.Token);
+            Console.WriteLine($"results: {Path.GetFullPath(settings.Output)}");
+            return results.Pipeline is { Problems.Count: > 0 } ? 1 : 0;
+        }
+        catch (InvalidOperationException e)
+        {
+            await Console.Error.WriteLineAsync("load run failed: " + e.Message);
+            return 1;
+        }
+    }
+}
+
+/// <summary>The phases of one run and the results file they fill.</summary>
+public static class LoadRun
+{
+    public static async Task<LoadResults> RunAsync(LoadSettings settings, TextWriter progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(progress);
+        var results = new LoadResults
+        {
+            StartedAt = TimeProvider.System.GetUtcNow(),
+            Machine = $"{Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}",
+            Commit = await GitCommitAsync(),
+            Settings = new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                ["artifacts"] = settings.Artifacts.ToString(CultureInfo.InvariantCulture),
+                ["rate"] = settings.Rate.ToString(CultureInfo.InvariantCulture),
+                ["mix"] = $"{settings.Mix.Clean}/{settings.Mix.Warned}/{settings.Mix.Blocked}",
+                ["scanDelayMs"] = settings.ScanDelay.TotalMilliseconds.ToString(CultureInfo.InvariantCulture),
+                ["connections"] = settings.Connections.ToString(CultureInfo.InvariantCulture),
+                ["intakeSeconds"] = settings.IntakeDuration.TotalSeconds.ToString(CultureInfo.InvariantCulture),
+                ["workers"] = settings.Workers.ToString(CultureInfo.InvariantCulture),
+            },
+        };
+
+        if (settings.Phases.Contains("baselines"))
+        {
+            var vhost = await VirtualHostAsync(settings, "baseline", cancellationToken);
+            progress.WriteLine($"raw RabbitMQ publish-with-confirm, {settings.Connections} channels, {settings.IntakeDuration.TotalSeconds} s ...");
+            results.RawPublish = await RabbitPublishBaseline.RunAsync(settings.RabbitHost, settings.RabbitPort, vhost, settings.Connections, settings.IntakeDuration, cancellationToken);
+            progress.WriteLine($"  {results.RawPublish.PerSecond:F0} msg/s, p99 {results.RawPublish.P99Ms:F1} ms");
+            progress.WriteLine("bare ASP.NET Core + MassTransit endpoint ...");
+            results.BareEndpoint = await BareEndpointAsync(settings, vhost, cancellationToken);
+            progress.WriteLine($"  {results.BareEndpoint.RequestsPerSecond:F0} req/s, p99 {results.BareEndpoint.P99Ms:F1} ms");
+        }
+
+        if (settings.Phases.Contains("intake"))
+        {
+            progress.WriteLine("serve --roles webhook ...");
+            results.Intake = await IntakeAsync(settings, cancellationToken);
+            progress.WriteLine($"  {results.Intake.Wrk.RequestsPerSecond:F0} req/s, p99 {results.Intake.Wrk.P99Ms:F1} ms, peak RSS {results.Intake.PeakRssMb:F0} MB");
+        }
+
+        if (settings.Phases.Contains("pipeline"))
+        {
+            progress.WriteLine($"pipeline: {settings.Artifacts} artifacts, rate {(settings.Rate > 0 ? settings.Rate.ToString(CultureInfo.InvariantCulture) + "/s" : "unlimited")}, {settings.Workers} worker(s) ...");
+            results.Pipeline = await PipelineAsync(settings, progress, cancellationToken);
+            var p = results.Pipeline;
+            progress.WriteLine($"  decided {p.DecidedPerSecond:F1}/s, acted {p.ActedPerSecond:F1}/s, push→decision p50 {p.DecisionLatency.P50Ms:F0} p99 {p.DecisionLatency.P99Ms:F0} ms, "
+                + $"Harbor calls/artifact {p.HarborCallsPerArtifact:F2}, registry calls/artifact {p.RegistryCallsPerArtifact:F2}, problems {p.Problems.Count}");
+        }
+
+        if (results.BareEndpoint is { } bare && results.Intake is { } intake)
+        {
+            results.Ratios["intakeToBareEndpoint"] = Math.Round(intake.Wrk.RequestsPerSecond / bare.RequestsPerSecond, 3);
+        }
+
+        if (results.RawPublish is { } raw)
+        {
+            if (results.BareEndpoint is { } b)
+            {
+                results.Ratios["bareEndpointToRawPublish"] = Math.Round(b.RequestsPerSecond / raw.PerSecond, 3);
+            }
+
+            if (results.Intake is { } i)
+            {
+                results.Ratios["intakeToRawPublish"] = Math.Round(i.Wrk.RequestsPerSecond / raw.PerSecond, 3);
+            }
+        }
+
+        return results;
+    }
+
+    private static async Task<WrkResult> BareEndpointAsync(LoadSettings settings, string vhost, CancellationToken cancellationToken)
+    {
+        var port = ServeProcess.FreePort();
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[]
+        {
+            Path.Combine(AppContext.BaseDirectory, "HarborBridge.LoadDriver.dll"), "bare-endpoint", port.ToString(CultureInfo.InvariantCulture),
+            settings.RabbitHost, settings.RabbitPort.ToString(CultureInfo.InvariantCulture), vhost,
+        })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        try
+        {
+            var url = new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}/webhooks/harbor");
+            await WaitListeningAsync(new Uri(url, "/readyz"), cancellationToken);
+            await WrkRunner.RunAsync(url, PipelineRig.AuthHeader, settings.Connections, TimeSpan.FromSeconds(3), cancellationToken); // warm-up
+            return await WrkRunner.RunAsync(url, PipelineRig.AuthHeader, settings.Connections, settings.IntakeDuration, cancellationToken);
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None);
+        }
+    }
+
+    private static async Task<IntakeResult> IntakeAsync(LoadSettings settings, CancellationToken cancellationToken)
+    {
+        var vhost = await VirtualHostAsync(settings, "intake", cancellationToken);
+        await using var rig = await PipelineRig.StartAsync(Services(settings, vhost), settings.ScanDelay, cancellationToken);
+        var log = Path.Combine(rig.Directory, "serve-intake.log");
+        await using var serve = await ServeProcess.StartAsync(rig.ServeSettings(), "webhook", log, TimeSpan.FromSeconds(90), cancellationToken);
+        await Task.Delay(TimeSpan.FromSeconds(3), cancellationToken);
+        var idle = serve.Memory().Current;
+        var url = new Uri(serve.Url, "/webhooks/harbor");
+        await WrkRunner.RunAsync(url, PipelineRig.AuthHeader, settings.Connections, TimeSpan.FromSeconds(3), cancellationToken); // warm-up
+        var wrk = await WrkRunner.RunAsync(url, PipelineRig.AuthHeader, settings.Connections, settings.IntakeDuration, cancellationToken);
+        return new IntakeResult(wrk, Mb(idle), Mb(serve.Memory().Peak));
+    }
+
+    private static async Task<PipelineResult> PipelineAsync(LoadSettings settings, TextWriter progress, CancellationToken cancellationToken)
+    {
+        var vhost = await VirtualHostAsync(settings, "pipeline", cancellationToken);
+        await using var rig = await PipelineRig.StartAsync(Services(settings, vhost), settings.ScanDelay, cancellationToken);
+        if (settings.Workers == 1)
+        {
+            await rig.StartServeAsync("webhook,worker,scheduler", cancellationToken);
+        }
+        else
+        {
+            await rig.StartServeAsync("webhook,scheduler", cancellationToken);
+            for (var w = 0; w < settings.Workers; w++)
+            {
+                await rig.StartServeAsync("worker", cancellationToken);
+            }
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(3), cancellationToken);
+        var idle = rig.Serves.Select(s => Mb(s.Memory().Current)).ToList();
+        var kinds = settings.Mix.Spread(settings.Artifacts);
+        var clock = Stopwatch.StartNew();
+        var burstStart = TimeProvider.System.GetUtcNow();
+        var pushed = await rig.PushBurstAsync(kinds, settings.Rate, settings.PushConcurrency, cancellationToken);
+        var pushSeconds = clock.Elapsed.TotalSeconds;
+        progress.WriteLine($"  pushed {pushed.Count} in {pushSeconds:F1} s; waiting for decisions ...");
+        var complete = await rig.WaitUntilActedAsync(pushed, settings.Timeout, cancellationToken);
+        await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken); // late duplicates, if any, land now
+        var peak = rig.Serves.Select(s => Mb(s.Memory().Peak)).ToList();
+        var calls = rig.HarborBridgeCalls();
+        var outcomes = await rig.Audit.OutcomesAsync(pushed, cancellationToken);
+        var problems = PipelineAudit.Problems(outcomes).ToList();
+        if (!complete)
+        {
+            problems.Insert(0, $"not every artifact was acted on within {settings.Timeout}");
+        }
+
+        var decided = pushed.Select(a => (a, At: rig.DecidedAt(a))).Where(x => x.At is not null).ToList();
+        var acted = pushed.Select(a => (a, At: rig.ActedAt(a))).Where(x => x.At is not null).ToList();
+        var scanMs = settings.ScanDelay.TotalMilliseconds;
+        return new PipelineResult(
+            pushed.Count,
+            pushed.Count / pushSeconds,
+            decided.Count,
+            acted.Count,
+            decided.Count == 0 ? 0 : decided.Count / (decided.Max(x => x.At!.Value) - burstStart).TotalSeconds,
+            acted.Count == 0 ? 0 : acted.Count / (acted.Max(x => x.At!.Value) - burstStart).TotalSeconds,
+            Latency(decided.Select(x => (x.At!.Value - x.a.PushedAt).TotalMilliseconds).ToList()),
+            Latency(decided.Select(x => (x.At!.Value - x.a.PushedAt).TotalMilliseconds - scanMs).ToList()),
+            Latency(acted.Select(x => (x.At!.Value - x.a.PushedAt).TotalMilliseconds).ToList()),
+            (double)calls.Api / pushed.Count,
+            (double)calls.Registry / pushed.Count,
+            idle,
+            peak,
+            problems,
+            PipelineAudit.Repeats(outcomes));
+    }
+
+    private static LatencySummary Latency(IReadOnlyList<double> ms) =>
+        new(Percentiles.Of(ms, 50), Percentiles.Of(ms, 90), Percentiles.Of(ms, 99), ms.Count == 0 ? 0 : ms.Max());
+
+    private static RigServices Services(LoadSettings settings, string vhost) =>
+        new(settings.RabbitHost, settings.RabbitPort, vhost, settings.Postgres, settings.Registry, settings.WorkDir);
+
+    private static double Mb(long bytes) => Math.Round(bytes / 1024.0 / 1024.0, 1);
+
+    /// <summary>A fresh virtual host per phase when the node's data folder is known (tests/tools/rabbitmq-node.sh), so
+    /// phases never see each other's queues; otherwise the one given.</summary>
+    private static async Task<string> VirtualHostAsync(LoadSettings settings, string phase, CancellationToken cancellationToken)
+    {
+        var tools = Environment.GetEnvironmentVariable("HB_TEST_TOOLS");
+        if (settings.RabbitDir is null || tools is null)
+        {
+            return settings.VirtualHost;
+        }
+
+        var vhost = $"load-{phase}-{Guid.NewGuid().ToString("N")[..6]}";
+        var script = Path.Combine(tools, "rabbitmq-node.sh");
+        await RunAsync(script, ["ctl", settings.RabbitDir, "add_vhost", vhost], cancellationToken);
+        await RunAsync(script, ["ctl", settings.RabbitDir, "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"], cancellationToken);
+        return vhost;
+    }
+
+    private static async Task RunAsync(string file, string[] args, CancellationToken cancellationToken)
+    {
+        using var process = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var output = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed: {await output}");
+        }
+    }
+
+    private static async Task WaitListeningAsync(Uri url, CancellationToken cancellationToken)
+    {
+        using var http = Http.Client();
+        for (var i = 0; i < 150; i++)
+        {
+            try
+            {
+                using var response = await http.GetAsync(url, cancellationToken);
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // not yet listening
+            }
+
+            await Task.Delay(200, cancellationToken);
+        }
+
+        throw new InvalidOperationException($"{url} did not answer within 30 s");
+    }
+
+    private static async Task<string> GitCommitAsync()
+    {
+        try
+        {
+            using var git = Process.Start(new ProcessStartInfo("git", ["rev-parse", "--short", "HEAD"]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+            var output = await git.StandardOutput.ReadToEndAsync();
+            await git.WaitForExitAsync();
+            return git.ExitCode == 0 ? output.Trim() : "unknown";
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return "unknown";
+        }
+    }
+}

@@ -1,0 +1,45 @@
+namespace HarborBridge.LoadDriver;
+
+/// <summary>The results file (JSON) of one load run.</summary>
+public sealed class LoadResults
+{
+    public DateTimeOffset StartedAt { get; init; }
+
+    public string Machine { get; init; } = "";
+
+    public string Commit { get; init; } = "";
+
+    public Dictionary<string, string> Settings { get; init; } = [];
+
+    public Throughput? RawPublish { get; set; }
+
+    public WrkResult? BareEndpoint { get; set; }
+
+    public IntakeResult? Intake { get; set; }
+
+    public PipelineResult? Pipeline { get; set; }
+
+    public Dictionary<string, double> Ratios { get; init; } = [];
+}
+
+public sealed record IntakeResult(WrkResult Wrk, double IdleRssMb, double PeakRssMb);
+
+public sealed record LatencySummary(double P50Ms, double P90Ms, double P99Ms, double MaxMs);
+
+/// <summary>One burst through the whole pipeline. Overhead is push→decision minus the simulated scan time.</summary>
+public sealed record PipelineResult(
+    int Pushed,
+    double PushedPerSecond,
+    int Decided,
+    int ActedOn,
+    double DecidedPerSecond,
+    double ActedPerSecond,
+    LatencySummary DecisionLatency,
+    LatencySummary DecisionOverhead,
+    LatencySummary ActedLatency,
+    double HarborCallsPerArtifact,
+    double RegistryCallsPerArtifact,
+    IReadOnlyList<double> IdleRssMb,
+    IReadOnlyList<double> PeakRssMb,
+    IReadOnlyList<string> Problems,
+    IReadOnlyList<string> RepeatedDecisions);
