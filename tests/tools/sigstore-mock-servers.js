@@ -31,7 +31,9 @@ async function main() {
   const ctlog = await mock.initializeCTLog(ctKeys);
   const ca = await mock.initializeCA(caKeys, ctlog);
   const tlog = await mock.initializeTLog(base, rekorKeys);
-  const handlers = [mock.fulcioHandler(ca, { strict: false }), mock.rekorHandler(tlog, { strict: false })];
+  // strict: true (the default, spelled out): with strict: false the mocks ignore the request body, so Fulcio would
+  // certify a random key for the subject NO-SUBJECT and Rekor would log a stub intoto entry instead of ours.
+  const handlers = [mock.fulcioHandler(ca, { strict: true }), mock.rekorHandler(tlog, { strict: true })];
 
   server.on('request', (req, res) => {
     const chunks = [];
