@@ -45,6 +45,7 @@ internal static class MessagingExtensions
                 x.AddConsumer<ScanFailureConsumer>();
                 x.AddConsumer<CheckScanConsumer>();
                 x.AddArtifactSigning();
+                x.AddScheduledWorkConsumers();
             }
 
             x.AddConfigureEndpointsCallback((context, _, endpoint) =>
