@@ -75,6 +75,11 @@ public static class HarborSimulatorHost
             var path = http.Request.Path.Value ?? "";
             var api = path.StartsWith("/api/v2.0/", StringComparison.Ordinal);
             var registry = path == "/v2" || path.StartsWith("/v2/", StringComparison.Ordinal);
+            if (api)
+            {
+                state.CountApiRequest();
+            }
+
             if ((api || registry) && faults.Latency > TimeSpan.Zero)
             {
                 await Task.Delay(faults.Latency, ct);
