@@ -31,12 +31,12 @@ internal sealed class SqlScheduleStore(DbConnectionFactory connections) : ISched
         await using var connection = await connections.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var rows = (await connection.QueryAsync<(string Project, string Repository, string Digest, string State)>(new CommandDefinition(
-            """
+            $"""
             SELECT project, repository, digest, state FROM artifacts
-            WHERE state IN @states AND deleted_at IS NULL AND (rescan_requested_at IS NULL OR rescan_requested_at < @requestedBefore)
+            WHERE state {In("states")} AND deleted_at IS NULL AND (rescan_requested_at IS NULL OR rescan_requested_at < @requestedBefore)
             ORDER BY COALESCE(pushed_at, first_seen_at) DESC, digest
             LIMIT @limit
-            """, new { states, requestedBefore, limit }, transaction, cancellationToken: cancellationToken))).ToList();
+            """, new { states = states.ToArray(), requestedBefore, limit }, transaction, cancellationToken: cancellationToken))).ToList();
         foreach (var r in rows)
         {
             await connection.ExecuteAsync(new CommandDefinition(
@@ -107,8 +107,8 @@ internal sealed class SqlScheduleStore(DbConnectionFactory connections) : ISched
 
         await using var connection = await connections.OpenAsync(cancellationToken);
         var known = await connection.QueryAsync<string>(new CommandDefinition(
-            "SELECT digest FROM artifacts WHERE project = @project AND repository = @repository AND digest IN @digests",
-            new { project, repository, digests }, cancellationToken: cancellationToken));
+            $"SELECT digest FROM artifacts WHERE project = @project AND repository = @repository AND digest {In("digests")}",
+            new { project, repository, digests = digests.ToArray() }, cancellationToken: cancellationToken));
         return known.ToHashSet(StringComparer.Ordinal);
     }
 
@@ -116,10 +116,10 @@ internal sealed class SqlScheduleStore(DbConnectionFactory connections) : ISched
     {
         await using var connection = await connections.OpenAsync(cancellationToken);
         var rows = await connection.QueryAsync<(string Project, string Repository, string Digest, string State)>(new CommandDefinition(
-            """
-            SELECT project, repository, digest, state FROM artifacts WHERE state IN @states AND deleted_at IS NULL
+            $"""
+            SELECT project, repository, digest, state FROM artifacts WHERE state {In("states")} AND deleted_at IS NULL
             ORDER BY COALESCE(pushed_at, first_seen_at) DESC, digest LIMIT @limit
-            """, new { states, limit }, cancellationToken: cancellationToken));
+            """, new { states = states.ToArray(), limit }, cancellationToken: cancellationToken));
         return rows.Select(r => new RescanCandidate(new ArtifactRef(r.Project, r.Repository, r.Digest), r.State)).ToList();
     }
 
@@ -132,6 +132,9 @@ internal sealed class SqlScheduleStore(DbConnectionFactory connections) : ISched
             VALUES (@fireInstanceId, @jobName, @scheduledAt, @firedAt, @instance)
             """, new { fireInstanceId, jobName, scheduledAt, firedAt, instance }, cancellationToken: cancellationToken));
     }
+
+    /// <summary>A list parameter: PostgreSQL takes it as one array (<c>= ANY</c>); on SQLite Dapper expands it for <c>IN</c>.</summary>
+    private string In(string parameter) => connections.Provider == Hosting.DatabaseProvider.Postgres ? $"= ANY(@{parameter})" : $"IN @{parameter}";
 
     private static async Task<IReadOnlyList<AtRiskDeadline>> QueryAtRiskAsync(System.Data.Common.DbConnection connection, string where, object parameters, CancellationToken cancellationToken)
     {

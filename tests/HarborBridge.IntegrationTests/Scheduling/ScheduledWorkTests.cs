@@ -37,7 +37,6 @@ public sealed class ScheduledWorkTests : IAsyncDisposable
         }
 
         settings["HarborBridge:Schedules:ClusterCheckinInterval"] = "00:00:02";
-        settings["HarborBridge:Logging:Console"] = "true";
         foreach (var (key, value) in overrides)
         {
             settings[key] = value;
