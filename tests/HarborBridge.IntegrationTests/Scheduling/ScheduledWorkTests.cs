@@ -1,19 +1,15 @@
-using System.Text.Json.Nodes;
 using Dapper;
 using HarborBridge.Contracts;
-using HarborBridge.Core.Artifacts;
 using HarborBridge.HarborSimulator;
 using HarborBridge.IntegrationTests.Harbor;
 using HarborBridge.IntegrationTests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 
 namespace HarborBridge.IntegrationTests.Scheduling;
 
 /// <summary>The Quartz jobs in the real <c>serve</c> host (RabbitMQ, PostgreSQL with the clustered job store) against
-/// the Harbor simulator: reconciliation finds what a lost webhook never announced, a rescan puts an approved image at
-/// risk and the deadline quarantines it, and two instances on one database run every firing once.</summary>
+/// the Harbor simulator: reconciliation finds what a lost webhook never announced, and two instances on one database
+/// run every firing once. (AtRisk and the deadline are covered with an injected clock in the unit tests.)</summary>
 public sealed class ScheduledWorkTests : IAsyncDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
@@ -45,9 +41,9 @@ public sealed class ScheduledWorkTests : IAsyncDisposable
         return settings;
     }
 
-    private async Task<HarborBridgeFactory> StartAsync(Dictionary<string, string?> settings, TimeProvider? time = null)
+    private async Task<HarborBridgeFactory> StartAsync(Dictionary<string, string?> settings)
     {
-        var factory = new HarborBridgeFactory(settings, time is null ? null : s => s.AddSingleton(time));
+        var factory = new HarborBridgeFactory(settings);
         _factories.Add(factory);
         using var client = factory.CreateClient();
         Assert.True(await Readiness.WaitForCheckAsync(client, "masstransit-bus", "Healthy", Patience), "bus did not connect");
@@ -93,39 +89,6 @@ public sealed class ScheduledWorkTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task CveAddedToApprovedImage_AtRiskThenBlockedAtTheDeadline()
-    {
-        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var settings = await SettingsAsync(("HarborBridge:Schedules:Rescan", EverySecond), ("HarborBridge:Schedules:AtRiskDeadlines", EverySecond));
-        var digest = NewDigest();
-        var image = _session!.Simulator.State.AddScannedArtifact(_session.Project, "team/api", digest, "v1", clock.GetUtcNow().AddDays(-1));
-        var artifact = new ArtifactRef(_session.Project, "team/api", digest);
-        var factory = await StartAsync(settings, clock);
-        var decisions = factory.Services.GetRequiredService<IDecisionStore>();
-        await decisions.RecordTransitionAsync(new ArtifactTransition("test:approved", artifact, null, ArtifactStates.Approved, "approved earlier", "test", null, clock.GetUtcNow()), default);
-
-        // A new CRITICAL CVE is published against a package in the image; Harbor's next scan reports it.
-        _session.Simulator.State.ReplaceReport(image, JsonNode.Parse("""
-            {"scanner":{"name":"Trivy","vendor":"Aqua Security","version":"v0.65.0"},"severity":"Critical","vulnerabilities":[
-              {"id":"CVE-2026-40001","package":"openssl","version":"3.0.1","fix_version":"3.0.2","severity":"Critical"}]}
-            """)!.AsObject());
-
-        Assert.True(await TestEnvironment.EventuallyAsync(async () => await StateAsync(factory, digest) == ArtifactStates.AtRisk, Patience), "not put at risk");
-        var atRisk = (await decisions.GetDecisionsAsync(digest, default)).Single();
-        Assert.Equal("Block", atRisk.Verdict);
-        Assert.Equal("CVE-2026-40001", Assert.Single(atRisk.Findings).Id);
-        await Task.Delay(TimeSpan.FromSeconds(3)); // deadline runs pass without effect: 7 days to fix
-        Assert.Equal(ArtifactStates.AtRisk, await StateAsync(factory, digest));
-
-        clock.Advance(TimeSpan.FromDays(7) + TimeSpan.FromMinutes(1));
-
-        Assert.True(await TestEnvironment.EventuallyAsync(async () => await StateAsync(factory, digest) == ArtifactStates.Quarantined, Patience), "not quarantined at the deadline");
-        var enforced = (await decisions.GetDecisionsAsync(digest, default)).Last();
-        Assert.True(enforced.Enforced);
-        Assert.StartsWith("not fixed by", enforced.Reason, StringComparison.Ordinal);
-    }
-
-    [Fact]
     public async Task TwoInstancesOnOnePostgres_EachFiringRunsOnce()
     {
         var settings = await SettingsAsync(("HarborBridge:Schedules:Rescan", EverySecond), ("HarborBridge:Schedules:AtRiskDeadlines", "0/2 * * * * ?"));
@@ -148,7 +111,4 @@ public sealed class ScheduledWorkTests : IAsyncDisposable
         var duplicates = runs.GroupBy(r => (r.Job, r.ScheduledAt)).Where(g => g.Count() > 1).Select(g => $"{g.Key.Job}@{g.Key.ScheduledAt:O} x{g.Count()}").ToList();
         Assert.True(duplicates.Count == 0, "firings run more than once: " + string.Join(", ", duplicates));
     }
-
-    private static async Task<string?> StateAsync(HarborBridgeFactory factory, string digest) =>
-        (await factory.Store.FindByDigestAsync(digest, default)).SingleOrDefault()?.State;
 }
