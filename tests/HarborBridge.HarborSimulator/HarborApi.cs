@@ -410,9 +410,20 @@ internal sealed class HarborApi(
     {
         lock (state.Sync)
         {
-            var artifacts = state.Artifacts.Where(a => a.Project == project.Name && a.Repository == c.Values["repository_name"])
-                .OrderByDescending(a => a.Id).Select(a => (JsonNode)ArtifactJson(c, a)).ToList();
-            return Paged(c, artifacts);
+            // Harbor lists accessories (signatures, SBOMs) under their subject, not as artifacts of their own.
+            var listed = state.Artifacts.Where(a => a.Project == project.Name && a.Repository == c.Values["repository_name"] && a.SubjectDigest is null);
+            if (ArtifactQuery.PushTimeRange(c.Query("q")) is var (from, to))
+            {
+                listed = listed.Where(a => (from is null || a.PushedAt >= from) && (to is null || a.PushedAt <= to));
+            }
+
+            listed = c.Query("sort") switch
+            {
+                "-push_time" => listed.OrderByDescending(a => a.PushedAt).ThenByDescending(a => a.Id),
+                "push_time" => listed.OrderBy(a => a.PushedAt).ThenBy(a => a.Id),
+                _ => listed.OrderByDescending(a => a.Id),
+            };
+            return Paged(c, listed.Select(a => (JsonNode)ArtifactJson(c, a)).ToList());
         }
     });
 

@@ -76,6 +76,11 @@ public static class HarborSimulatorHost
             var api = path.StartsWith("/api/v2.0/", StringComparison.Ordinal);
             var registry = path == "/v2" || path.StartsWith("/v2/", StringComparison.Ordinal);
             state.CountRequest(api ? "api" : registry ? "registry" : "token", http.Request.Headers.UserAgent.ToString());
+            if (api)
+            {
+                state.CountApiRequest();
+            }
+
             if ((api || registry) && faults.Latency > TimeSpan.Zero)
             {
                 await Task.Delay(faults.Latency, ct);

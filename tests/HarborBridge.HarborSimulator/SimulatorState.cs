@@ -114,7 +114,14 @@ public sealed class SimulatorState
     private readonly SemaphoreSlim _deliverySignal = new(0);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Kind, string UserAgent), long> _requests = new();
 
+    private long _apiRequests;
+
     public Lock Sync { get; } = new();
+
+    /// <summary>Requests made to <c>/api/v2.0/</c> so far (benchmarks count Harbor API calls with it).</summary>
+    public long ApiRequests => Interlocked.Read(ref _apiRequests);
+
+    internal void CountApiRequest() => Interlocked.Increment(ref _apiRequests);
 
     public Dictionary<string, SimProject> Projects { get; } = new(StringComparer.Ordinal);
 
@@ -184,6 +191,52 @@ public sealed class SimulatorState
             };
             WebhookPolicies.Add(policy);
             return policy;
+        }
+    }
+
+    /// <summary>Adds an already scanned image without pushing it through the registry (a set-up shortcut for tests and
+    /// benchmarks that need many artifacts). <paramref name="report"/> is the report object; null = a clean report.</summary>
+    public SimArtifact AddScannedArtifact(string project, string repository, string digest, string? tag, DateTimeOffset pushedAt, JsonObject? report = null)
+    {
+        lock (Sync)
+        {
+            var artifact = new SimArtifact
+            {
+                Id = NextId(),
+                Project = project,
+                Repository = repository,
+                Digest = digest,
+                ManifestMediaType = "application/vnd.oci.image.manifest.v1+json",
+                ConfigMediaType = "application/vnd.oci.image.config.v1+json",
+                ArtifactType = "application/vnd.oci.image.config.v1+json",
+                Size = 1024,
+                PushedAt = pushedAt,
+            };
+            if (tag is not null)
+            {
+                artifact.Tags.Add(tag);
+            }
+
+            artifact.Scan = new SimScan { ReportId = Guid.NewGuid().ToString(), Status = "Success", StartedAt = pushedAt, EndedAt = pushedAt };
+            artifact.Scan.Report = report ?? new JsonObject
+            {
+                ["scanner"] = new JsonObject { ["name"] = "Trivy", ["vendor"] = "Aqua Security", ["version"] = "v0.65.0" },
+                ["severity"] = "None",
+                ["vulnerabilities"] = new JsonArray(),
+            };
+            Artifacts.Add(artifact);
+            return artifact;
+        }
+    }
+
+    /// <summary>Replaces an artifact's scan report, as a rescan in Harbor that found something new would.</summary>
+    public void ReplaceReport(SimArtifact artifact, JsonObject report)
+    {
+        lock (Sync)
+        {
+            artifact.Scan ??= new SimScan { ReportId = Guid.NewGuid().ToString() };
+            artifact.Scan.Status = "Success";
+            artifact.Scan.Report = report;
         }
     }
 

@@ -38,6 +38,12 @@ public interface IHarborClient
 
     Task<HarborPage<HarborArtifact>> ListArtifactsAsync(string project, string repository, int page, int pageSize, CancellationToken cancellationToken);
 
+    /// <summary>Artifacts newest push first (<c>sort=-push_time</c>), only those pushed in [<paramref name="pushedFrom"/>,
+    /// <paramref name="pushedTo"/>] (Harbor's <c>q=push_time=[from~to]</c> range query) when a bound is given. Without scan
+    /// overviews, labels or accessories: the light listing reconciliation pages through.</summary>
+    Task<HarborPage<HarborArtifact>> ListArtifactsPushedAsync(string project, string repository, DateTimeOffset? pushedFrom, DateTimeOffset? pushedTo,
+        int page, int pageSize, CancellationToken cancellationToken);
+
     /// <summary>Creates a label and returns its id (from <c>Location</c>). A duplicate name gets a 409 exception.</summary>
     Task<long> CreateLabelAsync(NewHarborLabel label, CancellationToken cancellationToken);
 

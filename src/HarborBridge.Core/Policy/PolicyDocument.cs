@@ -141,6 +141,12 @@ public sealed record PolicyExceptionRule(
     public bool IsExpired(DateTimeOffset now) =>
         Expires is { } day && now.UtcDateTime >= day.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
 
+    /// <summary>True when the artifact is within this exception's scope (project, repository and digest, as set).</summary>
+    public bool Covers(HarborBridge.Contracts.ArtifactRef artifact) =>
+        (Project?.IsMatch(artifact.Project) ?? true) &&
+        (Repository?.IsMatch(artifact.Repository) ?? true) &&
+        (Digest is null || string.Equals(Digest, artifact.Digest, StringComparison.OrdinalIgnoreCase));
+
     public string Scope =>
         Project is null && Repository is null && Digest is null
             ? "global"
@@ -168,6 +174,13 @@ public sealed record PolicyDocument(
     /// quoting in the YAML do not change it; any change of meaning does.</summary>
     [JsonIgnore]
     public string PolicyVersion { get; init; } = "";
+
+    /// <summary>The <c>rescan:</c> section; null when the policy has none (then <see cref="RescanRules.BuiltIn"/> applies).</summary>
+    public RescanRules? Rescan { get; init; }
+
+    /// <summary>The rescan rules in force.</summary>
+    [JsonIgnore]
+    public RescanRules RescanRulesInForce => Rescan ?? RescanRules.BuiltIn;
 
     /// <summary>The rules for one artifact: the first <c>projects[]</c> entry that matches wins, unset keys come
     /// from the defaults. Returns a description of where the rules came from.</summary>

@@ -229,10 +229,7 @@ public static class PolicyEvaluator
         return (null, null);
     }
 
-    private static bool InScope(PolicyExceptionRule exception, ArtifactRef artifact) =>
-        (exception.Project?.IsMatch(artifact.Project) ?? true) &&
-        (exception.Repository?.IsMatch(artifact.Repository) ?? true) &&
-        (exception.Digest is null || string.Equals(exception.Digest, artifact.Digest, StringComparison.OrdinalIgnoreCase));
+    private static bool InScope(PolicyExceptionRule exception, ArtifactRef artifact) => exception.Covers(artifact);
 
     /// <summary>An exception id names a vulnerability or check id, a package name, or a package URL (<c>pkg:…</c>).</summary>
     public static bool Matches(PolicyExceptionRule exception, Finding finding)

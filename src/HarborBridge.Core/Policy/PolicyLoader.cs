@@ -16,7 +16,7 @@ namespace HarborBridge.Core.Policy;
 /// </summary>
 public static partial class PolicyLoader
 {
-    private static readonly string[] TopKeys = ["version", "defaults", "projects", "exceptions", "kev"];
+    private static readonly string[] TopKeys = ["version", "defaults", "projects", "exceptions", "kev", "rescan"];
 
     private static readonly string[] SettingKeys =
     [
@@ -31,6 +31,8 @@ public static partial class PolicyLoader
     private static readonly string[] ScopeKeys = ["project", "repository", "digest"];
     private static readonly string[] KevKeys = ["file", "block"];
     private static readonly string[] QuarantineKeys = ["strategies", "label", "labelScope", "project"];
+    private static readonly string[] RescanKeys = ["fixWithin"];
+    private static readonly string[] FixWithinKeys = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN", "default"];
 
     private static readonly JsonSerializerOptions HashOptions = new()
     {
@@ -113,7 +115,10 @@ public static partial class PolicyLoader
             kevBlocks = reader.Bool(kev.Get("block"), "kev.block") ?? true;
         }
 
-        var document = new PolicyDocument(1, defaults, projects, exceptions, kevFile, kevBlocks);
+        var document = new PolicyDocument(1, defaults, projects, exceptions, kevFile, kevBlocks)
+        {
+            Rescan = root.Get("rescan") is { } rescanNode && !reader.IsNull(rescanNode) ? reader.Rescan(rescanNode) : null,
+        };
         var canonical = JsonSerializer.SerializeToUtf8Bytes(document, HashOptions);
         return document with { PolicyVersion = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(canonical)) };
     }
@@ -343,7 +348,32 @@ public static partial class PolicyLoader
                 : throw new PolicyFileException(At(node!, path, $"'{word}' is not one of: {string.Join(", ", words.Keys)}"));
         }
 
-        private TimeSpan? Duration(YamlNode? node, string path)
+        public RescanRules Rescan(YamlNode node)
+        {
+            var map = Mapping(node, "rescan", RescanKeys);
+            var fixWithin = new Dictionary<Severity, TimeSpan>(RescanRules.BuiltIn.FixWithin);
+            var fallback = RescanRules.BuiltIn.DefaultFixWithin;
+            if (map.Get("fixWithin") is { } f && !IsNull(f))
+            {
+                foreach (var (key, value) in Mapping(f, "rescan.fixWithin", FixWithinKeys).Children)
+                {
+                    var name = ((YamlScalarNode)key).Value!;
+                    var within = Duration(value, $"rescan.fixWithin.{name}", allowZero: true)!.Value;
+                    if (name == "default")
+                    {
+                        fallback = within;
+                    }
+                    else
+                    {
+                        fixWithin[Enum.Parse<Severity>(name, ignoreCase: true)] = within;
+                    }
+                }
+            }
+
+            return new RescanRules(fixWithin, fallback);
+        }
+
+        private TimeSpan? Duration(YamlNode? node, string path, bool allowZero = false)
         {
             if (OptionalScalar(node, path) is not { } text)
             {
@@ -351,7 +381,7 @@ public static partial class PolicyLoader
             }
 
             var match = DurationPattern().Match(text);
-            if (!match.Success || !int.TryParse(match.Groups[1].Value, CultureInfo.InvariantCulture, out var amount) || amount == 0)
+            if (!match.Success || !int.TryParse(match.Groups[1].Value, CultureInfo.InvariantCulture, out var amount) || (amount == 0 && !allowZero))
             {
                 throw new PolicyFileException(At(node!, path, $"'{text}' is not a duration such as 7d, 24h or 90m"));
             }

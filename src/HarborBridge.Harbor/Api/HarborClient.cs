@@ -198,6 +198,25 @@ internal sealed class HarborClient : IHarborClient
         return ToPage(response, Read<List<ArtifactDto>>(response, "list artifacts").Select(a => a.ToModel()).ToList());
     }
 
+    public async Task<HarborPage<HarborArtifact>> ListArtifactsPushedAsync(string project, string repository, DateTimeOffset? pushedFrom, DateTimeOffset? pushedTo,
+        int page, int pageSize, CancellationToken cancellationToken)
+    {
+        var request = Paged(new RestRequest(HarborPaths.Artifacts(project, repository)), page, pageSize)
+            .AddQueryParameter("with_tag", "true")
+            .AddQueryParameter("sort", "-push_time");
+        if (pushedFrom is not null || pushedTo is not null)
+        {
+            request.AddQueryParameter("q", $"push_time=[{HarborTime(pushedFrom)}~{HarborTime(pushedTo)}]");
+        }
+
+        var response = EnsureSuccess(await SendAsync(request, "list artifacts", cancellationToken), "list artifacts");
+        return ToPage(response, Read<List<ArtifactDto>>(response, "list artifacts").Select(a => a.ToModel()).ToList());
+    }
+
+    /// <summary>Harbor's query time format (swagger: <c>"2020-04-09 02:36:00"</c>, UTC); an open bound is left empty.</summary>
+    internal static string HarborTime(DateTimeOffset? time) =>
+        time is { } t ? t.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) : "";
+
     public async Task<long> CreateLabelAsync(NewHarborLabel label, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(label);

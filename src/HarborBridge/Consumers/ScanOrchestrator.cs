@@ -188,11 +188,13 @@ internal sealed class ScanOrchestrator(
         using var timer = Hosting.HarborBridgeMetrics.Stage("decide");
         var (policy, kev) = policies.Current;
         var decision = PolicyEvaluator.Evaluate(a, report, policy, kev, time.GetUtcNow());
-        var record = new DecisionRecord(
-            DecisionId(causeId, a), a, tag, decision.Verdict.ToString(), decision.Enforced, decision.PolicyVersion, decision.ReportDigest,
-            Reason(decision), cause, decision.EvaluatedAt, DecidingFindings(decision), DecisionRenderer.ToJson(decision));
-        await RecordAndPublishAsync(record, publisher, cancellationToken);
+        await RecordAndPublishAsync(ToRecord(decision, causeId, tag, cause), publisher, cancellationToken);
     }
+
+    /// <summary>The decision as stored: its id is derived from the cause, so a redelivery finds it again.</summary>
+    internal static DecisionRecord ToRecord(Decision decision, string causeId, string? tag, string cause) => new(
+        DecisionId(causeId, decision.Artifact), decision.Artifact, tag, decision.Verdict.ToString(), decision.Enforced, decision.PolicyVersion,
+        decision.ReportDigest, Reason(decision), cause, decision.EvaluatedAt, DecidingFindings(decision), DecisionRenderer.ToJson(decision));
 
     /// <summary>Stores the decision (or finds the one stored before under its id), publishes its verdict, and decides
     /// any image index the artifact belongs to once all its platforms are judged.</summary>
@@ -244,14 +246,14 @@ internal sealed class ScanOrchestrator(
         }
     }
 
-    private static object ToEvent(DecisionRecord d) => d.Verdict switch
+    internal static object ToEvent(DecisionRecord d) => d.Verdict switch
     {
         nameof(Verdict.Pass) => new ArtifactApproved(d.DecisionId, d.Artifact, d.Tag, d.PolicyVersion, d.ReportDigest, d.DecidedAt),
         nameof(Verdict.Warn) => new ArtifactWarned(d.DecisionId, d.Artifact, d.Tag, d.PolicyVersion, d.ReportDigest, d.Findings, d.DecidedAt),
         _ => new ArtifactBlocked(d.DecisionId, d.Artifact, d.Tag, d.PolicyVersion, d.ReportDigest, d.Reason, d.Findings, d.Enforced, d.DecidedAt),
     };
 
-    private static string Reason(Decision decision)
+    internal static string Reason(Decision decision)
     {
         if (decision.ReportRule is { } reportRule)
         {
@@ -268,7 +270,7 @@ internal sealed class ScanOrchestrator(
         } + (decision.Enforced ? "" : "; dry run: not enforced");
     }
 
-    private static List<DecidingFinding> DecidingFindings(Decision decision) =>
+    internal static List<DecidingFinding> DecidingFindings(Decision decision) =>
         decision.Findings.Where(f => f.Outcome is FindingOutcome.Block or FindingOutcome.Warn)
             .Select(f => new DecidingFinding(f.Finding.Id, f.Finding.PackageName, f.Finding.InstalledVersion,
                 f.Finding.FixedVersions.Count == 0 ? null : string.Join(", ", f.Finding.FixedVersions),
@@ -276,7 +278,7 @@ internal sealed class ScanOrchestrator(
             .ToList();
 
     /// <summary>One decision per cause and artifact, so a redelivery finds the decision it already made.</summary>
-    private static string DecisionId(string causeId, ArtifactRef a) =>
+    internal static string DecisionId(string causeId, ArtifactRef a) =>
         "dec-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{causeId}|{a}")))[..32];
 
     private bool IsHarborConfigured(ArtifactRef a)

@@ -48,6 +48,7 @@ internal static class MessagingExtensions
                 Notifications.NotificationExtensions.AddNotificationConsumers(x);
                 x.AddQuarantineConsumers();
                 x.AddConsumer<PoisonMessageAlertConsumer>();
+                x.AddScheduledWorkConsumers();
             }
 
             x.AddConfigureEndpointsCallback((context, _, endpoint) =>

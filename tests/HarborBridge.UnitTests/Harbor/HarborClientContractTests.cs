@@ -40,6 +40,8 @@ public sealed class HarborClientContractTests
         (nameof(IHarborClient.ListProjectsAsync), (c, ct) => c.ListProjectsAsync(2, 100, ct)),
         (nameof(IHarborClient.ListRepositoriesAsync), (c, ct) => c.ListRepositoriesAsync("payments", 1, 10, ct)),
         (nameof(IHarborClient.ListArtifactsAsync), (c, ct) => c.ListArtifactsAsync("payments", "team/api", 1, 10, ct)),
+        (nameof(IHarborClient.ListArtifactsPushedAsync), (c, ct) => c.ListArtifactsPushedAsync("payments", "team/api",
+            new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 11, 27, 12, 30, 0, TimeSpan.Zero), 2, 100, ct)),
         (nameof(IHarborClient.CreateLabelAsync), (c, ct) => c.CreateLabelAsync(new NewHarborLabel("quarantined", "failed policy", "#C92100", "g", null), ct)),
         (nameof(IHarborClient.FindLabelsAsync), (c, ct) => c.FindLabelsAsync("hb-approved", "p", 7, ct)),
         (nameof(IHarborClient.AddLabelAsync), (c, ct) => c.AddLabelAsync("payments", "team/api", Digest, 4, ct)),

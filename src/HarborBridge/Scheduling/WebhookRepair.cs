@@ -1,0 +1,48 @@
+using HarborBridge.Core.Harbor;
+using HarborBridge.Webhooks;
+using Microsoft.Extensions.Options;
+
+namespace HarborBridge.Scheduling;
+
+/// <summary>Opt-in (<c>Reconciliation:RepairWebhooks</c>): makes sure a project sends HarborBridge the events it needs
+/// (a webhook policy targeting <c>Reconciliation:WebhookAddress</c>, enabled, with every needed event type) and scans on
+/// push. Creates what is missing, repairs what differs, and leaves everything else in the project alone.</summary>
+internal sealed class WebhookRepair(
+    IServiceProvider services,
+    IOptions<SchedulesOptions> options,
+    IOptions<WebhookOptions> webhook,
+    ILogger<WebhookRepair> logger)
+{
+    public const string PolicyName = "harborbridge";
+
+    /// <summary>The events HarborBridge acts on.</summary>
+    public static readonly IReadOnlyList<string> EventTypes = ["PUSH_ARTIFACT", "DELETE_ARTIFACT", "SCANNING_COMPLETED", "SCANNING_FAILED", "SCANNING_STOPPED"];
+
+    private IHarborClient Harbor => services.GetRequiredService<IHarborClient>();
+
+    public async Task RepairAsync(string project, CancellationToken cancellationToken)
+    {
+        var address = options.Value.Reconciliation.WebhookAddress!;
+        var target = new HarborWebhookTarget("http", address, webhook.Value.AuthHeader, false, "CloudEvents");
+        var ours = (await Harbor.ListWebhookPoliciesAsync(project, cancellationToken))
+            .FirstOrDefault(p => p.Targets.Any(t => string.Equals(t.Address, address, StringComparison.OrdinalIgnoreCase)));
+        if (ours is null)
+        {
+            await Harbor.CreateWebhookPolicyAsync(project, new HarborWebhookPolicy(0, PolicyName, "Events for HarborBridge (created by its reconciliation)", true, EventTypes, [target]), cancellationToken);
+            logger.LogWarning("Project {Project} had no webhook policy for HarborBridge; created one", project);
+        }
+        else if (!ours.Enabled || EventTypes.Except(ours.EventTypes, StringComparer.Ordinal).Any())
+        {
+            var events = ours.EventTypes.Union(EventTypes, StringComparer.Ordinal).ToList();
+            await Harbor.UpdateWebhookPolicyAsync(project, ours.Id, ours with { Enabled = true, EventTypes = events, Targets = [target] }, cancellationToken);
+            logger.LogWarning("Webhook policy {PolicyName} of project {Project} was disabled or missed event types; repaired", ours.Name, project);
+        }
+
+        var metadata = await Harbor.GetProjectMetadataAsync(project, cancellationToken);
+        if (!metadata.TryGetValue(HarborProjectMetadata.AutoScan, out var autoScan) || autoScan != "true")
+        {
+            await Harbor.SetProjectMetadataAsync(project, HarborProjectMetadata.AutoScan, HarborProjectMetadata.FromBool(true), cancellationToken);
+            logger.LogWarning("Project {Project} did not scan on push; switched auto_scan on", project);
+        }
+    }
+}
