@@ -9,8 +9,9 @@ namespace HarborBridge.Core.Signing;
 public sealed record ArtifactSignature(string SignatureReference, string KeyId, bool Added);
 
 /// <summary>The policy decision an artifact is signed for; it goes into the decision attestation.</summary>
-/// <param name="Verdict"><c>pass</c> or <c>warn</c>.</param>
-/// <param name="ReportDigest">Digest (<c>sha256:…</c>) of the scan report the decision was made from.</param>
+/// <param name="Verdict"><c>pass</c> or <c>warn</c>, or <c>Released</c> when an admin, exception or rescan released it.</param>
+/// <param name="ReportDigest">Digest (<c>sha256:…</c>) of the scan report the decision was made from; empty when no decision is
+/// stored (then no decision attestation is written).</param>
 public sealed record SigningDecision(string DecisionId, string Verdict, string PolicyVersion, string ReportDigest, DateTimeOffset DecidedAt);
 
 /// <summary>The verdict of checking an artifact's signature by HarborBridge's own key.</summary>

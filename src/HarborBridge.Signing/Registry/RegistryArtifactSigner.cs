@@ -57,7 +57,8 @@ public sealed class RegistryArtifactSigner(
             added |= outcome.Added;
         }
 
-        if (_signing.Attest)
+        // A signature without a stored decision behind it (e.g. a release of an artifact quarantined by hand) has nothing to attest.
+        if (_signing.Attest && decision.ReportDigest.Length > 0)
         {
             var statement = new InTotoStatement(repository.ToString(), artifact.Digest, Predicates.HarborBridgeDecisionV1,
                 Predicates.Decision(new DecisionPredicate(decision.PolicyVersion, decision.ReportDigest, decision.Verdict, decision.DecidedAt, [])));

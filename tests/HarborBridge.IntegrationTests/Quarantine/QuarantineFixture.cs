@@ -152,7 +152,7 @@ public sealed class QuarantineFixture : IAsyncLifetime
     {
         using var scope = Services.CreateScope();
         await scope.ServiceProvider.GetRequiredService<IArtifactSigner>().SignAsync(artifact,
-            new SigningDecision("decision-" + Guid.NewGuid().ToString("N"), "Approved", "v1", "sha256:report", DateTimeOffset.UnixEpoch), ct);
+            new SigningDecision("decision-" + Guid.NewGuid().ToString("N"), "pass", "v1", "sha256:" + new string('e', 64), DateTimeOffset.UnixEpoch), ct);
     }
 
     public static ArtifactBlocked Blocked(ArtifactRef artifact) => new(
