@@ -33,7 +33,7 @@ public sealed class PoisonMessageTests
             artifact = new { project = artifact.Project, repository = artifact.Repository, digest = artifact.Digest },
             tag = artifact.Tag,
             policyVersion = "sha256:test",
-            reportDigest = "sha256:test",
+            reportDigest = "sha256:" + new string('d', 64), // a real digest: the decision attestation names it
             decidedAt = DateTimeOffset.UnixEpoch,
         }, TestServices.Timeout(30));
 
