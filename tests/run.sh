@@ -47,6 +47,7 @@ fi
 "$tools/install-skopeo-1.18.sh" "$root/.tmp/skopeo-1.18" > /dev/null
 "$tools/install-sigstore-js.sh" "$root/.tmp/sigstore-js" > /dev/null
 "$tools/install-playwright-core.sh" "$root/.tmp/playwright" > /dev/null
+"$tools/install-adaptivecards.sh" "$root/.tmp/adaptivecards" > /dev/null
 
 # --- start services --------------------------------------------------------------------------------------
 port() { python3 "$tools/free-port.py" "${1:-1}"; }
@@ -87,6 +88,7 @@ export HB_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database
 export HB_TEST_REGISTRY="127.0.0.1:$registry_port"
 export HB_TEST_SKOPEO="$root/.tmp/skopeo-1.18/skopeo"
 export HB_TEST_SIGSTORE_JS="$root/.tmp/sigstore-js/node_modules"
+export HB_TEST_ADAPTIVECARDS="$root/.tmp/adaptivecards/node_modules"
 export HB_TEST_PLAYWRIGHT="$root/.tmp/playwright/node_modules" HB_TEST_CHROMIUM="$(command -v chromium)"
 export HB_TEST_TOOLS="$tools" HB_TEST_WORK="$work"
 

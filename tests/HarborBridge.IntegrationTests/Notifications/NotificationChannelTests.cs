@@ -29,12 +29,43 @@ public sealed class NotificationChannelTests
 
     private static JsonNode Json(HttpReceiver.Request request) => JsonNode.Parse(request.Body)!;
 
+    /// <summary>Microsoft's Adaptive Cards library (npm <c>adaptivecards</c>) parses the card without a single parse or
+    /// validation event: no unknown element or action type, no missing required property.</summary>
+    private static async Task AssertOfficialParserAcceptsAsync(JsonNode card)
+    {
+        var file = Path.Combine(TestEnvironment.Require("HB_TEST_WORK"), $"card-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(file, card.ToJsonString());
+        try
+        {
+            // RunAsync throws with the printed problems when the parser reports any.
+            await TestEnvironment.RunAsync("node",
+                [Path.Combine(TestEnvironment.Require("HB_TEST_TOOLS"), "validate-adaptive-card.js"), TestEnvironment.Require("HB_TEST_ADAPTIVECARDS"), file],
+                TimeSpan.FromSeconds(60));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     private static void AssertValid(Lazy<JsonSchema> schema, HttpReceiver.Request request)
     {
         using var doc = JsonDocument.Parse(request.Body);
         var result = schema.Value.Evaluate(doc.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
         var errors = (result.Details ?? []).Where(d => d.Errors is not null).SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Value}"));
         Assert.True(result.IsValid, "body does not match the schema: " + string.Join("; ", errors));
+    }
+
+    [Fact]
+    public async Task OfficialCardParser_RejectsUnknownTypesAndMissingUrls()
+    {
+        // The check used on every Teams card below must be able to fail.
+        var bad = JsonNode.Parse("""{"type":"AdaptiveCard","version":"1.4","body":[{"type":"TextBlok","text":"x"}],"actions":[{"type":"Action.OpenUrl","title":"t"}]}""")!;
+
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => AssertOfficialParserAcceptsAsync(bad));
+
+        Assert.Contains("TextBlok", e.Message, StringComparison.Ordinal);
+        Assert.Contains("\"url\" must be set", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -101,6 +132,7 @@ public sealed class NotificationChannelTests
         var attachment = Json(t)["attachments"]![0]!;
         Assert.Equal("application/vnd.microsoft.card.adaptive", attachment["contentType"]!.GetValue<string>());
         var card = attachment["content"]!;
+        await AssertOfficialParserAcceptsAsync(card);
         Assert.Equal("AdaptiveCard", card["type"]!.GetValue<string>());
         Assert.Equal(title, card["body"]![0]!["text"]!.GetValue<string>());
         var facts = card["body"]![2]!["facts"]!.AsArray().ToDictionary(f => f!["title"]!.GetValue<string>(), f => f!["value"]!.GetValue<string>());
