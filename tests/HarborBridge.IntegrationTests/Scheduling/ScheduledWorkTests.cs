@@ -1,15 +1,23 @@
+using System.Text;
+using System.Text.Json.Nodes;
 using Dapper;
 using HarborBridge.Contracts;
+using HarborBridge.Core.Artifacts;
+using HarborBridge.Core.Harbor;
 using HarborBridge.HarborSimulator;
 using HarborBridge.IntegrationTests.Harbor;
 using HarborBridge.IntegrationTests.Infrastructure;
+using HarborBridge.Signing.Keys;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace HarborBridge.IntegrationTests.Scheduling;
 
 /// <summary>The Quartz jobs in the real <c>serve</c> host (RabbitMQ, PostgreSQL with the clustered job store) against
 /// the Harbor simulator: reconciliation finds what a lost webhook never announced, and two instances on one database
-/// run every firing once. (AtRisk and the deadline are covered with an injected clock in the unit tests.)</summary>
+/// run every firing once, and a CVE that appears in an approved image's report puts it AtRisk and gets it quarantined
+/// once the (short, real) fix-by window has passed.</summary>
 public sealed class ScheduledWorkTests : IAsyncDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
@@ -17,13 +25,14 @@ public sealed class ScheduledWorkTests : IAsyncDisposable
     private readonly string _policyFile = Path.Combine(Path.GetTempPath(), $"hb-sched-policy-{Guid.NewGuid():N}.yaml");
     private readonly List<HarborBridgeFactory> _factories = [];
     private PostgresDatabase? _database;
+    private string _policyText = "version: 1\nrescan:\n  fixWithin: { CRITICAL: 7d, HIGH: 30d }\n";
     private SimulatorSession? _session;
 
     private static string NewDigest() => "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 
     private async Task<Dictionary<string, string?>> SettingsAsync(params (string Key, string Value)[] overrides)
     {
-        await File.WriteAllTextAsync(_policyFile, "version: 1\nrescan:\n  fixWithin: { CRITICAL: 7d, HIGH: 30d }\n");
+        await File.WriteAllTextAsync(_policyFile, _policyText);
         _session ??= await SimulatorSession.StartAsync(new HarborSimulatorOptions { RegistryAddress = TestServices.Registry, ScanDelay = TimeSpan.FromMinutes(10) });
         _database ??= await PostgresDatabase.CreateAsync();
         var settings = await HarborBridgeFactory.PipelineAsync(_database, _session.Simulator.Url, SimulatorSession.User, SimulatorSession.Password, _policyFile);
@@ -111,4 +120,99 @@ public sealed class ScheduledWorkTests : IAsyncDisposable
         var duplicates = runs.GroupBy(r => (r.Job, r.ScheduledAt)).Where(g => g.Count() > 1).Select(g => $"{g.Key.Job}@{g.Key.ScheduledAt:O} x{g.Count()}").ToList();
         Assert.True(duplicates.Count == 0, "firings run more than once: " + string.Join(", ", duplicates));
     }
+
+    [Fact]
+    public async Task CveAddedToApprovedImage_AtRisk_ThenQuarantinedAtTheDeadline()
+    {
+        var ct = TestServices.Timeout(240);
+        // Block on CRITICAL, fix within one minute (the smallest unit the policy accepts), quarantine by unsigning.
+        _policyText = "version: 1\ndefaults:\n  block: { severity: CRITICAL }\n  quarantine: { strategies: [unsign] }\nrescan:\n  fixWithin: { CRITICAL: 1m }\n";
+        _session = await SimulatorSession.StartAsync(new HarborSimulatorOptions
+        {
+            RegistryAddress = TestServices.Registry,
+            WebhookHandler = () => _factories[0].Server.CreateHandler(),
+        });
+        _session.Simulator.State.AddWebhookPolicy(_session.Project, "http://localhost/webhooks/harbor", HarborBridgeFactory.AuthHeader, "Default",
+            "PUSH_ARTIFACT", "SCANNING_COMPLETED", "SCANNING_FAILED", "SCANNING_STOPPED");
+        var keyFile = Path.Combine(_session.WorkDir, "service.key");
+        using (var key = SigningKeyFiles.Generate())
+        {
+            await File.WriteAllTextAsync(keyFile, SigningKeyFiles.WriteEncryptedPrivateKey(key, Encoding.UTF8.GetBytes("key-pw")), ct);
+        }
+
+        var settings = await SettingsAsync(
+            ("HarborBridge:Schedules:AtRiskDeadlines", "0/2 * * * * ?"),
+            ("HarborBridge:Signing:KeyFile", keyFile),
+            ("HarborBridge:Signing:KeyPassword", "key-pw"));
+        var factory = await StartAsync(settings);
+        var bus = factory.Services.GetRequiredService<IBus>();
+        var atRisk = new List<ArtifactAtRisk>();
+        var blocked = new List<ArtifactBlocked>();
+        var probe = bus.ConnectReceiveEndpoint("atrisk-probe-" + Guid.NewGuid().ToString("N")[..8], e =>
+        {
+            e.Handler<ArtifactAtRisk>(c => { lock (atRisk) { atRisk.Add(c.Message); } return Task.CompletedTask; });
+            e.Handler<ArtifactBlocked>(c => { lock (blocked) { blocked.Add(c.Message); } return Task.CompletedTask; });
+        });
+        await probe.Ready;
+        try
+        {
+            // A clean image (the simulator's default report has no findings): approved and signed by HarborBridge.
+            var image = await _session.PushImageAsync("web", "v1", ct);
+            var artifact = new ArtifactRef(_session.Project, "web", image.ManifestDigest);
+            Assert.True(await TestEnvironment.EventuallyAsync(async () => await StateAsync(factory, artifact.Digest) == ArtifactStates.Approved, Patience),
+                "the clean image was not approved");
+            Assert.True(await TestEnvironment.EventuallyAsync(async () => (await SignaturesAsync(artifact, ct)) == 1, Patience),
+                "the approved image was not signed");
+
+            // Harbor's rescan finds new CVEs (2 CRITICAL among them, counted by hand in harbor-5-vuln.json).
+            var report = JsonNode.Parse(await File.ReadAllTextAsync(TestEnvironment.FixturePath("quarantine", "harbor-5-vuln.json"), ct))!
+                .AsObject()["application/vnd.scanner.adapter.vuln.report.harbor+json; version=1.0"]!.DeepClone().AsObject();
+            _session.Simulator.State.ReplaceReport(_session.Simulator.State.FindArtifact(artifact.Project, artifact.Repository, artifact.Digest)!, report);
+            var rescanAt = DateTimeOffset.UtcNow;
+            await bus.Publish(new ReevaluateArtifact("rescan-" + Guid.NewGuid().ToString("N"), artifact, "rescan", rescanAt), ct);
+
+            Assert.True(await TestEnvironment.EventuallyAsync(async () => await StateAsync(factory, artifact.Digest) == ArtifactStates.AtRisk, Patience),
+                "the image did not go AtRisk after the rescan");
+            Assert.True(await TestEnvironment.EventuallyAsync(() => { lock (atRisk) { return Task.FromResult(atRisk.Count > 0); } }, Patience),
+                "no ArtifactAtRisk was published");
+            ArtifactAtRisk risk;
+            lock (atRisk)
+            {
+                risk = Assert.Single(atRisk);
+            }
+
+            Assert.Equal(artifact, risk.Artifact);
+            // Fix by one minute after the rescan decision (a few seconds of slack for the bus).
+            Assert.InRange(risk.FixBy, rescanAt.AddMinutes(1), rescanAt.AddMinutes(1).AddSeconds(30));
+            Assert.Equal(1, await SignaturesAsync(artifact, ct)); // still signed while at risk
+            lock (blocked)
+            {
+                Assert.Empty(blocked);
+            }
+
+            // After the deadline the deadline job blocks it, and the block is enforced in the registry.
+            Assert.True(await TestEnvironment.EventuallyAsync(async () => await StateAsync(factory, artifact.Digest) == ArtifactStates.Quarantined, TimeSpan.FromSeconds(150)),
+                "the image was not quarantined after its fix-by deadline");
+            Assert.True(DateTimeOffset.UtcNow >= risk.FixBy, "quarantined before the fix-by deadline");
+            Assert.True(await TestEnvironment.EventuallyAsync(() => { lock (blocked) { return Task.FromResult(blocked.Count > 0); } }, Patience),
+                "no ArtifactBlocked was published");
+            lock (blocked)
+            {
+                Assert.Equal(artifact, Assert.Single(blocked).Artifact);
+            }
+
+            Assert.True(await TestEnvironment.EventuallyAsync(async () => (await SignaturesAsync(artifact, ct)) == 0, Patience),
+                "HarborBridge's signature is still in the registry after the quarantine");
+        }
+        finally
+        {
+            await probe.StopAsync(CancellationToken.None);
+        }
+    }
+
+    private static async Task<string?> StateAsync(HarborBridgeFactory factory, string digest) =>
+        (await factory.Store.FindByDigestAsync(digest, default)).SingleOrDefault()?.State;
+
+    private async Task<int> SignaturesAsync(ArtifactRef artifact, CancellationToken ct) =>
+        (await _session!.Harbor.ListAccessoriesAsync(artifact.Project, artifact.Repository, artifact.Digest, ct)).Count(a => a.Type == "signature.cosign");
 }
