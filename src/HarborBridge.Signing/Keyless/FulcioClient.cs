@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -50,37 +48,11 @@ public sealed class FulcioClient(IHttpClientFactory httpClients, ILogger<FulcioC
 
         logger.LogInformation("Requesting a signing certificate from {FulcioUrl} for {Issuer} {Subject}",
             SigstoreEndpoints.ForLog(url), token.Issuer, token.Subject);
-        using var content = new ByteArrayContent(body);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         using var client = httpClients.CreateClient(HttpClientName);
-        HttpResponseMessage response;
-        try
-        {
-            response = await client.PostAsync(url, content, cancellationToken).ConfigureAwait(false);
-        }
-        catch (HttpRequestException ex)
-        {
-            throw new KeylessException($"Fulcio at {SigstoreEndpoints.ForLog(url)} is unreachable: {ex.Message}", ex);
-        }
-        catch (TaskCanceledException ex) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new KeylessException($"Fulcio at {SigstoreEndpoints.ForLog(url)} did not answer in time.", ex);
-        }
-
-        using (response)
-        {
-            if (response.StatusCode is not (HttpStatusCode.OK or HttpStatusCode.Created))
-            {
-                var reason = await SigstoreEndpoints.ErrorTextAsync(response, cancellationToken).ConfigureAwait(false);
-                throw new KeylessException(
-                    $"Fulcio at {SigstoreEndpoints.ForLog(url)} refused the certificate request (HTTP {(int)response.StatusCode}): {reason}");
-            }
-
-            var answer = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-            var certificate = ReadChain(answer, SigstoreEndpoints.ForLog(url));
-            CheckLeafKey(certificate, key);
-            return certificate;
-        }
+        var answer = await SigstoreEndpoints.PostJsonAsync(client, url, body, "Fulcio", "refused the certificate request", cancellationToken).ConfigureAwait(false);
+        var certificate = ReadChain(answer, SigstoreEndpoints.ForLog(url));
+        CheckLeafKey(certificate, key);
+        return certificate;
     }
 
     /// <summary>Reads <c>signedCertificateEmbeddedSct.chain.certificates</c> (or the detached-SCT variant).</summary>

@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
@@ -47,35 +45,9 @@ public sealed class RekorClient(IHttpClientFactory httpClients, ILogger<RekorCli
         var body = HashedRekordEntry(signedBytesSha256, signature, signerPem);
         logger.LogInformation("Logging a hashedrekord entry at {RekorUrl}", SigstoreEndpoints.ForLog(url));
 
-        using var content = new ByteArrayContent(body);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         using var client = httpClients.CreateClient(HttpClientName);
-        HttpResponseMessage response;
-        try
-        {
-            response = await client.PostAsync(url, content, cancellationToken).ConfigureAwait(false);
-        }
-        catch (HttpRequestException ex)
-        {
-            throw new KeylessException($"Rekor at {SigstoreEndpoints.ForLog(url)} is unreachable: {ex.Message}", ex);
-        }
-        catch (TaskCanceledException ex) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new KeylessException($"Rekor at {SigstoreEndpoints.ForLog(url)} did not answer in time.", ex);
-        }
-
-        using (response)
-        {
-            if (response.StatusCode is not (HttpStatusCode.OK or HttpStatusCode.Created))
-            {
-                var reason = await SigstoreEndpoints.ErrorTextAsync(response, cancellationToken).ConfigureAwait(false);
-                throw new KeylessException(
-                    $"Rekor at {SigstoreEndpoints.ForLog(url)} did not log the entry (HTTP {(int)response.StatusCode}): {reason}");
-            }
-
-            var answer = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-            return ReadEntry(answer, SigstoreEndpoints.ForLog(url));
-        }
+        var answer = await SigstoreEndpoints.PostJsonAsync(client, url, body, "Rekor", "did not log the entry", cancellationToken).ConfigureAwait(false);
+        return ReadEntry(answer, SigstoreEndpoints.ForLog(url));
     }
 
     /// <summary>The proposed entry: <c>{"apiVersion":"0.0.1","kind":"hashedrekord","spec":{"data":{"hash"},"signature":{"content","publicKey":{"content"}}}}</c>.</summary>
