@@ -38,24 +38,72 @@ public static partial class RekorSet
             return RekorSetResult.Fail(problem);
         }
 
-        // Only base64 and lower-case hex reach here, so no character needs JSON escaping: this is the RFC 8785 form.
-        var canonical = Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture,
-            $"{{\"body\":\"{body}\",\"integratedTime\":{integratedTime},\"logID\":\"{logId}\",\"logIndex\":{logIndex}}}"));
-        var rekor = rekorKeys.Where(k => LogId(k) == logId).ToList();
-        if (rekor.Count == 0)
+        var setProblem = VerifySet(set, body, integratedTime, logId, logIndex, rekorKeys);
+        if (setProblem is not null)
         {
-            return RekorSetResult.Fail($"no trusted Rekor key has the log ID {logId}");
-        }
-
-        if (!rekor.Any(k => EcdsaSignatures.Verify(k, canonical, set)))
-        {
-            return RekorSetResult.Fail("the signed entry timestamp does not verify with the trusted Rekor key");
+            return RekorSetResult.Fail(setProblem);
         }
 
         var entryProblem = CheckEntry(Convert.FromBase64String(body), signedPayload, signatureBase64, signerPem);
         return entryProblem is null
             ? new RekorSetResult(true, DateTimeOffset.FromUnixTimeSeconds(integratedTime), logIndex, null)
             : RekorSetResult.Fail(entryProblem);
+    }
+
+    /// <summary>
+    /// As <see cref="Verify(string, ReadOnlySpan{byte}, string, string, IReadOnlyList{ECDsa})"/> with keys from a trusted
+    /// root; the key that signed the SET must also have been valid at the entry's integrated time.
+    /// </summary>
+    public static RekorSetResult Verify(string annotation, ReadOnlySpan<byte> signedPayload, string signatureBase64, string signerPem, IReadOnlyList<TransparencyLogKey> rekorKeys)
+    {
+        ArgumentNullException.ThrowIfNull(rekorKeys);
+        var keys = rekorKeys.Select(k => k.CreateKey()).ToList();
+        try
+        {
+            var result = Verify(annotation, signedPayload, signatureBase64, signerPem, keys);
+            return result.IsVerified && KeyValidityProblem(rekorKeys, annotation, result.IntegratedTime!.Value) is { } problem
+                ? RekorSetResult.Fail(problem)
+                : result;
+        }
+        finally
+        {
+            keys.ForEach(k => k.Dispose());
+        }
+    }
+
+    /// <summary>Null when <paramref name="signedEntryTimestamp"/> is a trusted Rekor key's signature over the RFC 8785
+    /// form of <c>{"body","integratedTime","logID","logIndex"}</c>, else the problem.</summary>
+    internal static string? VerifySet(byte[] signedEntryTimestamp, string bodyBase64, long integratedTime, string logIdHex, long logIndex, IReadOnlyList<ECDsa> rekorKeys)
+    {
+        if (!Base64().IsMatch(bodyBase64) || !HexId().IsMatch(logIdHex))
+        {
+            return "the Rekor entry's body is not base64 or its log ID is not a hex SHA-256";
+        }
+
+        // Only base64 and lower-case hex reach here, so no character needs JSON escaping: this is the RFC 8785 form.
+        var canonical = Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture,
+            $"{{\"body\":\"{bodyBase64}\",\"integratedTime\":{integratedTime},\"logID\":\"{logIdHex}\",\"logIndex\":{logIndex}}}"));
+        var rekor = rekorKeys.Where(k => LogId(k) == logIdHex).ToList();
+        if (rekor.Count == 0)
+        {
+            return $"no trusted Rekor key has the log ID {logIdHex}";
+        }
+
+        return rekor.Any(k => EcdsaSignatures.Verify(k, canonical, signedEntryTimestamp))
+            ? null
+            : "the signed entry timestamp does not verify with the trusted Rekor key";
+    }
+
+    /// <summary>Null when the trusted root's key with this log ID was valid at <paramref name="integratedTime"/>.</summary>
+    internal static string? KeyValidity(IReadOnlyList<TransparencyLogKey> rekorKeys, string logIdHex, DateTimeOffset integratedTime) =>
+        rekorKeys.Any(k => k.LogId == logIdHex && (k.ValidFrom is null || integratedTime >= k.ValidFrom) && (k.ValidUntil is null || integratedTime <= k.ValidUntil))
+            ? null
+            : $"the Rekor key {logIdHex} was not valid at the integrated time {integratedTime:u}";
+
+    private static string? KeyValidityProblem(IReadOnlyList<TransparencyLogKey> rekorKeys, string annotation, DateTimeOffset integratedTime)
+    {
+        using var document = JsonDocument.Parse(annotation);
+        return KeyValidity(rekorKeys, document.RootElement.GetProperty("Payload").GetProperty("logID").GetString() ?? "", integratedTime);
     }
 
     /// <summary>Rekor's log ID for a key: hex SHA-256 of its DER SubjectPublicKeyInfo.</summary>
@@ -96,7 +144,7 @@ public static partial class RekorSet
         return true;
     }
 
-    private static string? CheckEntry(byte[] body, ReadOnlySpan<byte> signedPayload, string signatureBase64, string signerPem)
+    internal static string? CheckEntry(byte[] body, ReadOnlySpan<byte> signedPayload, string signatureBase64, string signerPem)
     {
         try
         {

@@ -85,7 +85,7 @@ public static class SigstoreTrustedRoot
         }
     }
 
-    private static DateTimeOffset? Time(JsonElement validFor, string name) =>
+    internal static DateTimeOffset? Time(JsonElement validFor, string name) =>
         validFor.ValueKind == JsonValueKind.Object && validFor.TryGetProperty(name, out var value) && value.GetString() is { } text
             ? DateTimeOffset.Parse(text, System.Globalization.CultureInfo.InvariantCulture)
             : null;

@@ -14,10 +14,15 @@ public enum RejectionReason
     MalformedPayload,
     WrongImageDigest,
     WrongIdentity,
+    MissingCertificate,
+    MissingTransparencyProof,
+    TransparencyProofInvalid,
+    CertificateUntrusted,
 }
 
 /// <summary>A signature that passed every check.</summary>
-public sealed record VerifiedSignature(int LayerIndex, SimpleSigningPayload Payload, byte[] PayloadBytes, ECDsa Key);
+/// <param name="Signer">For keyless signatures: the certificate identity and issuer that signed.</param>
+public sealed record VerifiedSignature(int LayerIndex, SimpleSigningPayload Payload, byte[] PayloadBytes, ECDsa Key, CertificateIdentity? Signer = null);
 
 /// <summary>A layer that failed, with the first check it failed and a sentence for the user.</summary>
 public sealed record RejectedSignature(int LayerIndex, RejectionReason Reason, string Message);
@@ -56,12 +61,7 @@ public static class SimpleSigningVerifier
             throw new ArgumentException("At least one public key is needed.", nameof(trustedKeys));
         }
 
-        DockerReference? expected = null;
-        if (expectedRepository is not null && !DockerReference.TryParse(expectedRepository, out expected))
-        {
-            throw new ArgumentException($"'{expectedRepository}' is not a valid repository name.", nameof(expectedRepository));
-        }
-
+        var expected = ParseExpected(expectedRepository);
         var verified = new List<VerifiedSignature>();
         var rejected = new List<RejectedSignature>();
         for (var i = 0; i < layers.Count; i++)
@@ -80,32 +80,58 @@ public static class SimpleSigningVerifier
         return new SignatureVerificationResult(verified, rejected);
     }
 
+    internal static DockerReference? ParseExpected(string? expectedRepository)
+    {
+        DockerReference? expected = null;
+        if (expectedRepository is not null && !DockerReference.TryParse(expectedRepository, out expected))
+        {
+            throw new ArgumentException($"'{expectedRepository}' is not a valid repository name.", nameof(expectedRepository));
+        }
+
+        return expected;
+    }
+
     private static (VerifiedSignature? Verified, RejectedSignature? Rejected) VerifyLayer(
         int index, string imageDigest, DockerReference? expected, IReadOnlyList<ECDsa> keys, SignatureLayer layer)
     {
-        RejectedSignature Reject(RejectionReason reason, string message) => new(index, reason, message);
-
-        if (layer.MediaType != CosignMediaTypes.SimpleSigning)
+        if (CheckShape(index, layer) is { } malformed)
         {
-            return (null, Reject(RejectionReason.WrongMediaType, $"media type '{layer.MediaType}' is not a simple-signing signature"));
-        }
-
-        if (layer.DeclaredDigest is not null && ImageDigest.Of(layer.Blob) != layer.DeclaredDigest)
-        {
-            return (null, Reject(RejectionReason.BlobDigestMismatch, $"payload blob does not match its digest {layer.DeclaredDigest}"));
-        }
-
-        if (string.IsNullOrEmpty(layer.Signature))
-        {
-            return (null, Reject(RejectionReason.MissingSignature, $"no '{CosignMediaTypes.SignatureAnnotation}' annotation"));
+            return (null, malformed);
         }
 
         // The signature is checked before the payload is parsed: nothing unsigned is interpreted.
         var key = keys.FirstOrDefault(k => EcdsaSignatures.VerifyBase64(k, layer.Blob, layer.Signature));
         if (key is null)
         {
-            return (null, Reject(RejectionReason.SignatureInvalid, "the signature does not verify with any trusted key"));
+            return (null, new RejectedSignature(index, RejectionReason.SignatureInvalid, "the signature does not verify with any trusted key"));
         }
+
+        return CheckClaims(index, imageDigest, expected, layer, key, signer: null);
+    }
+
+    /// <summary>Media type, blob digest and presence of the signature annotation; null when the layer can be checked further.</summary>
+    internal static RejectedSignature? CheckShape(int index, SignatureLayer layer)
+    {
+        if (layer.MediaType != CosignMediaTypes.SimpleSigning)
+        {
+            return new RejectedSignature(index, RejectionReason.WrongMediaType, $"media type '{layer.MediaType}' is not a simple-signing signature");
+        }
+
+        if (layer.DeclaredDigest is not null && ImageDigest.Of(layer.Blob) != layer.DeclaredDigest)
+        {
+            return new RejectedSignature(index, RejectionReason.BlobDigestMismatch, $"payload blob does not match its digest {layer.DeclaredDigest}");
+        }
+
+        return string.IsNullOrEmpty(layer.Signature)
+            ? new RejectedSignature(index, RejectionReason.MissingSignature, $"no '{CosignMediaTypes.SignatureAnnotation}' annotation")
+            : null;
+    }
+
+    /// <summary>The claims of a payload whose signature already verified: strict shape, image digest, repository.</summary>
+    internal static (VerifiedSignature? Verified, RejectedSignature? Rejected) CheckClaims(
+        int index, string imageDigest, DockerReference? expected, SignatureLayer layer, ECDsa key, CertificateIdentity? signer)
+    {
+        RejectedSignature Reject(RejectionReason reason, string message) => new(index, reason, message);
 
         SimpleSigningPayload payload;
         try
@@ -132,6 +158,6 @@ public static class SimpleSigningVerifier
             }
         }
 
-        return (new VerifiedSignature(index, payload, layer.Blob, key), null);
+        return (new VerifiedSignature(index, payload, layer.Blob, key, signer), null);
     }
 }
