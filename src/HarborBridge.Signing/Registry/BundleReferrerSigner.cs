@@ -120,7 +120,7 @@ public sealed class BundleReferrerSigner(IOciRegistryClient registry, TimeProvid
         return null;
     }
 
-    private static string? BundleLayer(byte[] manifest)
+    internal static string? BundleLayer(byte[] manifest)
     {
         try
         {

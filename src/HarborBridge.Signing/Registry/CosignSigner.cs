@@ -1,7 +1,10 @@
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using HarborBridge.Harbor.Oci;
+using HarborBridge.Signing.Keyless;
 using HarborBridge.Signing.Oci;
 using HarborBridge.Signing.SimpleSigning;
+using HarborBridge.Signing.Transparency;
 using HarborBridge.Signing.Verification;
 
 namespace HarborBridge.Signing.Registry;
@@ -50,13 +53,48 @@ public sealed class CosignSigner(IOciRegistryClient registry, TimeProvider time)
         ArgumentNullException.ThrowIfNull(repository);
         ArgumentNullException.ThrowIfNull(key);
         ImageDigest.Validate(imageDigest);
-        var tag = ImageDigest.SignatureTag(imageDigest);
-        var identity = repository.ToString();
-        var payload = SimpleSigningPayload.Create(identity, imageDigest, annotations);
-        var payloadDigest = ImageDigest.Of(payload);
+        var payload = SimpleSigningPayload.Create(repository.ToString(), imageDigest, annotations);
         var signature = Convert.ToBase64String(EcdsaSignatures.Sign(key, payload));
         using var publicKey = ECDsa.Create(key.ExportParameters(includePrivateParameters: false));
+        return await StoreAsync(repository, imageDigest, payload, signature, publicKey, null, cancellationToken);
+    }
 
+    /// <summary>
+    /// Stores a keyless signature as cosign v2 does: the simple-signing layer carries the Fulcio leaf
+    /// (<c>dev.sigstore.cosign/certificate</c>), its issuers (<c>dev.sigstore.cosign/chain</c>) and the Rekor proof
+    /// (<c>dev.sigstore.cosign/bundle</c>). The payload must name <paramref name="repository"/> and <paramref name="imageDigest"/>.
+    /// Every keyless signing has a new key, so signing again adds another layer (as with cosign).
+    /// </summary>
+    public async Task<CosignSignOutcome> StoreKeylessAsync(
+        OciRepository repository, string imageDigest, KeylessSignature signature, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(repository);
+        ArgumentNullException.ThrowIfNull(signature);
+        ImageDigest.Validate(imageDigest);
+        using var leaf = X509Certificate2.CreateFromPem(signature.Certificate.LeafPem);
+        using var publicKey = leaf.GetECDsaPublicKey()
+            ?? throw new CosignSigningException("The Fulcio certificate does not hold an ECDSA key.");
+        var annotations = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [KeylessSignatureVerifier.CertificateAnnotation] = signature.Certificate.LeafPem,
+            [KeylessSignatureVerifier.ChainAnnotation] = string.Concat(signature.Certificate.ChainPem.Select(p => p.TrimEnd('\n') + "\n")),
+            [RekorSet.BundleAnnotation] = signature.RekorEntry.LegacyBundleAnnotation(),
+        };
+        return await StoreAsync(repository, imageDigest, signature.Payload, Convert.ToBase64String(signature.Signature), publicKey, annotations, cancellationToken);
+    }
+
+    private async Task<CosignSignOutcome> StoreAsync(
+        OciRepository repository,
+        string imageDigest,
+        byte[] payload,
+        string signature,
+        ECDsa publicKey,
+        IReadOnlyDictionary<string, string>? layerAnnotations,
+        CancellationToken cancellationToken)
+    {
+        var tag = ImageDigest.SignatureTag(imageDigest);
+        var identity = repository.ToString();
+        var payloadDigest = ImageDigest.Of(payload);
         var gate = TagLocks.For(identity, tag);
         await gate.WaitAsync(cancellationToken);
         try
@@ -67,7 +105,7 @@ public sealed class CosignSigner(IOciRegistryClient registry, TimeProvider time)
             for (var attempt = 1; attempt <= MaxAttempts; attempt++)
             {
                 var existing = await registry.GetManifestAsync(repository, tag, cancellationToken);
-                var update = SignatureManifests.AppendSignature(existing?.Content, payload, signature, publicKey);
+                var update = SignatureManifests.AppendSignature(existing?.Content, payload, signature, publicKey, layerAnnotations);
                 if (!update.Added)
                 {
                     // Our key already signed this payload in the manifest just read: verify that layer from those bytes.

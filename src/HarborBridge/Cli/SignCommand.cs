@@ -1,5 +1,6 @@
 using System.CommandLine;
 using HarborBridge.Harbor.Oci;
+using HarborBridge.Signing.Keyless;
 using HarborBridge.Signing.Keys;
 using HarborBridge.Signing.Registry;
 
@@ -8,7 +9,9 @@ namespace HarborBridge.Cli;
 /// <summary>
 /// <c>harborbridge sign IMAGE@sha256:… --key cosign.key [-a key=value]… [--allow-insecure-registry]</c>: signs an image
 /// digest in the registry as <c>cosign sign --key</c> (legacy <c>.sig</c> format) does, then reads the signature back
-/// and verifies it. Key password from COSIGN_PASSWORD. Exit 0 signed and verified, 1 failed, 2 bad input.
+/// and verifies it. Key password from COSIGN_PASSWORD. Keyless instead of <c>--key</c>:
+/// <c>--identity-token FILE --fulcio-url URL --rekor-url URL [--bundle FILE]</c> (cosign v2's keyless <c>.sig</c> layer
+/// with certificate, chain and Rekor annotations). Exit 0 signed and verified, 1 failed, 2 bad input.
 /// </summary>
 internal static class SignCommand
 {
@@ -21,27 +24,104 @@ internal static class SignCommand
     internal static Command Create(Func<string, string?> environment)
     {
         var image = new Argument<string>("IMAGE") { Description = "The image to sign, by digest: host[:port]/name@sha256:…" };
-        var key = new Option<string>("--key") { Description = "cosign private key file (encrypted; password in COSIGN_PASSWORD).", Required = true };
-        var annotations = new Option<string[]>("--annotations", "-a") { Description = "key=value added to the signed payload's 'optional' (repeatable)." };
+        var key = new Option<string>("--key") { Description = "cosign private key file (encrypted; password in COSIGN_PASSWORD). Not with the keyless options." };
+        var annotations = new Option<string[]>("--annotations", "-a") { Description = "key=value added to the signed payload's 'optional' (repeatable; --key only)." };
         var insecure = new Option<bool>("--allow-insecure-registry") { Description = "Talk plain HTTP to the registry (test registries only)." };
-        var command = new Command("sign", "Sign an image digest in its registry (cosign-compatible .sig) and verify what was written.")
+        var token = new Option<string>("--identity-token") { Description = "Keyless: file holding the OIDC identity token (e.g. a projected service-account token)." };
+        var fulcio = new Option<string>("--fulcio-url") { Description = "Keyless: Fulcio base URL, e.g. https://fulcio.sigstore.dev." };
+        var rekor = new Option<string>("--rekor-url") { Description = "Keyless: Rekor base URL, e.g. https://rekor.sigstore.dev." };
+        var bundle = new Option<string>("--bundle") { Description = "Keyless: also write the Sigstore bundle v0.3 (message signature over the .sig payload) to this file." };
+        var command = new Command("sign", "Sign an image digest in its registry (cosign-compatible .sig; with a key or keyless) and verify what was written.")
         {
-            image, key, annotations, insecure,
+            image, key, annotations, insecure, token, fulcio, rekor, bundle,
         };
-        command.SetAction((parseResult, cancellationToken) => RunAsync(
-            parseResult.GetValue(image), parseResult.GetValue(key)!, parseResult.GetValue(annotations) ?? [], parseResult.GetValue(insecure),
-            environment, parseResult.InvocationConfiguration.Output, parseResult.InvocationConfiguration.Error, cancellationToken));
+        command.SetAction((parseResult, cancellationToken) =>
+        {
+            var output = parseResult.InvocationConfiguration.Output;
+            var error = parseResult.InvocationConfiguration.Error;
+            var keyless = new KeylessRequest(parseResult.GetValue(token), parseResult.GetValue(fulcio), parseResult.GetValue(rekor), parseResult.GetValue(bundle));
+            var keyFile = parseResult.GetValue(key);
+            if (KeylessRequest.Conflict(keyFile, keyless.Given) is { } conflict)
+            {
+                error.WriteLine($"error: {conflict}");
+                return Task.FromResult(ExitBadInput);
+            }
+
+            return keyFile is not null
+                ? RunAsync(parseResult.GetValue(image), keyFile, parseResult.GetValue(annotations) ?? [], parseResult.GetValue(insecure),
+                    environment, output, error, cancellationToken)
+                : RunKeylessAsync(parseResult.GetValue(image), keyless, parseResult.GetValue(annotations) ?? [], parseResult.GetValue(insecure),
+                    environment, output, error, cancellationToken);
+        });
         return command;
+    }
+
+    /// <summary>The keyless flags of <c>sign</c>.</summary>
+    internal sealed record KeylessRequest(string? TokenFile, string? FulcioUrl, string? RekorUrl, string? BundleFile)
+    {
+        public bool Given => TokenFile is not null || FulcioUrl is not null || RekorUrl is not null || BundleFile is not null;
+
+        /// <summary>Null when exactly one way of signing (or verifying) was chosen.</summary>
+        public static string? Conflict(string? keyFile, bool keylessGiven) => (keyFile, keylessGiven) switch
+        {
+            (not null, true) => "--key and the keyless options cannot be combined; use --key, or keyless signing/verification without it.",
+            (null, false) => "give --key, or the keyless options (sign: --identity-token, --fulcio-url, --rekor-url; verify: --certificate-identity, --certificate-oidc-issuer).",
+            _ => null,
+        };
+    }
+
+    internal static async Task<int> RunKeylessAsync(
+        string? imageText, KeylessRequest request, string[] annotationArgs, bool plainHttp, Func<string, string?> environment,
+        TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        var image = ParseDigestReference(imageText, out var imageProblem);
+        var problem = imageProblem
+            ?? (annotationArgs.Length > 0 ? "-a/--annotations is only supported with --key" : null)
+            ?? (request.TokenFile is null ? "--identity-token FILE is required for keyless signing" : null)
+            ?? (request.TokenFile is not null && !File.Exists(request.TokenFile) ? $"the identity token file {request.TokenFile} does not exist" : null)
+            ?? CheckUrl("--fulcio-url", request.FulcioUrl)
+            ?? CheckUrl("--rekor-url", request.RekorUrl)
+            ?? RegistryAccess.CheckCredentials(environment);
+        if (problem is not null || image is null)
+        {
+            await error.WriteLineAsync($"error: {problem}.");
+            return ExitBadInput;
+        }
+
+        var repository = OciRepository.Parse(image.Repository, plainHttp);
+        await using var services = RegistryAccess.CreateServices(repository, environment);
+        await using var keylessServices = new ServiceCollection().AddKeylessSigning().BuildServiceProvider();
+        try
+        {
+            var signature = await keylessServices.GetRequiredService<KeylessSigner>().SignImageAsync(
+                new KeylessSettings(request.TokenFile!, request.FulcioUrl!, request.RekorUrl!), repository.ToString(), image.Reference, cancellationToken);
+            var signer = new CosignSigner(services.GetRequiredService<IOciRegistryClient>(), TimeProvider.System);
+            var outcome = await signer.StoreKeylessAsync(repository, image.Reference, signature, cancellationToken);
+            if (request.BundleFile is not null)
+            {
+                await File.WriteAllBytesAsync(request.BundleFile, signature.Bundle, cancellationToken);
+            }
+
+            await output.WriteLineAsync(
+                $"Pushed keyless signature to {repository}:{outcome.SignatureTag} and verified it (manifest {outcome.SignatureManifestDigest}); " +
+                $"Rekor log index {signature.RekorEntry.LogIndex}.");
+            return ExitSigned;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            await error.WriteLineAsync($"error: keyless signing of {image} failed: {(e is KeylessException or IOException ? e.Message : RegistryAccess.Describe(e))}");
+            return ExitFailed;
+        }
     }
 
     internal static async Task<int> RunAsync(
         string? imageText, string keyFile, string[] annotationArgs, bool plainHttp, Func<string, string?> environment,
         TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
-        var image = ImageReference.TryParse(imageText, out var problem);
-        if (image is null || !image.IsDigest)
+        var image = ParseDigestReference(imageText, out var imageProblem);
+        if (image is null)
         {
-            await error.WriteLineAsync(image is null ? $"error: {problem}." : $"error: sign a digest, not a tag: use {image.Repository}@sha256:….");
+            await error.WriteLineAsync($"error: {imageProblem}.");
             return ExitBadInput;
         }
 
@@ -102,4 +182,16 @@ internal static class SignCommand
             }
         }
     }
+
+    private static ImageReference? ParseDigestReference(string? imageText, out string? problem)
+    {
+        var image = ImageReference.TryParse(imageText, out var parseProblem);
+        problem = image is null ? parseProblem : image.IsDigest ? null : $"sign a digest, not a tag: use {image.Repository}@sha256:…";
+        return problem is null ? image : null;
+    }
+
+    private static string? CheckUrl(string option, string? url) =>
+        url is null ? $"{option} URL is required for keyless signing"
+        : Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" ? null
+        : $"{option} '{url}' is not an http(s) URL";
 }

@@ -23,7 +23,10 @@ internal static class VerifyCommand
     internal static Command Create(Func<string, string?> environment)
     {
         var image = new Argument<string>("IMAGE") { Description = "host[:port]/name@sha256:… or host[:port]/name:tag" };
-        var key = new Option<string>("--key") { Description = "Public key file (PEM) the signature must verify with.", Required = true };
+        var key = new Option<string>("--key") { Description = "Public key file (PEM) the signature must verify with. Not with the keyless options." };
+        var certificateIdentity = new Option<string>("--certificate-identity") { Description = "Keyless: the signer's identity (certificate SAN, e-mail or URI), exact match." };
+        var certificateIssuer = new Option<string>("--certificate-oidc-issuer") { Description = "Keyless: the OIDC issuer in the certificate, exact match." };
+        var trustedRoot = new Option<string>("--trusted-root") { Description = $"Keyless: Sigstore trusted root JSON (Fulcio CAs, Rekor keys). Default: ${TrustedRootVariable}." };
         var outputFormat = new Option<string>("--output", "-o") { Description = "json (default): a JSON array of the verified payloads; text: one payload per line.", DefaultValueFactory = _ => "json" };
         var identity = new Option<string>("--signed-repository")
         {
@@ -32,16 +35,37 @@ internal static class VerifyCommand
         var insecure = new Option<bool>("--allow-insecure-registry") { Description = "Talk plain HTTP to the registry (test registries only)." };
         var command = new Command("verify", "Verify an image's cosign signatures (.sig) with a public key. Exit 0 verified, 1 not, 2 bad input.")
         {
-            image, key, outputFormat, identity, insecure,
+            image, key, outputFormat, identity, insecure, certificateIdentity, certificateIssuer, trustedRoot,
         };
-        command.SetAction((parseResult, cancellationToken) => RunAsync(
-            new Request(parseResult.GetValue(image), parseResult.GetValue(key)!, parseResult.GetValue(outputFormat) ?? "json",
-                parseResult.GetValue(identity), parseResult.GetValue(insecure)),
-            environment, parseResult.InvocationConfiguration.Output, parseResult.InvocationConfiguration.Error, cancellationToken));
+        command.SetAction((parseResult, cancellationToken) =>
+        {
+            var request = new Request(parseResult.GetValue(image), parseResult.GetValue(key), parseResult.GetValue(outputFormat) ?? "json",
+                parseResult.GetValue(identity), parseResult.GetValue(insecure));
+            var keyless = new KeylessRequest(parseResult.GetValue(certificateIdentity), parseResult.GetValue(certificateIssuer), parseResult.GetValue(trustedRoot));
+            var error = parseResult.InvocationConfiguration.Error;
+            if (SignCommand.KeylessRequest.Conflict(request.KeyFile, keyless.Given) is { } conflict)
+            {
+                error.WriteLine($"error: {conflict}");
+                return Task.FromResult(ExitBadInput);
+            }
+
+            return request.KeyFile is not null
+                ? RunAsync(request, environment, parseResult.InvocationConfiguration.Output, error, cancellationToken)
+                : KeylessVerification.RunAsync(request, keyless, environment, parseResult.InvocationConfiguration.Output, error, cancellationToken);
+        });
         return command;
     }
 
-    internal sealed record Request(string? Image, string KeyFile, string Output, string? SignedRepository, bool PlainHttp);
+    /// <summary>cosign's variable for a trusted root file, used when <c>--trusted-root</c> is not given.</summary>
+    public const string TrustedRootVariable = "SIGSTORE_ROOT_FILE";
+
+    internal sealed record Request(string? Image, string? KeyFile, string Output, string? SignedRepository, bool PlainHttp);
+
+    /// <summary>The keyless flags of <c>verify</c>.</summary>
+    internal sealed record KeylessRequest(string? Identity, string? Issuer, string? TrustedRootFile)
+    {
+        public bool Given => Identity is not null || Issuer is not null || TrustedRootFile is not null;
+    }
 
     internal static async Task<int> RunAsync(Request request, Func<string, string?> environment, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
@@ -67,7 +91,7 @@ internal static class VerifyCommand
         ECDsa publicKey;
         try
         {
-            publicKey = SigningKeyFiles.LoadPublicKey(await File.ReadAllTextAsync(request.KeyFile, cancellationToken));
+            publicKey = SigningKeyFiles.LoadPublicKey(await File.ReadAllTextAsync(request.KeyFile!, cancellationToken));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or KeyFileException)
         {
@@ -119,9 +143,15 @@ internal static class VerifyCommand
                   - The signed identity is in the repository {expected}
 
                 """);
-            var payloads = result.Verified.Select(v => Encoding.UTF8.GetString(v.PayloadBytes)).ToList();
-            await output.WriteLineAsync(request.Output == "json" ? "[" + string.Join(",", payloads) + "]" : string.Join('\n', payloads));
+            await WritePayloadsAsync(output, request.Output, result.Verified.Select(v => v.PayloadBytes));
             return ExitVerified;
         }
+    }
+
+    /// <summary>The verified payloads on stdout: a JSON array (json) or one per line (text), as cosign prints them.</summary>
+    internal static Task WritePayloadsAsync(TextWriter output, string format, IEnumerable<byte[]> payloads)
+    {
+        var texts = payloads.Select(p => Encoding.UTF8.GetString(p)).ToList();
+        return output.WriteLineAsync(format == "json" ? "[" + string.Join(",", texts) + "]" : string.Join('\n', texts));
     }
 }

@@ -125,14 +125,7 @@ public sealed class KeylessSigningTests : IClassFixture<SigstoreMockServers>, ID
         return await _services.GetRequiredService<KeylessSigner>().SignImageAsync(settings, Repository, digest, CancellationToken.None);
     }
 
-    // An unsigned JWT ("alg":"none"): the mock Fulcio decodes it without verifying, as interop-tools.md describes.
-    private static string FakeToken()
-    {
-        static string Part(string json) => Convert.ToBase64String(Encoding.UTF8.GetBytes(json)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-        return Part("""{"alg":"none","typ":"JWT"}""") + "."
-            + Part($$"""{"iss":"{{Issuer}}","sub":"{{Subject}}","aud":"sigstore","exp":4102444800}""") + "."
-            + Part("unsigned");
-    }
+    private static string FakeToken() => SigstoreMockServers.FakeToken(Issuer, Subject);
 
     private async Task<string> WriteTokenAsync(string token)
     {

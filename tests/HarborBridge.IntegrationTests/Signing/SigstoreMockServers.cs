@@ -65,6 +65,15 @@ public sealed class SigstoreMockServers : IDisposable
 
     private string Errors { get; set; } = "";
 
+    /// <summary>An unsigned JWT (<c>"alg":"none"</c>): the mock Fulcio decodes it without verifying, as interop-tools.md describes.</summary>
+    public static string FakeToken(string issuer, string subject)
+    {
+        static string Part(string json) => Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(json)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        return Part("""{"alg":"none","typ":"JWT"}""") + "."
+            + Part($$"""{"iss":"{{issuer}}","sub":"{{subject}}","aud":"sigstore","exp":4102444800}""") + "."
+            + Part("unsigned");
+    }
+
     public void Dispose()
     {
         if (!_process.HasExited)

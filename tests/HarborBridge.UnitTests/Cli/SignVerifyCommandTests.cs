@@ -68,6 +68,81 @@ public sealed class SignVerifyCommandTests : IDisposable
         Assert.Contains("--output must be json or text", error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Sign_KeyAndKeylessFlags_ExitTwoMutuallyExclusive()
+    {
+        var (exit, error) = await RunAsync(SignCommand.Create(Env(password: "")), "sign", Image, "--key", WriteKey(""), "--fulcio-url", "https://fulcio.example.test");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("--key and the keyless options cannot be combined", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Verify_KeyAndCertificateIdentity_ExitTwoMutuallyExclusive()
+    {
+        var (exit, error) = await RunAsync(VerifyCommand.Create(Env(password: null)), "verify", Image, "--key", WriteKey(""), "--certificate-identity", "a@example.test");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("--key and the keyless options cannot be combined", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("sign")]
+    [InlineData("verify")]
+    public async Task SignOrVerify_NeitherKeyNorKeyless_ExitTwoNamesBoth(string verb)
+    {
+        var command = verb == "sign" ? SignCommand.Create(Env(password: "")) : VerifyCommand.Create(Env(password: null));
+
+        var (exit, error) = await RunAsync(command, verb, Image);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("give --key, or the keyless options", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("missing-token", "the identity token file")]
+    [InlineData("no-rekor", "--rekor-url URL is required")]
+    [InlineData("bad-fulcio", "--fulcio-url 'ftp://fulcio.example.test' is not an http(s) URL")]
+    public async Task SignKeyless_BadInput_ExitTwoBeforeAnyCall(string problem, string message)
+    {
+        var token = Path.Combine(_dir, "token.jwt");
+        await File.WriteAllTextAsync(token, "a.b.c");
+        string[] args = problem switch
+        {
+            "missing-token" => ["sign", Image, "--identity-token", Path.Combine(_dir, "absent.jwt"), "--fulcio-url", "https://f.example.test", "--rekor-url", "https://r.example.test"],
+            "no-rekor" => ["sign", Image, "--identity-token", token, "--fulcio-url", "https://f.example.test"],
+            _ => ["sign", Image, "--identity-token", token, "--fulcio-url", "ftp://fulcio.example.test", "--rekor-url", "https://r.example.test"],
+        };
+
+        var (exit, error) = await RunAsync(SignCommand.Create(Env(password: null)), args);
+
+        Assert.Equal(2, exit);
+        Assert.Contains(message, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task VerifyKeyless_NoTrustedRoot_ExitTwoNamesOptionAndVariable()
+    {
+        var (exit, error) = await RunAsync(VerifyCommand.Create(Env(password: null)), "verify", Image,
+            "--certificate-identity", "a@example.test", "--certificate-oidc-issuer", "https://issuer.example.test");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("give --trusted-root FILE or set SIGSTORE_ROOT_FILE", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task VerifyKeyless_UnreadableTrustedRoot_ExitTwo()
+    {
+        var root = Path.Combine(_dir, "root.json");
+        await File.WriteAllTextAsync(root, "{\"mediaType\":\"application/json\"}");
+
+        var (exit, error) = await RunAsync(VerifyCommand.Create(Env(password: null)), "verify", Image,
+            "--certificate-identity", "a@example.test", "--certificate-oidc-issuer", "https://issuer.example.test", "--trusted-root", root);
+
+        Assert.Equal(2, exit);
+        Assert.Contains($"cannot use the trusted root {root}", error, StringComparison.Ordinal);
+    }
+
     private static Func<string, string?> Env(string? password, string? username = null) => name => name switch
     {
         "COSIGN_PASSWORD" => password,
