@@ -17,4 +17,13 @@ public static class KeylessServiceCollectionExtensions
         services.TryAddSingleton<KeylessSigner>();
         return services;
     }
+
+    /// <summary>Registers <see cref="Core.Signing.IArtifactSigner"/> by <c>HarborBridge:Signing:Mode</c>: the key-file signer
+    /// (<see cref="Registry.RegistryArtifactSigner"/>) or the keyless one (<see cref="Registry.KeylessArtifactSigner"/>).</summary>
+    public static IServiceCollection AddArtifactSignerByMode(this IServiceCollection services)
+    {
+        services.AddKeylessSigning();
+        services.AddScoped<Core.Signing.IArtifactSigner>(Registry.KeylessArtifactSigner.ForMode);
+        return services;
+    }
 }

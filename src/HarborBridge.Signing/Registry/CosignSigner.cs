@@ -74,14 +74,17 @@ public sealed class CosignSigner(IOciRegistryClient registry, TimeProvider time)
         using var leaf = X509Certificate2.CreateFromPem(signature.Certificate.LeafPem);
         using var publicKey = leaf.GetECDsaPublicKey()
             ?? throw new CosignSigningException("The Fulcio certificate does not hold an ECDSA key.");
-        var annotations = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            [KeylessSignatureVerifier.CertificateAnnotation] = signature.Certificate.LeafPem,
-            [KeylessSignatureVerifier.ChainAnnotation] = string.Concat(signature.Certificate.ChainPem.Select(p => p.TrimEnd('\n') + "\n")),
-            [RekorSet.BundleAnnotation] = signature.RekorEntry.LegacyBundleAnnotation(),
-        };
-        return await StoreAsync(repository, imageDigest, signature.Payload, Convert.ToBase64String(signature.Signature), publicKey, annotations, cancellationToken);
+        return await StoreAsync(repository, imageDigest, signature.Payload, Convert.ToBase64String(signature.Signature), publicKey,
+            KeylessAnnotations(signature), cancellationToken);
     }
+
+    /// <summary>The annotations of a keyless <c>.sig</c> layer besides the signature: certificate, chain, Rekor bundle.</summary>
+    internal static Dictionary<string, string> KeylessAnnotations(KeylessSignature signature) => new(StringComparer.Ordinal)
+    {
+        [KeylessSignatureVerifier.CertificateAnnotation] = signature.Certificate.LeafPem,
+        [KeylessSignatureVerifier.ChainAnnotation] = string.Concat(signature.Certificate.ChainPem.Select(p => p.TrimEnd('\n') + "\n")),
+        [RekorSet.BundleAnnotation] = signature.RekorEntry.LegacyBundleAnnotation(),
+    };
 
     private async Task<CosignSignOutcome> StoreAsync(
         OciRepository repository,

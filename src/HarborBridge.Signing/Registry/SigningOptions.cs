@@ -25,6 +25,41 @@ public sealed class SigningOptions
     public SignatureFormat Format { get; set; } = SignatureFormat.Legacy;
 
     public bool IsEnabled => !string.IsNullOrWhiteSpace(KeyFile);
+
+    /// <summary><c>key</c> (default: <see cref="KeyFile"/>) or <c>keyless</c> (Fulcio certificate per signature, Rekor entry;
+    /// the keyless properties below). Keyless writes <c>.sig</c> layers only.</summary>
+    public SigningMode Mode { get; set; } = SigningMode.Key;
+
+    /// <summary>Keyless: file with the OIDC identity token (e.g. a projected service-account token), read for every signature.</summary>
+    public string? IdentityTokenFile { get; set; }
+
+    /// <summary>Keyless: Fulcio base URL.</summary>
+    public string? FulcioUrl { get; set; }
+
+    /// <summary>Keyless: Rekor base URL.</summary>
+    public string? RekorUrl { get; set; }
+
+    /// <summary>Keyless: Sigstore trusted root JSON used to verify what was written (Fulcio CA, Rekor key).</summary>
+    public string? TrustedRootFile { get; set; }
+
+    /// <summary>Keyless: the certificate identity (SAN) a signature must have to count as ours. Default: the token's
+    /// verified e-mail, else its <c>sub</c>. Set it when Fulcio maps the token to another SAN (e.g. Kubernetes tokens).</summary>
+    public string? CertificateIdentity { get; set; }
+
+    /// <summary>Keyless: the certificate's OIDC issuer. Default: the token's <c>iss</c>.</summary>
+    public string? CertificateOidcIssuer { get; set; }
+
+    public bool IsKeyless => Mode == SigningMode.Keyless;
+}
+
+/// <summary>How HarborBridge gets its signing key.</summary>
+public enum SigningMode
+{
+    /// <summary>A long-lived key file (<see cref="SigningOptions.KeyFile"/>).</summary>
+    Key,
+
+    /// <summary>Sigstore keyless: Fulcio and Rekor.</summary>
+    Keyless,
 }
 
 /// <summary>Storage format(s) of HarborBridge's signatures and attestations.</summary>
@@ -47,6 +82,11 @@ public sealed class SigningOptionsValidator(IOptions<HarborOptions> harbor) : IV
     public ValidateOptionsResult Validate(string? name, SigningOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (options.IsKeyless)
+        {
+            return KeylessSigningSettings.Validate(options, harbor.Value);
+        }
+
         if (!options.IsEnabled)
         {
             return ValidateOptionsResult.Success;

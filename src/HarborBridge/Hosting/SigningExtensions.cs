@@ -1,5 +1,6 @@
 using HarborBridge.Consumers;
 using HarborBridge.Core.Signing;
+using HarborBridge.Signing.Keyless;
 using HarborBridge.Signing.Registry;
 using MassTransit;
 using Microsoft.Extensions.Options;
@@ -15,7 +16,7 @@ internal static class SigningExtensions
         x.AddOptions<SigningOptions>().BindConfiguration(SigningOptions.SectionName).ValidateOnStart();
         x.AddSingleton<IValidateOptions<SigningOptions>, SigningOptionsValidator>();
         x.AddSingleton<SigningKeyProvider>();
-        x.AddScoped<IArtifactSigner, RegistryArtifactSigner>();
+        x.AddArtifactSignerByMode();
         x.AddScoped<SignArtifactService>();
         x.AddConsumer<SignApprovedArtifactConsumer>();
         x.AddConsumer<SignWarnedArtifactConsumer>();
