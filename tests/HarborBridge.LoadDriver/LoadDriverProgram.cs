@@ -106,6 +106,7 @@ public static class LoadRun
             var p = results.Pipeline;
             progress.WriteLine($"  decided {p.DecidedPerSecond:F1}/s, acted {p.ActedPerSecond:F1}/s, push→decision p50 {p.DecisionLatency.P50Ms:F0} p99 {p.DecisionLatency.P99Ms:F0} ms, "
                 + $"Harbor calls/artifact {p.HarborCallsPerArtifact:F2}, registry calls/artifact {p.RegistryCallsPerArtifact:F2}, problems {p.Problems.Count}");
+            progress.WriteLine($"  CPU per artifact: serve {p.ServeCpuMsPerArtifact:F1} ms, driver+simulator {p.DriverCpuMsPerArtifact:F1} ms");
         }
 
         if (results.BareEndpoint is { } bare && results.Intake is { } intake)
@@ -191,14 +192,19 @@ public static class LoadRun
         await Task.Delay(TimeSpan.FromSeconds(3), cancellationToken);
         var idle = rig.Serves.Select(s => Mb(s.Memory().Current)).ToList();
         var kinds = settings.Mix.Spread(settings.Artifacts);
+        var cpuBefore = rig.Serves.Select(s => s.CpuTime()).ToList();
+        var driverCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         var burstStart = TimeProvider.System.GetUtcNow();
         var pushed = await rig.PushBurstAsync(kinds, settings.Rate, settings.PushConcurrency, cancellationToken);
         var pushSeconds = clock.Elapsed.TotalSeconds;
         progress.WriteLine($"  pushed {pushed.Count} in {pushSeconds:F1} s; waiting for decisions ...");
         var complete = await rig.WaitUntilActedAsync(pushed, settings.Timeout, cancellationToken);
+        var serveCpu = rig.Serves.Select((s, i) => (s.CpuTime() - cpuBefore[i]).TotalMilliseconds).Sum();
+        var driverCpu = (Process.GetCurrentProcess().TotalProcessorTime - driverCpuBefore).TotalMilliseconds;
         await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken); // late duplicates, if any, land now
         var peak = rig.Serves.Select(s => Mb(s.Memory().Peak)).ToList();
+        await SaveMetricsAsync(rig.Serves, settings.Output, cancellationToken);
         var calls = rig.HarborBridgeCalls();
         var outcomes = await rig.Audit.OutcomesAsync(pushed, cancellationToken);
         var problems = PipelineAudit.Problems(outcomes).ToList();
@@ -225,7 +231,27 @@ public static class LoadRun
             idle,
             peak,
             problems,
-            PipelineAudit.Repeats(outcomes));
+            PipelineAudit.Repeats(outcomes),
+            Math.Round(serveCpu / pushed.Count, 1),
+            Math.Round(driverCpu / pushed.Count, 1));
+    }
+
+    /// <summary>Keeps each serve's /metrics (stage durations, in-flight messages) beside the results file, for profiling.</summary>
+    private static async Task SaveMetricsAsync(IReadOnlyList<ServeProcess> serves, string output, CancellationToken cancellationToken)
+    {
+        using var http = Http.Client();
+        for (var i = 0; i < serves.Count; i++)
+        {
+            var file = $"{Path.ChangeExtension(output, null)}.serve-{i.ToString(CultureInfo.InvariantCulture)}.metrics.txt";
+            try
+            {
+                await File.WriteAllTextAsync(file, await http.GetStringAsync(new Uri(serves[i].Url, "/metrics"), cancellationToken), cancellationToken);
+            }
+            catch (HttpRequestException e)
+            {
+                await File.WriteAllTextAsync(file, "# /metrics failed: " + e.Message, cancellationToken);
+            }
+        }
     }
 
     private static LatencySummary Latency(IReadOnlyList<double> ms) =>

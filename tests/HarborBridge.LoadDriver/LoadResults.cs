@@ -26,7 +26,9 @@ public sealed record IntakeResult(WrkResult Wrk, double IdleRssMb, double PeakRs
 
 public sealed record LatencySummary(double P50Ms, double P90Ms, double P99Ms, double MaxMs);
 
-/// <summary>One burst through the whole pipeline. Overhead is push→decision minus the simulated scan time.</summary>
+/// <summary>One burst through the whole pipeline. Overhead is push→decision minus the simulated scan time. CPU per
+/// artifact (all serve processes; the driver's own process with the simulator and the pushes) is the figure that
+/// other load on the machine disturbs least.</summary>
 public sealed record PipelineResult(
     int Pushed,
     double PushedPerSecond,
@@ -42,4 +44,6 @@ public sealed record PipelineResult(
     IReadOnlyList<double> IdleRssMb,
     IReadOnlyList<double> PeakRssMb,
     IReadOnlyList<string> Problems,
-    IReadOnlyList<string> RepeatedDecisions);
+    IReadOnlyList<string> RepeatedDecisions,
+    double ServeCpuMsPerArtifact,
+    double DriverCpuMsPerArtifact);
