@@ -139,6 +139,7 @@ internal static class HarborBridgeServer
         services.AddSection<Policy.PolicyOptions>(Policy.PolicyOptions.SectionName);
         services.AddSingleton<Policy.PolicyProvider>();
         services.AddSingleton<Consumers.ScanOrchestrator>();
+        services.AddSingleton<Consumers.ProjectAutoScanCache>();
         services.AddSection<Scanning.TrivyOptions>(Scanning.TrivyOptions.SectionName);
         services.AddSingleton<Scanning.TrivyRunner>();
         services.AddHostedService<Policy.PolicyValidationHostedService>();
