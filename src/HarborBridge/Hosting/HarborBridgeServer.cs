@@ -98,7 +98,7 @@ internal static class HarborBridgeServer
 
         var app = builder.Build();
         // One event per request: method, path (no query string), status, elapsed. Headers and bodies are never logged.
-        app.UseSerilogRequestLogging();
+        app.UseSerilogRequestLogging(o => o.GetLevel = RequestLogLevels.For);
         app.MapHealth();
         app.UseScrapeTimeGauges();
         app.MapMetrics();
