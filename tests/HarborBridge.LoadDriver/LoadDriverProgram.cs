@@ -46,8 +46,14 @@ public static class LoadDriverProgram
         {
             var results = await LoadRun.RunAsync(settings, Console.Out, stop.Token);
             await File.WriteAllTextAsync(settings.Output, JsonSerializer.Serialize(results, Json), stop.Token);
-            Console.WriteLine($"results: {Path.GetFullPath(settings.Output)}");
-            return results.Pipeline is { Problems.Count: > 0 } ? 1 : 0;
+            var table = ResultsTable.Markdown(results);
+            var tableFile = Path.ChangeExtension(settings.Output, ".md");
+            await File.WriteAllTextAsync(tableFile, table, stop.Token);
+            Console.WriteLine();
+            Console.WriteLine(table);
+            Console.WriteLine($"results: {Path.GetFullPath(settings.Output)}, table: {Path.GetFullPath(tableFile)}");
+            var problems = new[] { results.Pipeline, results.ScaleOut?.OneWorker, results.ScaleOut?.TwoWorkers }.Sum(p => p?.Problems.Count ?? 0);
+            return problems > 0 ? 1 : 0;
         }
         catch (InvalidOperationException e)
         {
@@ -78,6 +84,8 @@ public static class LoadRun
                 ["connections"] = settings.Connections.ToString(CultureInfo.InvariantCulture),
                 ["intakeSeconds"] = settings.IntakeDuration.TotalSeconds.ToString(CultureInfo.InvariantCulture),
                 ["workers"] = settings.Workers.ToString(CultureInfo.InvariantCulture),
+                ["scaleOutArtifacts"] = settings.ScaleOutArtifacts.ToString(CultureInfo.InvariantCulture),
+                ["phases"] = string.Join(',', settings.Phases.Order(StringComparer.Ordinal)),
             },
         };
 
@@ -102,10 +110,21 @@ public static class LoadRun
         if (settings.Phases.Contains("pipeline"))
         {
             progress.WriteLine($"pipeline: {settings.Artifacts} artifacts, rate {(settings.Rate > 0 ? settings.Rate.ToString(CultureInfo.InvariantCulture) + "/s" : "unlimited")}, {settings.Workers} worker(s) ...");
-            results.Pipeline = await PipelineAsync(settings, progress, cancellationToken);
-            var p = results.Pipeline;
-            progress.WriteLine($"  decided {p.DecidedPerSecond:F1}/s, acted {p.ActedPerSecond:F1}/s, push→decision p50 {p.DecisionLatency.P50Ms:F0} p99 {p.DecisionLatency.P99Ms:F0} ms, "
-                + $"Harbor calls/artifact {p.HarborCallsPerArtifact:F2}, registry calls/artifact {p.RegistryCallsPerArtifact:F2}, problems {p.Problems.Count}");
+            results.Pipeline = await PipelineAsync(settings, new Burst(settings.Artifacts, settings.Rate, settings.Workers, SplitRoles: settings.Workers > 1), progress, cancellationToken);
+            Print(results.Pipeline, progress);
+        }
+
+        if (settings.Phases.Contains("scaleout"))
+        {
+            // Same burst, same layout (one webhook+scheduler process), one worker and then two: only the worker count differs.
+            progress.WriteLine($"scale-out: {settings.ScaleOutArtifacts} artifacts as fast as they can be pushed, 1 worker ...");
+            var one = await PipelineAsync(settings, new Burst(settings.ScaleOutArtifacts, 0, 1, SplitRoles: true), progress, cancellationToken);
+            Print(one, progress);
+            progress.WriteLine($"scale-out: the same with 2 workers ...");
+            var two = await PipelineAsync(settings, new Burst(settings.ScaleOutArtifacts, 0, 2, SplitRoles: true), progress, cancellationToken);
+            Print(two, progress);
+            results.ScaleOut = new ScaleOutResult(one, two, Ratio(two.DecidedPerSecond, one.DecidedPerSecond), Ratio(two.ActedPerSecond, one.ActedPerSecond));
+            progress.WriteLine($"  2 workers / 1 worker: decided × {results.ScaleOut.DecidedRatio:F2}, acted on × {results.ScaleOut.ActedRatio:F2}");
         }
 
         if (results.BareEndpoint is { } bare && results.Intake is { } intake)
@@ -126,7 +145,30 @@ public static class LoadRun
             }
         }
 
+        results.Uptime = await LoadAverageAsync();
         return results;
+    }
+
+    private static double Ratio(double a, double b) => b == 0 ? 0 : Math.Round(a / b, 3);
+
+    private static void Print(PipelineResult p, TextWriter progress)
+    {
+        progress.WriteLine($"  decided {p.DecidedPerSecond:F1}/s, acted {p.ActedPerSecond:F1}/s, push→decision p50 {p.DecisionLatency.P50Ms:F0} p99 {p.DecisionLatency.P99Ms:F0} ms, "
+            + $"Harbor calls/artifact {p.HarborCallsPerArtifact:F2}, registry calls/artifact {p.RegistryCallsPerArtifact:F2}, problems {p.Problems.Count}");
+        progress.WriteLine($"  CPU per artifact: serve {p.ServeCpuMsPerArtifact:F1} ms, driver+simulator {p.DriverCpuMsPerArtifact:F1} ms");
+    }
+
+    /// <summary>The load averages from /proc/loadavg: timing figures mean little without them.</summary>
+    private static async Task<string> LoadAverageAsync()
+    {
+        try
+        {
+            return string.Join(' ', (await File.ReadAllTextAsync("/proc/loadavg")).Split(' ').Take(3));
+        }
+        catch (IOException)
+        {
+            return "unknown";
+        }
     }
 
     private static async Task<WrkResult> BareEndpointAsync(LoadSettings settings, string vhost, CancellationToken cancellationToken)
@@ -171,18 +213,22 @@ public static class LoadRun
         return new IntakeResult(wrk, Mb(idle), Mb(serve.Memory().Peak));
     }
 
-    private static async Task<PipelineResult> PipelineAsync(LoadSettings settings, TextWriter progress, CancellationToken cancellationToken)
+    /// <summary>One pipeline burst: how many artifacts, at what rate, on how many worker processes; with
+    /// <paramref name="SplitRoles"/> the webhook and scheduler roles run in a process of their own.</summary>
+    private sealed record Burst(int Artifacts, double Rate, int Workers, bool SplitRoles);
+
+    private static async Task<PipelineResult> PipelineAsync(LoadSettings settings, Burst burst, TextWriter progress, CancellationToken cancellationToken)
     {
         var vhost = await VirtualHostAsync(settings, "pipeline", cancellationToken);
         await using var rig = await PipelineRig.StartAsync(Services(settings, vhost), settings.ScanDelay, cancellationToken);
-        if (settings.Workers == 1)
+        if (!burst.SplitRoles)
         {
             await rig.StartServeAsync("webhook,worker,scheduler", cancellationToken);
         }
         else
         {
             await rig.StartServeAsync("webhook,scheduler", cancellationToken);
-            for (var w = 0; w < settings.Workers; w++)
+            for (var w = 0; w < burst.Workers; w++)
             {
                 await rig.StartServeAsync("worker", cancellationToken);
             }
@@ -190,15 +236,20 @@ public static class LoadRun
 
         await Task.Delay(TimeSpan.FromSeconds(3), cancellationToken);
         var idle = rig.Serves.Select(s => Mb(s.Memory().Current)).ToList();
-        var kinds = settings.Mix.Spread(settings.Artifacts);
+        var kinds = settings.Mix.Spread(burst.Artifacts);
+        var cpuBefore = rig.Serves.Select(s => s.CpuTime()).ToList();
+        var driverCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         var burstStart = TimeProvider.System.GetUtcNow();
-        var pushed = await rig.PushBurstAsync(kinds, settings.Rate, settings.PushConcurrency, cancellationToken);
+        var pushed = await rig.PushBurstAsync(kinds, burst.Rate, settings.PushConcurrency, cancellationToken);
         var pushSeconds = clock.Elapsed.TotalSeconds;
         progress.WriteLine($"  pushed {pushed.Count} in {pushSeconds:F1} s; waiting for decisions ...");
         var complete = await rig.WaitUntilActedAsync(pushed, settings.Timeout, cancellationToken);
+        var serveCpu = rig.Serves.Select((s, i) => (s.CpuTime() - cpuBefore[i]).TotalMilliseconds).Sum();
+        var driverCpu = (Process.GetCurrentProcess().TotalProcessorTime - driverCpuBefore).TotalMilliseconds;
         await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken); // late duplicates, if any, land now
         var peak = rig.Serves.Select(s => Mb(s.Memory().Peak)).ToList();
+        await SaveMetricsAsync(rig.Serves, $"{Path.ChangeExtension(settings.Output, null)}.{burst.Workers.ToString(CultureInfo.InvariantCulture)}w", cancellationToken);
         var calls = rig.HarborBridgeCalls();
         var outcomes = await rig.Audit.OutcomesAsync(pushed, cancellationToken);
         var problems = PipelineAudit.Problems(outcomes).ToList();
@@ -211,6 +262,8 @@ public static class LoadRun
         var acted = pushed.Select(a => (a, At: rig.ActedAt(a))).Where(x => x.At is not null).ToList();
         var scanMs = settings.ScanDelay.TotalMilliseconds;
         return new PipelineResult(
+            burst.Workers,
+            rig.Serves.Count,
             pushed.Count,
             pushed.Count / pushSeconds,
             decided.Count,
@@ -225,7 +278,27 @@ public static class LoadRun
             idle,
             peak,
             problems,
-            PipelineAudit.Repeats(outcomes));
+            PipelineAudit.Repeats(outcomes),
+            Math.Round(serveCpu / pushed.Count, 1),
+            Math.Round(driverCpu / pushed.Count, 1));
+    }
+
+    /// <summary>Keeps each serve's /metrics (stage durations, in-flight messages) beside the results file, for profiling.</summary>
+    private static async Task SaveMetricsAsync(IReadOnlyList<ServeProcess> serves, string output, CancellationToken cancellationToken)
+    {
+        using var http = Http.Client();
+        for (var i = 0; i < serves.Count; i++)
+        {
+            var file = $"{output}.serve-{i.ToString(CultureInfo.InvariantCulture)}.metrics.txt";
+            try
+            {
+                await File.WriteAllTextAsync(file, await http.GetStringAsync(new Uri(serves[i].Url, "/metrics"), cancellationToken), cancellationToken);
+            }
+            catch (HttpRequestException e)
+            {
+                await File.WriteAllTextAsync(file, "# /metrics failed: " + e.Message, cancellationToken);
+            }
+        }
     }
 
     private static LatencySummary Latency(IReadOnlyList<double> ms) =>

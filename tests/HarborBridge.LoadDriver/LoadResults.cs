@@ -19,6 +19,12 @@ public sealed class LoadResults
 
     public PipelineResult? Pipeline { get; set; }
 
+    /// <summary>The same burst on one worker process and on two (<c>--phases scaleout</c>).</summary>
+    public ScaleOutResult? ScaleOut { get; set; }
+
+    /// <summary>Load averages (1, 5, 15 min) when the run ended.</summary>
+    public string Uptime { get; set; } = "";
+
     public Dictionary<string, double> Ratios { get; init; } = [];
 }
 
@@ -26,8 +32,12 @@ public sealed record IntakeResult(WrkResult Wrk, double IdleRssMb, double PeakRs
 
 public sealed record LatencySummary(double P50Ms, double P90Ms, double P99Ms, double MaxMs);
 
-/// <summary>One burst through the whole pipeline. Overhead is push→decision minus the simulated scan time.</summary>
+/// <summary>One burst through the whole pipeline. Overhead is push→decision minus the simulated scan time. CPU per
+/// artifact (all serve processes; the driver's own process with the simulator and the pushes) is the figure that
+/// other load on the machine disturbs least.</summary>
 public sealed record PipelineResult(
+    int Workers,
+    int ServeProcesses,
     int Pushed,
     double PushedPerSecond,
     int Decided,
@@ -42,4 +52,9 @@ public sealed record PipelineResult(
     IReadOnlyList<double> IdleRssMb,
     IReadOnlyList<double> PeakRssMb,
     IReadOnlyList<string> Problems,
-    IReadOnlyList<string> RepeatedDecisions);
+    IReadOnlyList<string> RepeatedDecisions,
+    double ServeCpuMsPerArtifact,
+    double DriverCpuMsPerArtifact);
+
+/// <summary>Two bursts that differ only in the number of worker processes; ratios are two workers over one.</summary>
+public sealed record ScaleOutResult(PipelineResult OneWorker, PipelineResult TwoWorkers, double DecidedRatio, double ActedRatio);

@@ -24,7 +24,10 @@ public sealed class LoadSettings
 
     public int Workers { get; private set; } = 1;
 
-    public HashSet<string> Phases { get; private set; } = new(StringComparer.Ordinal) { "baselines", "intake", "pipeline" };
+    /// <summary>Artifacts in each of the two scale-out bursts (one worker, then two).</summary>
+    public int ScaleOutArtifacts { get; private set; } = 300;
+
+    public HashSet<string> Phases { get; private set; } = new(StringComparer.Ordinal) { "baselines", "intake", "pipeline", "scaleout" };
 
     public string Output { get; private set; } = "load-results.json";
 
@@ -68,8 +71,9 @@ public sealed class LoadSettings
                 "--connections" => Positive(value, v => s.Connections = v),
                 "--timeout" => Positive(value, v => s.Timeout = TimeSpan.FromSeconds(v)),
                 "--workers" => Positive(value, v => s.Workers = v),
+                "--scale-out-artifacts" => Positive(value, v => s.ScaleOutArtifacts = v),
                 "--phases" => Set(() => s.Phases = new HashSet<string>(value.Split(','), StringComparer.Ordinal))
-                    && s.Phases.All(ph => ph is "baselines" or "intake" or "pipeline"),
+                    && s.Phases.All(ph => ph is "baselines" or "intake" or "pipeline" or "scaleout"),
                 "--output" => Set(() => s.Output = value),
                 "--rabbitmq" => HostPort(value, (h, port) => { s.RabbitHost = h; s.RabbitPort = port; }),
                 "--rabbitmq-dir" => Set(() => s.RabbitDir = value),
@@ -135,7 +139,8 @@ public sealed class LoadSettings
     public const string Usage = """
         usage: HarborBridge.LoadDriver [--artifacts 1000] [--rate 0] [--push-concurrency 16] [--mix 70/20/10]
                                        [--scan-delay-ms 0] [--duration 15] [--connections 32] [--timeout 300] [--workers 1]
-                                       [--phases baselines,intake,pipeline] [--output load-results.json]
+                                       [--scale-out-artifacts 300] [--phases baselines,intake,pipeline,scaleout]
+                                       [--output load-results.json]
                                        [--rabbitmq HOST:PORT] [--rabbitmq-dir DIR | --vhost /] [--postgres CONNSTR]
                                        [--registry HOST:PORT] [--work DIR]
         Services default to HB_TEST_* (run it as: tests/run.sh --exec dotnet <path>/HarborBridge.LoadDriver.dll ...).

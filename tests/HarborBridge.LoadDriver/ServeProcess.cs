@@ -131,6 +131,16 @@ public sealed class ServeProcess : IAsyncDisposable
             long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
     }
 
+    /// <summary>CPU time (user + system) the process has used so far, from <c>/proc/PID/stat</c>.</summary>
+    public TimeSpan CpuTime()
+    {
+        var stat = File.ReadAllText($"/proc/{_process.Id.ToString(CultureInfo.InvariantCulture)}/stat");
+        // Fields after the command name (which may hold spaces) start at state; utime and stime are fields 14 and 15.
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return TimeSpan.FromSeconds(ticks / 100.0); // USER_HZ is 100 on Linux
+    }
+
     /// <summary>SIGKILL: no shutdown at all, as when a node dies.</summary>
     public async Task KillAsync()
     {

@@ -25,6 +25,7 @@ internal sealed class ScanOrchestrator(
     IOptions<PolicyOptions> scanOptions,
     IOptions<Scanning.TrivyOptions> trivyOptions,
     Scanning.TrivyRunner trivy,
+    ProjectAutoScanCache autoScans,
     TimeProvider time,
     ILogger<ScanOrchestrator> logger)
 {
@@ -60,8 +61,7 @@ internal sealed class ScanOrchestrator(
             await DecideIndexIfCompleteAsync(a, pushed.Tag, publisher, cancellationToken);
         }
 
-        var metadata = await Harbor.GetProjectMetadataAsync(a.Project, cancellationToken);
-        var autoScan = metadata.TryGetValue(HarborProjectMetadata.AutoScan, out var value) && value == "true";
+        var autoScan = await autoScans.ScansOnPushAsync(a.Project, cancellationToken);
         if (!await decisions.MarkScanRequestedAsync(a, pushed.EventId, pushed.Pusher ?? "harbor", time.GetUtcNow(), cancellationToken))
         {
             logger.LogInformation("Scan of {Project}/{Repository}@{Digest} already requested or decided", a.Project, a.Repository, a.Digest);

@@ -98,7 +98,7 @@ internal static class HarborBridgeServer
 
         var app = builder.Build();
         // One event per request: method, path (no query string), status, elapsed. Headers and bodies are never logged.
-        app.UseSerilogRequestLogging();
+        app.UseSerilogRequestLogging(o => o.GetLevel = RequestLogLevels.For);
         app.MapHealth();
         app.UseScrapeTimeGauges();
         app.MapMetrics();
@@ -139,6 +139,7 @@ internal static class HarborBridgeServer
         services.AddSection<Policy.PolicyOptions>(Policy.PolicyOptions.SectionName);
         services.AddSingleton<Policy.PolicyProvider>();
         services.AddSingleton<Consumers.ScanOrchestrator>();
+        services.AddSingleton<Consumers.ProjectAutoScanCache>();
         services.AddSection<Scanning.TrivyOptions>(Scanning.TrivyOptions.SectionName);
         services.AddSingleton<Scanning.TrivyRunner>();
         services.AddHostedService<Policy.PolicyValidationHostedService>();

@@ -11,6 +11,7 @@ internal static class MessagingExtensions
     {
         var transport = configuration.GetSection(HarborBridgeOptions.SectionName).Get<HarborBridgeOptions>()?.Transport ?? TransportKind.InMemory;
         services.AddSection<RabbitMqOptions>(RabbitMqOptions.SectionName);
+        services.AddMessagingTuning();
         services.Configure<MassTransitHostOptions>(o =>
         {
             // Start without waiting for the broker: readiness reports it, and the webhook answers 503 until it is back.
@@ -51,8 +52,9 @@ internal static class MessagingExtensions
                 x.AddScheduledWorkConsumers();
             }
 
-            x.AddConfigureEndpointsCallback((context, _, endpoint) =>
+            x.AddConfigureEndpointsCallback((context, name, endpoint) =>
             {
+                endpoint.ApplyConcurrency(name, context);
                 endpoint.UseMessageRetry(r =>
                 {
                     // A report or policy that cannot be read will not read better on retry: straight to <queue>_error.
