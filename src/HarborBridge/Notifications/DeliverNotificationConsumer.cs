@@ -5,9 +5,10 @@ using Microsoft.Extensions.Options;
 namespace HarborBridge.Notifications;
 
 /// <summary>Sends one notification to one channel. A failure throws, so MassTransit retries with growing delays and
-/// finally moves the message to <c>deliver-notification_error</c>, from where it can be replayed.</summary>
+/// finally moves the message to <c>deliver-notification_error</c>, from where it can be replayed. A notification id that
+/// was delivered already (routing published it twice, the broker redelivered it, a replay) is dropped.</summary>
 internal sealed class DeliverNotificationConsumer(IEnumerable<IChannelSender> senders, IOptionsMonitor<NotificationOptions> options,
-    ILogger<DeliverNotificationConsumer> logger) : IConsumer<DeliverNotification>
+    NotificationDeliveryLog deliveries, ILogger<DeliverNotificationConsumer> logger) : IConsumer<DeliverNotification>
 {
     public async Task Consume(ConsumeContext<DeliverNotification> context)
     {
@@ -18,7 +19,12 @@ internal sealed class DeliverNotificationConsumer(IEnumerable<IChannelSender> se
         }
 
         var sender = senders.First(s => s.Type == type);
-        await sender.SendAsync(n, channel, context.CancellationToken);
+        if (!await deliveries.DeliverOnceAsync(n.NotificationId, n.Channel, ct => sender.SendAsync(n, channel, ct), context.CancellationToken))
+        {
+            logger.LogInformation("Notification {NotificationId} to {Channel} was delivered before; duplicate dropped", n.NotificationId, n.Channel);
+            return;
+        }
+
         logger.LogInformation("Notification {NotificationId} delivered to {Channel} ({ChannelType})", n.NotificationId, n.Channel, type);
     }
 }

@@ -17,6 +17,7 @@ internal static class NotificationExtensions
         services.AddSingleton<RoutingProvider>();
         services.AddHostedService<RoutingValidationHostedService>();
         services.AddSingleton<NotificationLog>();
+        services.AddSingleton<NotificationDeliveryLog>();
         services.AddSingleton<NotificationDispatcher>();
         services.AddSingleton<IChannelSender, SlackSender>();
         services.AddSingleton<IChannelSender, TeamsSender>();

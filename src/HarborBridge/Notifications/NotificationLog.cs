@@ -17,15 +17,26 @@ internal sealed class NotificationLog(DbConnectionFactory connections)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    /// <summary>Claims the right to send <paramref name="e"/> to the target channel. False when this event was
-    /// already handled (redelivery) or the same news went to this channel within the flap window. When the claim
-    /// succeeds and the previous message for the same subject, verdict and channel had other findings, returns what changed.</summary>
+    /// <summary>Claims the right to send <paramref name="e"/> to the target channel. False when the same news went to
+    /// this channel from another event within the flap window. True when the claim succeeds, and also when this same
+    /// event claimed it before: the claim commits before the delivery is published, so a routing message retried after a
+    /// failed publish must publish again (the delivery is claimed once more, per notification id, when it is sent; see
+    /// <see cref="NotificationDeliveryLog"/>). When the previous message for the same subject, verdict and channel had
+    /// other findings, returns what changed.</summary>
     public async Task<(bool Send, FindingChange? Change)> TryClaimAsync(NotificationEvent e, RouteTarget target, DateTimeOffset now, TimeSpan flapWindow,
         CancellationToken cancellationToken)
     {
         var keys = e.Findings.Select(NotificationEvent.FindingKey).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         var dedupKey = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{e.Subject}\n{e.Verdict}\n{e.ContentHash}\n{target.Channel}")));
         await using var connection = await connections.OpenAsync(cancellationToken);
+        var mine = await connection.QueryFirstOrDefaultAsync<(string EventId, string? PreviousFindingsJson)?>(new CommandDefinition(
+            "SELECT last_event_id, previous_findings_json FROM notification_log WHERE dedup_key = @dedupKey",
+            new { dedupKey }, cancellationToken: cancellationToken));
+        if (mine is { } claimedBefore && claimedBefore.EventId == e.EventId)
+        {
+            return (true, Change(claimedBefore.PreviousFindingsJson, keys));
+        }
+
         var previous = await connection.QueryFirstOrDefaultAsync<(string ContentHash, string FindingsJson)?>(new CommandDefinition(
             """
             SELECT content_hash, findings_json FROM notification_log
@@ -33,38 +44,40 @@ internal sealed class NotificationLog(DbConnectionFactory connections)
             ORDER BY last_sent_at DESC LIMIT 1
             """,
             new { e.Subject, e.Verdict, target.Channel }, cancellationToken: cancellationToken));
+        var previousFindings = previous is { } p && p.ContentHash != e.ContentHash ? p.FindingsJson : null;
 
         var claimed = await connection.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO notification_log (dedup_key, subject, verdict, content_hash, channel, route, project, repository, digest, tag,
-                                          findings_json, last_event_id, first_sent_at, last_sent_at, send_count)
+                                          findings_json, last_event_id, first_sent_at, last_sent_at, send_count, previous_findings_json)
             VALUES (@dedupKey, @Subject, @Verdict, @ContentHash, @Channel, @Route, @project, @repository, @digest, @Tag,
-                    @findings, @EventId, @now, @now, 1)
+                    @findings, @EventId, @now, @now, 1, @previousFindings)
             ON CONFLICT (dedup_key) DO UPDATE SET last_event_id = excluded.last_event_id, last_sent_at = excluded.last_sent_at,
-                route = excluded.route, tag = excluded.tag, send_count = notification_log.send_count + 1
+                route = excluded.route, tag = excluded.tag, send_count = notification_log.send_count + 1,
+                previous_findings_json = excluded.previous_findings_json
             WHERE notification_log.last_event_id <> excluded.last_event_id AND notification_log.last_sent_at < @cutoff
             """,
             new
             {
                 dedupKey, e.Subject, e.Verdict, e.ContentHash, target.Channel, target.Route, project = e.Artifact?.Project,
                 repository = e.Artifact?.Repository, digest = e.Artifact?.Digest, e.Tag, findings = JsonSerializer.Serialize(keys, Json),
-                e.EventId, now, cutoff = now - flapWindow,
+                e.EventId, now, cutoff = now - flapWindow, previousFindings,
             },
             cancellationToken: cancellationToken));
-        if (claimed == 0)
+        return claimed == 0 ? (false, null) : (true, Change(previousFindings, keys));
+    }
+
+    private static FindingChange? Change(string? previousFindingsJson, IReadOnlyList<string> keys)
+    {
+        if (previousFindingsJson is null)
         {
-            return (false, null);
+            return null;
         }
 
-        if (previous is not { } p || p.ContentHash == e.ContentHash)
-        {
-            return (true, null);
-        }
-
-        var before = JsonSerializer.Deserialize<List<string>>(p.FindingsJson, Json) ?? [];
+        var before = JsonSerializer.Deserialize<List<string>>(previousFindingsJson, Json) ?? [];
         var added = keys.Except(before, StringComparer.Ordinal).ToList();
         var removed = before.Except(keys, StringComparer.Ordinal).ToList();
-        return (true, added.Count + removed.Count > 0 ? new FindingChange(added, removed) : null);
+        return added.Count + removed.Count > 0 ? new FindingChange(added, removed) : null;
     }
 
     /// <summary>Artifact notifications sent in [from, to), for the digest.</summary>
