@@ -6,35 +6,45 @@ using HarborBridge.Signing.Verification;
 
 namespace HarborBridge.Signing.Registry;
 
-/// <summary>What <see cref="CosignAttester.AttestAsync"/> did; <see cref="Added"/> is false when our key had already
-/// attested the identical statement.</summary>
-public sealed record CosignAttestOutcome(bool Added, string AttestationTag, string ManifestDigest, int Attempts, VerifiedAttestation Verified);
+/// <summary>What <see cref="CosignAttester.AttestAsync(OciRepository, IReadOnlyList{InTotoStatement}, ECDsa, CancellationToken)"/>
+/// did; <see cref="Added"/> is false when our key had already attested exactly these statements. <see cref="Verified"/>
+/// holds one verified attestation per statement, in the order given.</summary>
+public sealed record CosignAttestOutcome(bool Added, string AttestationTag, string ManifestDigest, int Attempts, IReadOnlyList<VerifiedAttestation> Verified);
 
 /// <summary>
-/// Stores an in-toto statement, signed in a DSSE envelope, in the image's <c>sha256-&lt;hex&gt;.att</c> manifest the way
-/// <c>cosign attest --key</c> (legacy format) does, with the same guarantees as <see cref="CosignSigner"/>: other
-/// layers kept, an identical statement by our key not added twice, read back and verified before returning, merge
-/// repeated when another writer replaced the tag.
+/// Stores in-toto statements, each signed in a DSSE envelope, in the image's <c>sha256-&lt;hex&gt;.att</c> manifest the way
+/// <c>cosign attest --key --replace</c> (legacy format) does for our key: one layer per predicate type by our key (an
+/// identical statement is kept, an older one of the same type replaced), other signers' layers kept, all statements in
+/// one manifest write, read back and verified before returning, merge repeated when another writer replaced the tag.
 /// </summary>
 public sealed class CosignAttester(IOciRegistryClient registry, TimeProvider time)
 {
     public const int MaxAttempts = 5;
 
-    public async Task<CosignAttestOutcome> AttestAsync(OciRepository repository, InTotoStatement statement, ECDsa key, CancellationToken cancellationToken)
+    public async Task<CosignAttestOutcome> AttestAsync(OciRepository repository, InTotoStatement statement, ECDsa key, CancellationToken cancellationToken) =>
+        await AttestAsync(repository, [statement], key, cancellationToken);
+
+    public async Task<CosignAttestOutcome> AttestAsync(OciRepository repository, IReadOnlyList<InTotoStatement> statements, ECDsa key, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(repository);
-        ArgumentNullException.ThrowIfNull(statement);
+        ArgumentNullException.ThrowIfNull(statements);
         ArgumentNullException.ThrowIfNull(key);
-        var imageDigest = statement.SubjectDigest;
+        if (statements.Count == 0 || statements.Select(s => s.SubjectDigest).Distinct(StringComparer.Ordinal).Count() != 1)
+        {
+            throw new ArgumentException("One or more statements about one image digest are required.", nameof(statements));
+        }
+
+        var imageDigest = statements[0].SubjectDigest;
         var tag = ImageDigest.AttestationTag(imageDigest);
-        var envelope = statement.Sign(key);
+        var signed = statements.Select(s => (Envelope: s.Sign(key), s.PredicateType)).ToList();
+        var predicateTypes = signed.Select(s => s.PredicateType).ToHashSet(StringComparer.Ordinal);
         using var publicKey = ECDsa.Create(key.ExportParameters(includePrivateParameters: false));
 
         var gate = TagLocks.For(repository.ToString(), tag);
         await gate.WaitAsync(cancellationToken);
         try
         {
-            var envelopeUploaded = false;
+            var uploaded = new HashSet<string>(StringComparer.Ordinal);
             var anyAdded = false;
             var lastProblem = "";
             for (var attempt = 1; attempt <= MaxAttempts; attempt++)
@@ -42,16 +52,18 @@ public sealed class CosignAttester(IOciRegistryClient registry, TimeProvider tim
                 var existing = await registry.GetManifestAsync(repository, tag, cancellationToken);
                 var blobs = existing is null
                     ? new Dictionary<string, byte[]?>()
-                    : await ReadBlobsAsync(repository, existing.Content, statement.PredicateType, cancellationToken);
-                var update = SignatureManifests.AppendAttestation(existing?.Content, envelope, statement.PredicateType, publicKey, d => blobs.GetValueOrDefault(d));
-                if (update.Added)
+                    : await ReadBlobsAsync(repository, existing.Content, predicateTypes, cancellationToken);
+                var update = SignatureManifests.UpdateAttestations(existing?.Content, signed, publicKey, d => blobs.GetValueOrDefault(d));
+                if (update.Changed)
                 {
                     anyAdded = true;
-                    if (!envelopeUploaded)
+                    foreach (var blob in update.NewBlobs)
                     {
-                        // A fresh envelope (ECDSA signatures are randomised) cannot exist yet: no HEAD needed.
-                        await registry.UploadBlobAsync(repository, update.LayerBlob, cancellationToken);
-                        envelopeUploaded = true;
+                        // Fresh envelopes (ECDSA signatures are randomised) cannot exist yet: no HEAD needed.
+                        if (uploaded.Add(ImageDigest.Of(blob)))
+                        {
+                            await registry.UploadBlobAsync(repository, blob, cancellationToken);
+                        }
                     }
 
                     await registry.UploadBlobAsync(repository, update.Config, cancellationToken);
@@ -70,19 +82,21 @@ public sealed class CosignAttester(IOciRegistryClient registry, TimeProvider tim
                 var readBack = await registry.GetManifestAsync(repository, tag, cancellationToken);
                 if (readBack is not null)
                 {
-                    var readBlobs = await ReadBlobsAsync(repository, readBack.Content, statement.PredicateType, cancellationToken);
+                    var readBlobs = await ReadBlobsAsync(repository, readBack.Content, predicateTypes, cancellationToken);
                     var layers = SignatureManifests.ToSignatureLayers(readBack.Content, d => readBlobs.GetValueOrDefault(d))
                         .Where(l => l.MediaType == CosignMediaTypes.DsseEnvelope && readBlobs.ContainsKey(l.DeclaredDigest ?? ""))
                         .ToList();
                     var (verified, _) = AttestationVerifier.Verify(imageDigest, [publicKey], layers);
-                    var ours = verified.FirstOrDefault(v => v.PredicateType == statement.PredicateType && v.Statement.AsSpan().SequenceEqual(envelope.Payload));
-                    if (ours is not null)
+                    var ours = signed
+                        .Select(s => verified.FirstOrDefault(v => v.PredicateType == s.PredicateType && v.Statement.AsSpan().SequenceEqual(s.Envelope.Payload)))
+                        .ToList();
+                    if (ours.All(v => v is not null))
                     {
-                        return new CosignAttestOutcome(anyAdded, tag, readBack.Descriptor.Digest, attempt, ours);
+                        return new CosignAttestOutcome(anyAdded, tag, readBack.Descriptor.Digest, attempt, ours!);
                     }
                 }
 
-                lastProblem = "the attestation was not found in the manifest read back (another writer replaced it)";
+                lastProblem = "an attestation was not found in the manifest read back (another writer replaced it)";
                 await TagLocks.PauseAsync(attempt, MaxAttempts, time, cancellationToken);
             }
 
@@ -95,14 +109,14 @@ public sealed class CosignAttester(IOciRegistryClient registry, TimeProvider tim
         }
     }
 
-    // Blobs of the DSSE layers with this predicate type: needed to recognise an identical statement and to verify.
-    private async Task<Dictionary<string, byte[]?>> ReadBlobsAsync(OciRepository repository, byte[] manifest, string predicateType, CancellationToken cancellationToken)
+    // Blobs of the DSSE layers with these predicate types: needed to recognise our statements and to verify.
+    private async Task<Dictionary<string, byte[]?>> ReadBlobsAsync(OciRepository repository, byte[] manifest, HashSet<string> predicateTypes, CancellationToken cancellationToken)
     {
         var blobs = new Dictionary<string, byte[]?>(StringComparer.Ordinal);
         foreach (var layer in SignatureManifests.ReadLayers(manifest))
         {
             if (layer.MediaType != CosignMediaTypes.DsseEnvelope ||
-                layer.Annotations.GetValueOrDefault(CosignMediaTypes.PredicateTypeAnnotation) != predicateType ||
+                !predicateTypes.Contains(layer.Annotations.GetValueOrDefault(CosignMediaTypes.PredicateTypeAnnotation) ?? "") ||
                 !OciDigest.IsDigest(layer.Digest) || blobs.ContainsKey(layer.Digest))
             {
                 continue;

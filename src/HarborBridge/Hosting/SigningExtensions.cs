@@ -16,6 +16,7 @@ internal static class SigningExtensions
         x.AddSingleton<IValidateOptions<SigningOptions>, SigningOptionsValidator>();
         x.AddSingleton<SigningKeyProvider>();
         x.AddScoped<IArtifactSigner, RegistryArtifactSigner>();
+        x.AddScoped<ScanEvidenceSource>();
         x.AddScoped<SignArtifactService>();
         x.AddConsumer<SignApprovedArtifactConsumer>();
         x.AddConsumer<SignWarnedArtifactConsumer>();
