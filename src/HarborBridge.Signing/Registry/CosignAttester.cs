@@ -15,7 +15,7 @@ public sealed record CosignAttestOutcome(bool Added, string AttestationTag, stri
 /// Stores in-toto statements, each signed in a DSSE envelope, in the image's <c>sha256-&lt;hex&gt;.att</c> manifest the way
 /// <c>cosign attest --key --replace</c> (legacy format) does for our key: one layer per predicate type by our key (an
 /// identical statement is kept, an older one of the same type replaced), other signers' layers kept, all statements in
-/// one manifest write, read back and verified before returning, merge repeated when another writer replaced the tag.
+/// one manifest write, verified from the bytes written before returning, merge repeated when another writer replaced the tag.
 /// </summary>
 public sealed class CosignAttester(IOciRegistryClient registry, TimeProvider time)
 {
@@ -54,50 +54,57 @@ public sealed class CosignAttester(IOciRegistryClient registry, TimeProvider tim
                     ? new Dictionary<string, byte[]?>()
                     : await ReadBlobsAsync(repository, existing.Content, predicateTypes, cancellationToken);
                 var update = SignatureManifests.UpdateAttestations(existing?.Content, signed, publicKey, d => blobs.GetValueOrDefault(d));
-                if (update.Changed)
+                if (!update.Changed)
                 {
-                    anyAdded = true;
-                    foreach (var blob in update.NewBlobs)
+                    // Our key already attested exactly these statements in the manifest just read: verify from those bytes.
+                    var already = VerifyOurs(imageDigest, signed, publicKey, existing!.Content, d => blobs.GetValueOrDefault(d));
+                    if (already is not null)
                     {
-                        // Fresh envelopes (ECDSA signatures are randomised) cannot exist yet: no HEAD needed.
-                        if (uploaded.Add(ImageDigest.Of(blob)))
-                        {
-                            await registry.UploadBlobAsync(repository, blob, cancellationToken);
-                        }
+                        return new CosignAttestOutcome(anyAdded, tag, existing.Descriptor.Digest, attempt, already);
                     }
 
-                    await registry.UploadBlobAsync(repository, update.Config, cancellationToken);
-                    try
+                    throw new CosignSigningException($"The attestations of {repository}@{imageDigest} in {tag} do not verify.");
+                }
+
+                anyAdded = true;
+                foreach (var blob in update.NewBlobs)
+                {
+                    // Fresh envelopes (ECDSA signatures are randomised) cannot exist yet: no HEAD needed.
+                    if (uploaded.Add(ImageDigest.Of(blob)))
                     {
-                        await registry.PutManifestAsync(repository, tag, update.Manifest, CosignMediaTypes.OciManifest, existing?.Descriptor.Digest, cancellationToken);
-                    }
-                    catch (OciRegistryException e) when (e.StatusCode == 412)
-                    {
-                        lastProblem = "the attestation tag changed while we wrote it";
-                        await TagLocks.PauseAsync(attempt, MaxAttempts, time, cancellationToken);
-                        continue;
+                        await registry.UploadBlobAsync(repository, blob, cancellationToken);
                     }
                 }
 
-                var readBack = await registry.GetManifestAsync(repository, tag, cancellationToken);
-                if (readBack is not null)
+                await registry.UploadBlobAsync(repository, update.Config, cancellationToken);
+                OciPushResult pushed;
+                try
                 {
-                    var readBlobs = await ReadBlobsAsync(repository, readBack.Content, predicateTypes, cancellationToken);
-                    var layers = SignatureManifests.ToSignatureLayers(readBack.Content, d => readBlobs.GetValueOrDefault(d))
-                        .Where(l => l.MediaType == CosignMediaTypes.DsseEnvelope && readBlobs.ContainsKey(l.DeclaredDigest ?? ""))
-                        .ToList();
-                    var (verified, _) = AttestationVerifier.Verify(imageDigest, [publicKey], layers);
-                    var ours = signed
-                        .Select(s => verified.FirstOrDefault(v => v.PredicateType == s.PredicateType && v.Statement.AsSpan().SequenceEqual(s.Envelope.Payload)))
-                        .ToList();
-                    if (ours.All(v => v is not null))
-                    {
-                        return new CosignAttestOutcome(anyAdded, tag, readBack.Descriptor.Digest, attempt, ours!);
-                    }
+                    pushed = await registry.PutManifestAsync(repository, tag, update.Manifest, CosignMediaTypes.OciManifest, existing?.Descriptor.Digest, cancellationToken);
+                }
+                catch (OciRegistryException e) when (e.StatusCode == 412)
+                {
+                    lastProblem = "the attestation tag changed while we wrote it";
+                    await TagLocks.PauseAsync(attempt, MaxAttempts, time, cancellationToken);
+                    continue;
                 }
 
-                lastProblem = "an attestation was not found in the manifest read back (another writer replaced it)";
-                await TagLocks.PauseAsync(attempt, MaxAttempts, time, cancellationToken);
+                // Verified from what we PUT, as CosignSigner does: the registry accepted these manifest bytes (digest checked
+                // by the client), whose layers reference envelopes uploaded under their digests; nothing is downloaded again.
+                var envelopes = signed.Select(s => s.Envelope.ToJson()).ToDictionary(b => ImageDigest.Of(b), StringComparer.Ordinal);
+                var verified = VerifyOurs(imageDigest, signed, publicKey, update.Manifest,
+                    d => envelopes.GetValueOrDefault(d) ?? blobs.GetValueOrDefault(d))
+                    ?? throw new CosignSigningException($"The attestations written for {repository}@{imageDigest} do not verify.");
+
+                // Other signers write this tag too: one HEAD shows whether one replaced it between our GET and now.
+                if (existing is not null && (await registry.HeadManifestAsync(repository, tag, cancellationToken))?.Digest != pushed.Digest)
+                {
+                    lastProblem = "another writer replaced the attestation manifest";
+                    await TagLocks.PauseAsync(attempt, MaxAttempts, time, cancellationToken);
+                    continue;
+                }
+
+                return new CosignAttestOutcome(anyAdded, tag, pushed.Digest, attempt, verified);
             }
 
             throw new CosignSigningException(
@@ -107,6 +114,28 @@ public sealed class CosignAttester(IOciRegistryClient registry, TimeProvider tim
         {
             gate.Release();
         }
+    }
+
+    // One verified attestation per statement, in order, from the manifest and blobs given; null when one is missing or invalid.
+    private static List<VerifiedAttestation>? VerifyOurs(
+        string imageDigest, List<(DsseEnvelope Envelope, string PredicateType)> signed, ECDsa publicKey, byte[] manifest, Func<string, byte[]?> blob)
+    {
+        var layers = SignatureManifests.ToSignatureLayers(manifest, d => blob(d))
+            .Where(l => l.MediaType == CosignMediaTypes.DsseEnvelope && blob(l.DeclaredDigest ?? "") is not null)
+            .ToList();
+        var (verified, _) = AttestationVerifier.Verify(imageDigest, [publicKey], layers);
+        var ours = new List<VerifiedAttestation>();
+        foreach (var (envelope, predicateType) in signed)
+        {
+            if (verified.FirstOrDefault(v => v.PredicateType == predicateType && v.Statement.AsSpan().SequenceEqual(envelope.Payload)) is not { } one)
+            {
+                return null;
+            }
+
+            ours.Add(one);
+        }
+
+        return ours;
     }
 
     // Blobs of the DSSE layers with these predicate types: needed to recognise our statements and to verify.

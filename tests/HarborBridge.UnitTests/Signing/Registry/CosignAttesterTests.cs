@@ -84,11 +84,16 @@ public sealed class CosignAttesterTests
         registry.AfterPut = _ => puts++;
 
         var first = await attester.AttestAsync(Repo, [vuln, Statement("pass")], key, CancellationToken.None);
+        var firstRoundTrips = registry.RoundTrips;
         var second = await attester.AttestAsync(Repo, [vuln, Statement("pass")], key, CancellationToken.None);
 
         Assert.True(first.Added);
         Assert.False(second.Added);
         Assert.Equal(1, puts);
+        // GET tag (404), POST + PUT per envelope (2 × 2), POST + PUT config, PUT manifest; verified from the bytes written.
+        Assert.Equal(1 + 4 + 2 + 1, firstRoundTrips);
+        // Again: GET tag and the two envelopes it names, nothing written.
+        Assert.Equal(3, registry.RoundTrips - firstRoundTrips);
         Assert.Equal([VulnType, DecisionType], PredicateTypes(registry));
         Assert.Equal([VulnType, DecisionType], first.Verified.Select(v => v.PredicateType));
     }
