@@ -1,6 +1,7 @@
 namespace HarborBridge.Contracts;
 
 /// <summary>The policy passed the artifact with warnings: it should be signed and its team told what to fix.</summary>
+/// <param name="ExceptionsUsed">Policy exceptions that waived findings in this decision; null from senders older than this field.</param>
 public sealed record ArtifactWarned(
     string DecisionId,
     ArtifactRef Artifact,
@@ -8,4 +9,5 @@ public sealed record ArtifactWarned(
     string PolicyVersion,
     string ReportDigest,
     IReadOnlyList<DecidingFinding> Findings,
-    DateTimeOffset DecidedAt);
+    DateTimeOffset DecidedAt,
+    IReadOnlyList<AppliedException>? ExceptionsUsed = null);

@@ -12,7 +12,16 @@ public sealed record ArtifactSignature(string SignatureReference, string KeyId, 
 /// <param name="Verdict"><c>pass</c> or <c>warn</c>, or <c>Released</c> when an admin, exception or rescan released it.</param>
 /// <param name="ReportDigest">Digest (<c>sha256:…</c>) of the scan report the decision was made from; empty when no decision is
 /// stored (then no decision attestation is written).</param>
-public sealed record SigningDecision(string DecisionId, string Verdict, string PolicyVersion, string ReportDigest, DateTimeOffset DecidedAt);
+/// <param name="ExceptionsUsed">Policy exceptions that waived findings; they go into the decision attestation.</param>
+/// <param name="Scan">The scan report the decision was made from, for the vulnerability attestation; null = none is attached.</param>
+public sealed record SigningDecision(
+    string DecisionId,
+    string Verdict,
+    string PolicyVersion,
+    string ReportDigest,
+    DateTimeOffset DecidedAt,
+    IReadOnlyList<AppliedException>? ExceptionsUsed = null,
+    ScanEvidence? Scan = null);
 
 /// <summary>The verdict of checking an artifact's signature by HarborBridge's own key.</summary>
 public sealed record ArtifactSignatureCheck(bool Verified, string Explanation);

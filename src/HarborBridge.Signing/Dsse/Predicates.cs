@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using HarborBridge.Core.Signing;
 
 namespace HarborBridge.Signing.Dsse;
 
@@ -29,13 +30,25 @@ public static class Predicates
     /// <summary>What <c>cosign sign</c> v3 puts in the statement of a signature bundle.</summary>
     public const string CosignSignV1 = "https://sigstore.dev/cosign/sign/v1";
 
-    public static JsonObject Vuln(VulnScanner scanner, DateTimeOffset scanStartedOn, DateTimeOffset scanFinishedOn, string? invocationUri = null) => new()
+    /// <summary>The vulnerability predicate of a scan HarborBridge decided on: <c>scanner.result</c> is the report as the
+    /// scanner (through Harbor) produced it, <c>invocation.uri</c> where it was read, <c>invocation.event_id</c> the decision.</summary>
+    public static JsonObject Vuln(ScanEvidence scan, string decisionId)
+    {
+        ArgumentNullException.ThrowIfNull(scan);
+        var uri = scan.ScannerName.Equals("Trivy", StringComparison.OrdinalIgnoreCase)
+            ? $"pkg:github/aquasecurity/trivy@{scan.ScannerVersion}"
+            : $"pkg:generic/{Uri.EscapeDataString(scan.ScannerName)}@{scan.ScannerVersion}";
+        return Vuln(new VulnScanner(uri, scan.ScannerVersion, null, null, JsonNode.Parse(scan.ReportJson)),
+            scan.StartedOn, scan.FinishedOn, scan.Source, decisionId);
+    }
+
+    public static JsonObject Vuln(VulnScanner scanner, DateTimeOffset scanStartedOn, DateTimeOffset scanFinishedOn, string? invocationUri = null, string? eventId = null) => new()
     {
         ["invocation"] = new JsonObject
         {
             ["parameters"] = null,
             ["uri"] = invocationUri ?? string.Empty,
-            ["event_id"] = string.Empty,
+            ["event_id"] = eventId ?? string.Empty,
             ["builder.id"] = string.Empty,
         },
         ["scanner"] = new JsonObject

@@ -20,6 +20,10 @@ public sealed record SignatureManifestUpdate(
     byte[] LayerBlob,
     string LayerDigest);
 
+/// <summary>The result of <see cref="SignatureManifests.UpdateAttestations"/>: when <see cref="Changed"/>, upload
+/// <see cref="NewBlobs"/> and <see cref="Config"/>, then PUT <see cref="Manifest"/>; otherwise everything is already there.</summary>
+public sealed record AttestationManifestUpdate(bool Changed, byte[] Manifest, string ManifestDigest, byte[] Config, IReadOnlyList<byte[]> NewBlobs);
+
 /// <summary>
 /// Pure functions over the JSON of cosign's legacy <c>.sig</c> / <c>.att</c> manifests (an OCI image whose
 /// layers are signatures). Existing layers, including other signers', are kept byte for byte; a layer is
@@ -115,6 +119,79 @@ public static class SignatureManifests
         });
     }
 
+    /// <summary>
+    /// Brings our attestations in an <c>.att</c> manifest up to date, one layer per predicate type: a layer of that type
+    /// whose envelope <paramref name="signerPublicKey"/> verifies and holds the same statement is kept and nothing is
+    /// added for it; our other layers of that type (an earlier decision's) are dropped; the remaining statements are
+    /// appended. Other signers' layers are kept byte for byte. <paramref name="existingBlob"/> returns a layer's blob by
+    /// digest (null when unavailable; such a layer is never taken for ours).
+    /// </summary>
+    public static AttestationManifestUpdate UpdateAttestations(
+        byte[]? existingManifest,
+        IReadOnlyList<(DsseEnvelope Envelope, string PredicateType)> attestations,
+        ECDsa signerPublicKey,
+        Func<string, byte[]?> existingBlob)
+    {
+        ArgumentNullException.ThrowIfNull(attestations);
+        if (attestations.Select(a => a.PredicateType).Distinct(StringComparer.Ordinal).Count() != attestations.Count)
+        {
+            throw new ArgumentException("At most one attestation per predicate type.", nameof(attestations));
+        }
+
+        var root = existingManifest is null ? NewManifest() : ParseManifest(existingManifest);
+        var descriptors = ReadLayers(root);
+        var nodes = ((JsonArray)root["layers"]!).ToList();
+        var kept = new List<JsonNode>();
+        var keptDigests = new List<string>();
+        var present = new HashSet<string>(StringComparer.Ordinal);
+        var dropped = 0;
+        for (var i = 0; i < descriptors.Count; i++)
+        {
+            var layer = descriptors[i];
+            var predicateType = layer.Annotations.GetValueOrDefault(CosignMediaTypes.PredicateTypeAnnotation);
+            var ours = layer.MediaType == CosignMediaTypes.DsseEnvelope && predicateType is not null
+                ? attestations.FirstOrDefault(a => a.PredicateType == predicateType)
+                : default;
+            if (ours.Envelope is not null && existingBlob(layer.Digest) is { } blob && ImageDigest.Of(blob) == layer.Digest &&
+                DsseEnvelope.TryParse(blob, out var envelope) && envelope.VerifiesWith(signerPublicKey))
+            {
+                var same = envelope.PayloadType == ours.Envelope.PayloadType && envelope.Payload.AsSpan().SequenceEqual(ours.Envelope.Payload);
+                if (!same || !present.Add(predicateType!))
+                {
+                    dropped++;
+                    continue; // an earlier statement of ours (or a second copy): replaced
+                }
+            }
+
+            kept.Add(nodes[i]!.DeepClone());
+            keptDigests.Add(layer.Digest);
+        }
+
+        var added = attestations.Where(a => !present.Contains(a.PredicateType))
+            .Select(a => new SignatureLayer(CosignMediaTypes.DsseEnvelope, a.Envelope.ToJson(), new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                [CosignMediaTypes.PredicateTypeAnnotation] = a.PredicateType,
+                [CosignMediaTypes.SignatureAnnotation] = string.Empty,
+            }))
+            .ToList();
+        if (added.Count == 0 && dropped == 0)
+        {
+            return new AttestationManifestUpdate(false, existingManifest!, ImageDigest.Of(existingManifest!), [], []);
+        }
+
+        if (kept.Count + added.Count > CosignMediaTypes.MaxLayers)
+        {
+            throw new InvalidOperationException(
+                $"The attestation manifest would have {kept.Count + added.Count} layers; cosign refuses more than {CosignMediaTypes.MaxLayers}.");
+        }
+
+        var layers = new JsonArray(kept.Concat(added.Select(LayerNode)).ToArray());
+        root["layers"] = layers;
+        var config = SetConfig(root, keptDigests.Concat(added.Select(l => ImageDigest.Of(l.Blob))));
+        var manifest = JsonSerializer.SerializeToUtf8Bytes(root, SigningJson.Options);
+        return new AttestationManifestUpdate(true, manifest, ImageDigest.Of(manifest), config, added.Select(l => l.Blob).ToList());
+    }
+
     /// <summary>A layer descriptor as read from the manifest.</summary>
     public sealed record LayerDescriptor(string MediaType, string Digest, long Size, IReadOnlyDictionary<string, string> Annotations);
 
@@ -149,22 +226,33 @@ public static class SignatureManifests
                 $"The signature manifest already has {existing.Count} layers; cosign refuses more than {CosignMediaTypes.MaxLayers}.");
         }
 
+        ((JsonArray)root["layers"]!).Add(LayerNode(layer));
+        var config = SetConfig(root, existing.Select(l => l.Digest).Append(layerDigest));
+        var manifest = JsonSerializer.SerializeToUtf8Bytes(root, SigningJson.Options);
+        return new SignatureManifestUpdate(true, manifest, ImageDigest.Of(manifest), config, ImageDigest.Of(config), layer.Blob, layerDigest);
+    }
+
+    private static JsonObject LayerNode(SignatureLayer layer)
+    {
         var annotations = new JsonObject();
         foreach (var (key, value) in layer.Annotations.OrderBy(a => a.Key, StringComparer.Ordinal))
         {
             annotations[key] = value;
         }
 
-        var layers = (JsonArray)root["layers"]!;
-        layers.Add(new JsonObject
+        return new JsonObject
         {
             ["mediaType"] = layer.MediaType,
             ["size"] = layer.Blob.Length,
-            ["digest"] = layerDigest,
+            ["digest"] = ImageDigest.Of(layer.Blob),
             ["annotations"] = annotations,
-        });
+        };
+    }
 
-        var config = BuildConfig(existing.Select(l => l.Digest).Append(layerDigest));
+    // Rebuilds the config for these layers and points the manifest at it (keeping the config media type); returns the config.
+    private static byte[] SetConfig(JsonObject root, IEnumerable<string> layerDigests)
+    {
+        var config = BuildConfig(layerDigests);
         var configDescriptor = root["config"] as JsonObject ?? new JsonObject();
         var configMediaType = configDescriptor["mediaType"]?.GetValue<string>() ?? CosignMediaTypes.OciConfig;
         root["config"] = new JsonObject
@@ -173,9 +261,7 @@ public static class SignatureManifests
             ["size"] = config.Length,
             ["digest"] = ImageDigest.Of(config),
         };
-
-        var manifest = JsonSerializer.SerializeToUtf8Bytes(root, SigningJson.Options);
-        return new SignatureManifestUpdate(true, manifest, ImageDigest.Of(manifest), config, ImageDigest.Of(config), layer.Blob, layerDigest);
+        return config;
     }
 
     private static JsonObject NewManifest() => new()

@@ -6,35 +6,45 @@ using HarborBridge.Signing.Verification;
 
 namespace HarborBridge.Signing.Registry;
 
-/// <summary>What <see cref="CosignAttester.AttestAsync"/> did; <see cref="Added"/> is false when our key had already
-/// attested the identical statement.</summary>
-public sealed record CosignAttestOutcome(bool Added, string AttestationTag, string ManifestDigest, int Attempts, VerifiedAttestation Verified);
+/// <summary>What <see cref="CosignAttester.AttestAsync(OciRepository, IReadOnlyList{InTotoStatement}, ECDsa, CancellationToken)"/>
+/// did; <see cref="Added"/> is false when our key had already attested exactly these statements. <see cref="Verified"/>
+/// holds one verified attestation per statement, in the order given.</summary>
+public sealed record CosignAttestOutcome(bool Added, string AttestationTag, string ManifestDigest, int Attempts, IReadOnlyList<VerifiedAttestation> Verified);
 
 /// <summary>
-/// Stores an in-toto statement, signed in a DSSE envelope, in the image's <c>sha256-&lt;hex&gt;.att</c> manifest the way
-/// <c>cosign attest --key</c> (legacy format) does, with the same guarantees as <see cref="CosignSigner"/>: other
-/// layers kept, an identical statement by our key not added twice, read back and verified before returning, merge
-/// repeated when another writer replaced the tag.
+/// Stores in-toto statements, each signed in a DSSE envelope, in the image's <c>sha256-&lt;hex&gt;.att</c> manifest the way
+/// <c>cosign attest --key --replace</c> (legacy format) does for our key: one layer per predicate type by our key (an
+/// identical statement is kept, an older one of the same type replaced), other signers' layers kept, all statements in
+/// one manifest write, verified from the bytes written before returning, merge repeated when another writer replaced the tag.
 /// </summary>
 public sealed class CosignAttester(IOciRegistryClient registry, TimeProvider time)
 {
     public const int MaxAttempts = 5;
 
-    public async Task<CosignAttestOutcome> AttestAsync(OciRepository repository, InTotoStatement statement, ECDsa key, CancellationToken cancellationToken)
+    public async Task<CosignAttestOutcome> AttestAsync(OciRepository repository, InTotoStatement statement, ECDsa key, CancellationToken cancellationToken) =>
+        await AttestAsync(repository, [statement], key, cancellationToken);
+
+    public async Task<CosignAttestOutcome> AttestAsync(OciRepository repository, IReadOnlyList<InTotoStatement> statements, ECDsa key, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(repository);
-        ArgumentNullException.ThrowIfNull(statement);
+        ArgumentNullException.ThrowIfNull(statements);
         ArgumentNullException.ThrowIfNull(key);
-        var imageDigest = statement.SubjectDigest;
+        if (statements.Count == 0 || statements.Select(s => s.SubjectDigest).Distinct(StringComparer.Ordinal).Count() != 1)
+        {
+            throw new ArgumentException("One or more statements about one image digest are required.", nameof(statements));
+        }
+
+        var imageDigest = statements[0].SubjectDigest;
         var tag = ImageDigest.AttestationTag(imageDigest);
-        var envelope = statement.Sign(key);
+        var signed = statements.Select(s => (Envelope: s.Sign(key), s.PredicateType)).ToList();
+        var predicateTypes = signed.Select(s => s.PredicateType).ToHashSet(StringComparer.Ordinal);
         using var publicKey = ECDsa.Create(key.ExportParameters(includePrivateParameters: false));
 
         var gate = TagLocks.For(repository.ToString(), tag);
         await gate.WaitAsync(cancellationToken);
         try
         {
-            var envelopeUploaded = false;
+            var uploaded = new HashSet<string>(StringComparer.Ordinal);
             var anyAdded = false;
             var lastProblem = "";
             for (var attempt = 1; attempt <= MaxAttempts; attempt++)
@@ -42,48 +52,59 @@ public sealed class CosignAttester(IOciRegistryClient registry, TimeProvider tim
                 var existing = await registry.GetManifestAsync(repository, tag, cancellationToken);
                 var blobs = existing is null
                     ? new Dictionary<string, byte[]?>()
-                    : await ReadBlobsAsync(repository, existing.Content, statement.PredicateType, cancellationToken);
-                var update = SignatureManifests.AppendAttestation(existing?.Content, envelope, statement.PredicateType, publicKey, d => blobs.GetValueOrDefault(d));
-                if (update.Added)
+                    : await ReadBlobsAsync(repository, existing.Content, predicateTypes, cancellationToken);
+                var update = SignatureManifests.UpdateAttestations(existing?.Content, signed, publicKey, d => blobs.GetValueOrDefault(d));
+                if (!update.Changed)
                 {
-                    anyAdded = true;
-                    if (!envelopeUploaded)
+                    // Our key already attested exactly these statements in the manifest just read: verify from those bytes.
+                    var already = VerifyOurs(imageDigest, signed, publicKey, existing!.Content, d => blobs.GetValueOrDefault(d));
+                    if (already is not null)
                     {
-                        // A fresh envelope (ECDSA signatures are randomised) cannot exist yet: no HEAD needed.
-                        await registry.UploadBlobAsync(repository, update.LayerBlob, cancellationToken);
-                        envelopeUploaded = true;
+                        return new CosignAttestOutcome(anyAdded, tag, existing.Descriptor.Digest, attempt, already);
                     }
 
-                    await registry.UploadBlobAsync(repository, update.Config, cancellationToken);
-                    try
+                    throw new CosignSigningException($"The attestations of {repository}@{imageDigest} in {tag} do not verify.");
+                }
+
+                anyAdded = true;
+                foreach (var blob in update.NewBlobs)
+                {
+                    // Fresh envelopes (ECDSA signatures are randomised) cannot exist yet: no HEAD needed.
+                    if (uploaded.Add(ImageDigest.Of(blob)))
                     {
-                        await registry.PutManifestAsync(repository, tag, update.Manifest, CosignMediaTypes.OciManifest, existing?.Descriptor.Digest, cancellationToken);
-                    }
-                    catch (OciRegistryException e) when (e.StatusCode == 412)
-                    {
-                        lastProblem = "the attestation tag changed while we wrote it";
-                        await TagLocks.PauseAsync(attempt, MaxAttempts, time, cancellationToken);
-                        continue;
+                        await registry.UploadBlobAsync(repository, blob, cancellationToken);
                     }
                 }
 
-                var readBack = await registry.GetManifestAsync(repository, tag, cancellationToken);
-                if (readBack is not null)
+                await registry.UploadBlobAsync(repository, update.Config, cancellationToken);
+                OciPushResult pushed;
+                try
                 {
-                    var readBlobs = await ReadBlobsAsync(repository, readBack.Content, statement.PredicateType, cancellationToken);
-                    var layers = SignatureManifests.ToSignatureLayers(readBack.Content, d => readBlobs.GetValueOrDefault(d))
-                        .Where(l => l.MediaType == CosignMediaTypes.DsseEnvelope && readBlobs.ContainsKey(l.DeclaredDigest ?? ""))
-                        .ToList();
-                    var (verified, _) = AttestationVerifier.Verify(imageDigest, [publicKey], layers);
-                    var ours = verified.FirstOrDefault(v => v.PredicateType == statement.PredicateType && v.Statement.AsSpan().SequenceEqual(envelope.Payload));
-                    if (ours is not null)
-                    {
-                        return new CosignAttestOutcome(anyAdded, tag, readBack.Descriptor.Digest, attempt, ours);
-                    }
+                    pushed = await registry.PutManifestAsync(repository, tag, update.Manifest, CosignMediaTypes.OciManifest, existing?.Descriptor.Digest, cancellationToken);
+                }
+                catch (OciRegistryException e) when (e.StatusCode == 412)
+                {
+                    lastProblem = "the attestation tag changed while we wrote it";
+                    await TagLocks.PauseAsync(attempt, MaxAttempts, time, cancellationToken);
+                    continue;
                 }
 
-                lastProblem = "the attestation was not found in the manifest read back (another writer replaced it)";
-                await TagLocks.PauseAsync(attempt, MaxAttempts, time, cancellationToken);
+                // Verified from what we PUT, as CosignSigner does: the registry accepted these manifest bytes (digest checked
+                // by the client), whose layers reference envelopes uploaded under their digests; nothing is downloaded again.
+                var envelopes = signed.Select(s => s.Envelope.ToJson()).ToDictionary(b => ImageDigest.Of(b), StringComparer.Ordinal);
+                var verified = VerifyOurs(imageDigest, signed, publicKey, update.Manifest,
+                    d => envelopes.GetValueOrDefault(d) ?? blobs.GetValueOrDefault(d))
+                    ?? throw new CosignSigningException($"The attestations written for {repository}@{imageDigest} do not verify.");
+
+                // Other signers write this tag too: one HEAD shows whether one replaced it between our GET and now.
+                if (existing is not null && (await registry.HeadManifestAsync(repository, tag, cancellationToken))?.Digest != pushed.Digest)
+                {
+                    lastProblem = "another writer replaced the attestation manifest";
+                    await TagLocks.PauseAsync(attempt, MaxAttempts, time, cancellationToken);
+                    continue;
+                }
+
+                return new CosignAttestOutcome(anyAdded, tag, pushed.Digest, attempt, verified);
             }
 
             throw new CosignSigningException(
@@ -95,14 +116,36 @@ public sealed class CosignAttester(IOciRegistryClient registry, TimeProvider tim
         }
     }
 
-    // Blobs of the DSSE layers with this predicate type: needed to recognise an identical statement and to verify.
-    private async Task<Dictionary<string, byte[]?>> ReadBlobsAsync(OciRepository repository, byte[] manifest, string predicateType, CancellationToken cancellationToken)
+    // One verified attestation per statement, in order, from the manifest and blobs given; null when one is missing or invalid.
+    private static List<VerifiedAttestation>? VerifyOurs(
+        string imageDigest, List<(DsseEnvelope Envelope, string PredicateType)> signed, ECDsa publicKey, byte[] manifest, Func<string, byte[]?> blob)
+    {
+        var layers = SignatureManifests.ToSignatureLayers(manifest, d => blob(d))
+            .Where(l => l.MediaType == CosignMediaTypes.DsseEnvelope && blob(l.DeclaredDigest ?? "") is not null)
+            .ToList();
+        var (verified, _) = AttestationVerifier.Verify(imageDigest, [publicKey], layers);
+        var ours = new List<VerifiedAttestation>();
+        foreach (var (envelope, predicateType) in signed)
+        {
+            if (verified.FirstOrDefault(v => v.PredicateType == predicateType && v.Statement.AsSpan().SequenceEqual(envelope.Payload)) is not { } one)
+            {
+                return null;
+            }
+
+            ours.Add(one);
+        }
+
+        return ours;
+    }
+
+    // Blobs of the DSSE layers with these predicate types: needed to recognise our statements and to verify.
+    private async Task<Dictionary<string, byte[]?>> ReadBlobsAsync(OciRepository repository, byte[] manifest, HashSet<string> predicateTypes, CancellationToken cancellationToken)
     {
         var blobs = new Dictionary<string, byte[]?>(StringComparer.Ordinal);
         foreach (var layer in SignatureManifests.ReadLayers(manifest))
         {
             if (layer.MediaType != CosignMediaTypes.DsseEnvelope ||
-                layer.Annotations.GetValueOrDefault(CosignMediaTypes.PredicateTypeAnnotation) != predicateType ||
+                !predicateTypes.Contains(layer.Annotations.GetValueOrDefault(CosignMediaTypes.PredicateTypeAnnotation) ?? "") ||
                 !OciDigest.IsDigest(layer.Digest) || blobs.ContainsKey(layer.Digest))
             {
                 continue;

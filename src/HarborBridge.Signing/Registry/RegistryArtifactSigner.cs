@@ -13,7 +13,7 @@ namespace HarborBridge.Signing.Registry;
 /// <see cref="IArtifactSigner"/> over Harbor's registry: the repository is <c>&lt;Harbor host&gt;/&lt;project&gt;/&lt;repository&gt;</c>
 /// (from <c>HarborBridge:Harbor:Url</c>, with the Harbor robot's credentials), the key is <c>HarborBridge:Signing:KeyFile</c>,
 /// read once. Signing goes through <see cref="CosignSigner"/> / <see cref="BundleReferrerSigner"/> (and
-/// <see cref="CosignAttester"/> for the decision attestation); verification through <see cref="RegistrySignatureVerifier"/>
+/// <see cref="CosignAttester"/> for the vulnerability and decision attestations); verification through <see cref="RegistrySignatureVerifier"/>
 /// with our public key and the repository as identity.
 /// </summary>
 public sealed class RegistryArtifactSigner(
@@ -60,20 +60,37 @@ public sealed class RegistryArtifactSigner(
         // A signature without a stored decision behind it (e.g. a release of an artifact quarantined by hand) has nothing to attest.
         if (_signing.Attest && decision.ReportDigest.Length > 0)
         {
-            var statement = new InTotoStatement(repository.ToString(), artifact.Digest, Predicates.HarborBridgeDecisionV1,
-                Predicates.Decision(new DecisionPredicate(decision.PolicyVersion, decision.ReportDigest, decision.Verdict, decision.DecidedAt, [])));
+            var statements = Statements(repository.ToString(), artifact.Digest, decision);
             if (legacy)
             {
-                await new CosignAttester(registry, time).AttestAsync(repository, statement, key, cancellationToken);
+                await new CosignAttester(registry, time).AttestAsync(repository, statements, key, cancellationToken);
             }
 
             if (bundles)
             {
-                await new BundleReferrerSigner(registry, time).AttachAsync(repository, statement, key, cancellationToken);
+                foreach (var statement in statements)
+                {
+                    await new BundleReferrerSigner(registry, time).AttachAsync(repository, statement, key, cancellationToken);
+                }
             }
         }
 
         return new ArtifactSignature(reference!, SigningKeyFiles.PublicKeyHint(key), added);
+    }
+
+    /// <summary>The vulnerability statement (when the decision's scan report is known) and the decision statement.</summary>
+    internal static IReadOnlyList<InTotoStatement> Statements(string subject, string digest, SigningDecision decision)
+    {
+        var statements = new List<InTotoStatement>();
+        if (decision.Scan is { } scan)
+        {
+            statements.Add(new InTotoStatement(subject, digest, Predicates.CosignVulnV1, Predicates.Vuln(scan, decision.DecisionId)));
+        }
+
+        var exceptions = (decision.ExceptionsUsed ?? []).Select(e => new DecisionException(e.Id, e.Vulnerability, e.ExpiresAt)).ToList();
+        statements.Add(new InTotoStatement(subject, digest, Predicates.HarborBridgeDecisionV1,
+            Predicates.Decision(new DecisionPredicate(decision.PolicyVersion, decision.ReportDigest, decision.Verdict, decision.DecidedAt, exceptions))));
+        return statements;
     }
 
     public async Task<ArtifactSignatureCheck> VerifyAsync(ArtifactRef artifact, CancellationToken cancellationToken)

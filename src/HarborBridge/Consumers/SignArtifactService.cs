@@ -8,9 +8,9 @@ namespace HarborBridge.Consumers;
 /// After the last retry the fault of the decision message carries this type, which raises the operator alert.</summary>
 public sealed class ArtifactSigningException(string message, Exception innerException) : Exception(message, innerException);
 
-/// <summary>What both sign consumers do: sign (+ attest), with the signer verifying what it wrote, then publish
+/// <summary>What both sign consumers do: sign (+ attest, with the scan report read again from Harbor), with the signer verifying what it wrote, then publish
 /// <see cref="ArtifactSigned"/>. A failure throws, so MassTransit retries and the artifact is never reported signed.</summary>
-internal sealed partial class SignArtifactService(IArtifactSigner signer, TimeProvider time, ILogger<SignArtifactService> logger)
+internal sealed partial class SignArtifactService(IArtifactSigner signer, ScanEvidenceSource evidence, TimeProvider time, ILogger<SignArtifactService> logger)
 {
     public async Task SignAsync(ConsumeContext context, ArtifactRef artifact, SigningDecision decision)
     {
@@ -25,7 +25,7 @@ internal sealed partial class SignArtifactService(IArtifactSigner signer, TimePr
         ArtifactSignature signature;
         try
         {
-            signature = await signer.SignAsync(artifact, decision, cancellationToken);
+            signature = await signer.SignAsync(artifact, await evidence.WithEvidenceAsync(artifact, decision, cancellationToken), cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {

@@ -17,6 +17,7 @@ internal static class SigningExtensions
         x.AddSingleton<IValidateOptions<SigningOptions>, SigningOptionsValidator>();
         x.AddSingleton<SigningKeyProvider>();
         x.AddArtifactSignerByMode();
+        x.AddScoped<ScanEvidenceSource>();
         x.AddScoped<SignArtifactService>();
         x.AddConsumer<SignApprovedArtifactConsumer>();
         x.AddConsumer<SignWarnedArtifactConsumer>();

@@ -1,6 +1,9 @@
 using HarborBridge.Consumers;
 using HarborBridge.Contracts;
+using HarborBridge.Core.Harbor;
 using HarborBridge.Core.Signing;
+using HarborBridge.Harbor;
+using HarborBridge.Signing.Registry;
 using MassTransit;
 using MassTransit.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -16,6 +19,7 @@ public sealed class SignArtifactConsumerTests : IAsyncLifetime
     private static readonly DateTimeOffset Now = new(2026, 11, 27, 19, 0, 0, TimeSpan.Zero);
     private const int Retries = 2;
     private readonly IArtifactSigner _signer = Substitute.For<IArtifactSigner>();
+    private readonly IHarborClient _harbor = Substitute.For<IHarborClient>();
     private ServiceProvider _provider = null!;
     private ITestHarness _harness = null!;
 
@@ -26,6 +30,10 @@ public sealed class SignArtifactConsumerTests : IAsyncLifetime
             .AddLogging()
             .AddSingleton<TimeProvider>(new FakeTimeProvider(Now))
             .AddSingleton(_signer)
+            .AddSingleton(_harbor)
+            .Configure<HarborOptions>(o => o.Url = "https://harbor.example.com")
+            .Configure<SigningOptions>(_ => { })
+            .AddScoped<ScanEvidenceSource>()
             .AddScoped<SignArtifactService>()
             .AddMassTransitTestHarness(x =>
             {
@@ -77,6 +85,28 @@ public sealed class SignArtifactConsumerTests : IAsyncLifetime
 
         Assert.True(await _harness.Published.Any<ArtifactSigned>(m => m.Context.Message.DecisionId == "decision-2"));
         await _signer.Received(1).SignAsync(Artifact, new SigningDecision("decision-2", "warn", "policy-7", "sha256:report", Now), Arg.Any<CancellationToken>());
+    }
+
+    [Fact]
+    public async Task Approved_ReportStillInHarbor_SignerGetsExceptionsAndTheReportDecidedOn()
+    {
+        const string report = """{"scanner":{"name":"Trivy","vendor":"Aqua Security","version":"v0.65.0"},"vulnerabilities":[]}""";
+        var reportDigest = "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(report)));
+        _harbor.GetVulnerabilityReportAsync("payments", "team/api", Artifact.Digest, Arg.Any<CancellationToken>())
+            .Returns(new HarborVulnerabilityReport(HarborReportMimeTypes.Vulnerability11, report));
+        _signer.SignAsync(Artifact, Arg.Any<SigningDecision>(), Arg.Any<CancellationToken>()).Returns(new ArtifactSignature("ref", "key-hint", true));
+        AppliedException[] exceptions = [new("CVE-2013-7445", "CVE-2013-7445", null)];
+
+        await _harness.Bus.Publish(new ArtifactApproved("decision-7", Artifact, "v1", "policy-7", reportDigest, Now, exceptions));
+
+        Assert.True(await _harness.Published.Any<ArtifactSigned>(m => m.Context.Message.DecisionId == "decision-7"));
+        var decision = (SigningDecision)_signer.ReceivedCalls().Single(c => c.GetMethodInfo().Name == nameof(IArtifactSigner.SignAsync)).GetArguments()[1]!;
+        Assert.Equal(exceptions, decision.ExceptionsUsed);
+        Assert.NotNull(decision.Scan);
+        Assert.Equal(report, decision.Scan.ReportJson);
+        Assert.Equal("v0.65.0", decision.Scan.ScannerVersion);
+        Assert.Equal("https://harbor.example.com/api/v2.0/projects/payments/repositories/team%252Fapi/artifacts/" + Artifact.Digest + "/additions/vulnerabilities",
+            decision.Scan.Source);
     }
 
     [Fact]

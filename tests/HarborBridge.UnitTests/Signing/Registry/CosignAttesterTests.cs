@@ -42,7 +42,7 @@ public sealed class CosignAttesterTests
     }
 
     [Fact]
-    public async Task AttestAsync_SameStatementTwice_OneLayer_DifferentStatement_Appended()
+    public async Task AttestAsync_SameStatementTwice_OneLayer_NewerDecision_ReplacesOurs()
     {
         var registry = new InMemoryRegistry();
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -51,19 +51,74 @@ public sealed class CosignAttesterTests
         await attester.AttestAsync(Repo, Statement("pass"), key, CancellationToken.None);
         var again = await attester.AttestAsync(Repo, Statement("pass"), key, CancellationToken.None);
         Assert.False(again.Added);
-        Assert.Equal(1, LayerCount(registry.Manifest(Tag)!));
+        Assert.Equal(["pass"], Verdicts(registry));
 
         var other = await attester.AttestAsync(Repo, Statement("warn"), key, CancellationToken.None);
         Assert.True(other.Added);
-        Assert.Equal(2, LayerCount(registry.Manifest(Tag)!));
+        Assert.Equal(["warn"], Verdicts(registry));
+    }
+
+    [Fact]
+    public async Task AttestAsync_OtherSignersLayer_KeptWhenOursIsReplaced()
+    {
+        var registry = new InMemoryRegistry();
+        using var ours = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var theirs = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var attester = new CosignAttester(registry, TimeProvider.System);
+
+        await attester.AttestAsync(Repo, Statement("theirs"), theirs, CancellationToken.None);
+        await attester.AttestAsync(Repo, Statement("pass"), ours, CancellationToken.None);
+        await attester.AttestAsync(Repo, Statement("warn"), ours, CancellationToken.None);
+
+        Assert.Equal(["theirs", "warn"], Verdicts(registry));
+    }
+
+    [Fact]
+    public async Task AttestAsync_VulnAndDecision_OneManifestWriteOneLayerEach_RedeliveryAddsNothing()
+    {
+        var registry = new InMemoryRegistry();
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var attester = new CosignAttester(registry, TimeProvider.System);
+        var vuln = new InTotoStatement("harbor.example.com/team/app", Image, VulnType, new JsonObject { ["scanner"] = new JsonObject { ["version"] = "v0.65.0" } });
+        var puts = 0;
+        registry.AfterPut = _ => puts++;
+
+        var first = await attester.AttestAsync(Repo, [vuln, Statement("pass")], key, CancellationToken.None);
+        var firstRoundTrips = registry.RoundTrips;
+        var second = await attester.AttestAsync(Repo, [vuln, Statement("pass")], key, CancellationToken.None);
+
+        Assert.True(first.Added);
+        Assert.False(second.Added);
+        Assert.Equal(1, puts);
+        // GET tag (404), POST + PUT per envelope (2 × 2), POST + PUT config, PUT manifest; verified from the bytes written.
+        Assert.Equal(1 + 4 + 2 + 1, firstRoundTrips);
+        // Again: GET tag and the two envelopes it names, nothing written.
+        Assert.Equal(3, registry.RoundTrips - firstRoundTrips);
+        Assert.Equal([VulnType, DecisionType], PredicateTypes(registry));
+        Assert.Equal([VulnType, DecisionType], first.Verified.Select(v => v.PredicateType));
+    }
+
+    private const string VulnType = "https://cosign.sigstore.dev/attestation/vuln/v1";
+
+    private static List<string?> PredicateTypes(InMemoryRegistry registry)
+    {
+        using var manifest = JsonDocument.Parse(registry.Manifest(Tag)!);
+        return manifest.RootElement.GetProperty("layers").EnumerateArray()
+            .Select(l => l.GetProperty("annotations").GetProperty("predicateType").GetString()).ToList();
+    }
+
+    // The verdict in each layer's statement, in layer order (read from the stored blobs).
+    private static List<string?> Verdicts(InMemoryRegistry registry)
+    {
+        using var manifest = JsonDocument.Parse(registry.Manifest(Tag)!);
+        return manifest.RootElement.GetProperty("layers").EnumerateArray().Select(l =>
+        {
+            using var envelope = JsonDocument.Parse(registry.Blob(l.GetProperty("digest").GetString()!));
+            using var statement = JsonDocument.Parse(Convert.FromBase64String(envelope.RootElement.GetProperty("payload").GetString()!));
+            return statement.RootElement.GetProperty("predicate").GetProperty("verdict").GetString();
+        }).ToList();
     }
 
     private static InTotoStatement Statement(string verdict) =>
         new("harbor.example.com/team/app", Image, DecisionType, new JsonObject { ["policyVersion"] = "policy-7", ["verdict"] = verdict });
-
-    private static int LayerCount(byte[] manifest)
-    {
-        using var document = JsonDocument.Parse(manifest);
-        return document.RootElement.GetProperty("layers").GetArrayLength();
-    }
 }

@@ -1,0 +1,195 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using HarborBridge.Contracts;
+using HarborBridge.Core.Artifacts;
+using HarborBridge.HarborSimulator;
+using HarborBridge.IntegrationTests.Harbor;
+using HarborBridge.IntegrationTests.Infrastructure;
+using HarborBridge.Signing.Keys;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace HarborBridge.IntegrationTests.Signing;
+
+/// <summary>
+/// The whole pipeline (Harbor simulator in front of the real docker-registry, real RabbitMQ and PostgreSQL, a signing
+/// key): a pushed image is scanned with a fixture report, approved thanks to a policy exception, signed and attested.
+/// Its <c>.att</c> is read straight from the registry and checked by hand, without HarborBridge's verifier: one cosign
+/// <c>vuln</c> and one decision attestation, each a DSSE envelope whose signature over the PAE verifies with the public
+/// key, with the fixture report's contents and the exception; a redelivered scan event adds nothing.
+/// </summary>
+public sealed class PipelineAttestationTests : IAsyncLifetime
+{
+    private const string VulnType = "https://cosign.sigstore.dev/attestation/vuln/v1";
+    private const string DecisionType = "https://harborbridge.dev/decision/v1";
+    private const string ReportMime = "application/vnd.security.vulnerability.report; version=1.1";
+    private const string ExceptionId = "CVE-2013-7445";
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
+
+    // Read by hand: one Low (CVE-2019-18276, bash) and one High (CVE-2013-7445, linux). With block at HIGH, the
+    // exception for the High one is what lets the image pass.
+    private static readonly string ReportFile = TestEnvironment.FixturePath("policy", "harbor", "vulnerabilities_addition.response.json");
+
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "hb-attest-" + Guid.NewGuid().ToString("N"));
+    private readonly ECDsa _key = SigningKeyFiles.Generate();
+    private readonly List<ArtifactSigned> _signed = [];
+    private PostgresDatabase _database = null!;
+    private SimulatorSession _session = null!;
+    private HarborBridgeFactory? _factory;
+    private HostReceiveEndpointHandle? _probe;
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_directory);
+        var policyFile = Path.Combine(_directory, "policy.yaml");
+        await File.WriteAllTextAsync(policyFile, $"""
+            version: 1
+            defaults:
+              block: {"{"} severity: HIGH {"}"}
+            exceptions:
+              - id: {ExceptionId}
+                expires: 2099-12-31
+                reason: "the kernel package is not used in containers"
+            """);
+        var keyFile = Path.Combine(_directory, "cosign.key");
+        await File.WriteAllTextAsync(keyFile, SigningKeyFiles.WriteEncryptedPrivateKey(_key, Encoding.UTF8.GetBytes("attest-pw")));
+
+        var project = "att" + Guid.NewGuid().ToString("N")[..8];
+        _session = await SimulatorSession.StartAsync(new HarborSimulatorOptions
+        {
+            RegistryAddress = TestServices.Registry,
+            Reports = { [$"{project}/app"] = ReportFile },
+            ScanDelay = TimeSpan.FromMilliseconds(300),
+            WebhookHandler = () => _factory!.Server.CreateHandler(),
+        }, project: project);
+        _session.Simulator.State.AddWebhookPolicy(_session.Project, "http://localhost/webhooks/harbor", HarborBridgeFactory.AuthHeader, "Default",
+            "PUSH_ARTIFACT", "SCANNING_COMPLETED", "SCANNING_FAILED", "SCANNING_STOPPED");
+
+        _database = await PostgresDatabase.CreateAsync();
+        var settings = await HarborBridgeFactory.PipelineAsync(_database, _session.Simulator.Url, SimulatorSession.User, SimulatorSession.Password, policyFile);
+        settings["HarborBridge:Signing:KeyFile"] = keyFile;
+        settings["HarborBridge:Signing:KeyPassword"] = "attest-pw";
+        _factory = new HarborBridgeFactory(settings);
+        using var client = _factory.CreateClient();
+        Assert.True(await Readiness.WaitForCheckAsync(client, "masstransit-bus", "Healthy", Patience), "bus did not connect");
+        _probe = _factory.Services.GetRequiredService<IBus>().ConnectReceiveEndpoint("attest-probe-" + Guid.NewGuid().ToString("N")[..8], e =>
+            e.Handler<ArtifactSigned>(c =>
+            {
+                lock (_signed)
+                {
+                    _signed.Add(c.Message);
+                }
+
+                return Task.CompletedTask;
+            }));
+        await _probe.Ready;
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_probe is { } probe)
+        {
+            await probe.StopAsync();
+        }
+
+        if (_factory is not null)
+        {
+            await _factory.DisposeAsync();
+        }
+
+        await _session.DisposeAsync();
+        await _database.DisposeAsync();
+        _key.Dispose();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    private int SignedCount(string digest)
+    {
+        lock (_signed)
+        {
+            return _signed.Count(s => s.Artifact.Digest == digest);
+        }
+    }
+
+    [Fact]
+    public async Task ApprovedArtifact_AttHoldsOneVulnAndOneDecisionAttestation_MatchingTheReport_RedeliveryAddsNothing()
+    {
+        var image = await _session.PushImageAsync("app", "v1", TestServices.Timeout(120));
+        Assert.True(await TestEnvironment.EventuallyAsync(() => Task.FromResult(SignedCount(image.ManifestDigest) > 0), Patience),
+            $"{image.ManifestDigest} was not signed within {Patience}");
+        var decision = Assert.Single(await _factory!.Services.GetRequiredService<IDecisionStore>().GetDecisionsAsync(image.ManifestDigest, default));
+        Assert.Equal("Pass", decision.Verdict);
+
+        var (manifestDigest, attestations) = await ReadAttestationsAsync(image.ManifestDigest);
+        Assert.Equal([VulnType, DecisionType], attestations.Select(a => a.PredicateType).Order(StringComparer.Ordinal));
+
+        using var fixture = JsonDocument.Parse(await File.ReadAllTextAsync(ReportFile));
+        var report = fixture.RootElement.GetProperty(ReportMime);
+        var vuln = attestations.Single(a => a.PredicateType == VulnType).Statement;
+        Assert.Equal(image.ManifestDigest["sha256:".Length..], vuln["subject"]![0]!["digest"]!["sha256"]!.GetValue<string>());
+        var scanner = vuln["predicate"]!["scanner"]!;
+        Assert.Equal(report.GetProperty("scanner").GetProperty("version").GetString(), scanner["version"]!.GetValue<string>());
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(report.GetRawText()), scanner["result"]), "scanner.result is not the fixture report");
+        Assert.Equal(["CVE-2019-18276", "CVE-2013-7445"], scanner["result"]!["vulnerabilities"]!.AsArray().Select(v => v!["id"]!.GetValue<string>()));
+        var metadata = vuln["predicate"]!["metadata"]!;
+        Assert.True(DateTimeOffset.Parse(metadata["scanStartedOn"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture)
+            <= DateTimeOffset.Parse(metadata["scanFinishedOn"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture));
+        Assert.EndsWith($"/artifacts/{image.ManifestDigest}/additions/vulnerabilities", vuln["predicate"]!["invocation"]!["uri"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        var decided = attestations.Single(a => a.PredicateType == DecisionType).Statement["predicate"]!;
+        Assert.Equal("pass", decided["verdict"]!.GetValue<string>());
+        Assert.Equal(decision.ReportDigest, decided["reportDigest"]!.GetValue<string>());
+        Assert.Equal(decision.PolicyVersion, decided["policyVersion"]!.GetValue<string>());
+        var exception = Assert.Single(decided["exceptionsUsed"]!.AsArray())!;
+        Assert.Equal(ExceptionId, exception["id"]!.GetValue<string>());
+        Assert.Equal(ExceptionId, exception["vulnerability"]!.GetValue<string>());
+        Assert.Equal("2100-01-01T00:00:00Z", exception["expiresAt"]!.GetValue<string>());
+
+        // Redelivery: the scan event again republishes the stored decision, which is signed again.
+        var scanEvent = (await _factory.Store.GetEventsAsync(image.ManifestDigest, default)).Single(e => e.EventType == "SCANNING_COMPLETED");
+        await _factory.Services.GetRequiredService<IBus>().Publish(
+            new ScanCompleted(scanEvent.EventId, decision.Artifact, scanEvent.Tag, scanEvent.Operator, scanEvent.OccurredAt, null));
+        Assert.True(await TestEnvironment.EventuallyAsync(() => Task.FromResult(SignedCount(image.ManifestDigest) > 1), Patience),
+            "the redelivered decision was not signed again");
+        var (againDigest, again) = await ReadAttestationsAsync(image.ManifestDigest);
+        Assert.Equal(manifestDigest, againDigest);
+        Assert.Equal([VulnType, DecisionType], again.Select(a => a.PredicateType).Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>Every layer of the image's <c>.att</c> manifest, each checked by hand: the blob matches its descriptor,
+    /// the envelope's signature verifies over PAE("application/vnd.in-toto+json", statement) with our public key.</summary>
+    private async Task<(string ManifestDigest, List<(string PredicateType, JsonNode Statement)> Attestations)> ReadAttestationsAsync(string imageDigest)
+    {
+        var repository = _session.Repository("app");
+        var tag = "sha256-" + imageDigest["sha256:".Length..] + ".att";
+        var manifest = await _session.Registry.GetManifestAsync(repository, tag, TestServices.Timeout());
+        Assert.NotNull(manifest);
+        using var publicKey = ECDsa.Create();
+        publicKey.ImportFromPem(_key.ExportSubjectPublicKeyInfoPem());
+        var result = new List<(string, JsonNode)>();
+        using var document = JsonDocument.Parse(manifest.Content);
+        foreach (var layer in document.RootElement.GetProperty("layers").EnumerateArray())
+        {
+            Assert.Equal("application/vnd.dsse.envelope.v1+json", layer.GetProperty("mediaType").GetString());
+            var digest = layer.GetProperty("digest").GetString()!;
+            var blob = await _session.Registry.GetBlobAsync(repository, digest, TestServices.Timeout());
+            Assert.Equal(digest, "sha256:" + Convert.ToHexStringLower(SHA256.HashData(blob)));
+            using var envelope = JsonDocument.Parse(blob);
+            var payloadType = envelope.RootElement.GetProperty("payloadType").GetString()!;
+            Assert.Equal("application/vnd.in-toto+json", payloadType);
+            var payload = Convert.FromBase64String(envelope.RootElement.GetProperty("payload").GetString()!);
+            var signature = Convert.FromBase64String(envelope.RootElement.GetProperty("signatures")[0].GetProperty("sig").GetString()!);
+            var pae = Encoding.UTF8.GetBytes($"DSSEv1 {payloadType.Length} {payloadType} {payload.Length} ").Concat(payload).ToArray();
+            Assert.True(publicKey.VerifyData(pae, signature, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence),
+                $"the DSSE signature of layer {digest} does not verify with the public key");
+            var statement = JsonNode.Parse(payload)!;
+            var predicateType = statement["predicateType"]!.GetValue<string>();
+            Assert.Equal(predicateType, layer.GetProperty("annotations").GetProperty("predicateType").GetString());
+            result.Add((predicateType, statement));
+        }
+
+        return (manifest.Descriptor.Digest, result);
+    }
+}
