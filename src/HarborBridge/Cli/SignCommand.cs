@@ -81,6 +81,8 @@ internal static class SignCommand
             ?? (request.TokenFile is not null && !File.Exists(request.TokenFile) ? $"the identity token file {request.TokenFile} does not exist" : null)
             ?? CheckUrl("--fulcio-url", request.FulcioUrl)
             ?? CheckUrl("--rekor-url", request.RekorUrl)
+            ?? (request.BundleFile is not null && !Directory.Exists(Path.GetDirectoryName(Path.GetFullPath(request.BundleFile)))
+                ? $"the folder of --bundle {request.BundleFile} does not exist" : null)
             ?? RegistryAccess.CheckCredentials(environment);
         if (problem is not null || image is null)
         {

@@ -103,6 +103,7 @@ public sealed class SignVerifyCommandTests : IDisposable
     [InlineData("missing-token", "the identity token file")]
     [InlineData("no-rekor", "--rekor-url URL is required")]
     [InlineData("bad-fulcio", "--fulcio-url 'ftp://fulcio.example.test' is not an http(s) URL")]
+    [InlineData("bundle-folder", "the folder of --bundle")]
     public async Task SignKeyless_BadInput_ExitTwoBeforeAnyCall(string problem, string message)
     {
         var token = Path.Combine(_dir, "token.jwt");
@@ -111,6 +112,8 @@ public sealed class SignVerifyCommandTests : IDisposable
         {
             "missing-token" => ["sign", Image, "--identity-token", Path.Combine(_dir, "absent.jwt"), "--fulcio-url", "https://f.example.test", "--rekor-url", "https://r.example.test"],
             "no-rekor" => ["sign", Image, "--identity-token", token, "--fulcio-url", "https://f.example.test"],
+            "bundle-folder" => ["sign", Image, "--identity-token", token, "--fulcio-url", "https://f.example.test", "--rekor-url", "https://r.example.test",
+                "--bundle", Path.Combine(_dir, "absent", "b.json")],
             _ => ["sign", Image, "--identity-token", token, "--fulcio-url", "ftp://fulcio.example.test", "--rekor-url", "https://r.example.test"],
         };
 
