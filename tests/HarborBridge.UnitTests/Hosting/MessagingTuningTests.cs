@@ -15,7 +15,7 @@ public sealed class MessagingTuningTests
     [Fact]
     public async Task ApplyConcurrency_EndpointOverride_LimitsMessagesInFlightOnThatQueue()
     {
-        var peak = await PeakConcurrencyAsync(o => o.Endpoints["probe"] = 2);
+        var peak = await PeakConcurrencyAsync(o => o.Endpoints["probe"] = 2, expected: 2);
 
         Assert.Equal(2, peak);
     }
@@ -23,7 +23,7 @@ public sealed class MessagingTuningTests
     [Fact]
     public async Task ApplyConcurrency_GeneralLimit_AppliesToEveryQueue()
     {
-        var peak = await PeakConcurrencyAsync(o => o.ConcurrentMessageLimit = 3);
+        var peak = await PeakConcurrencyAsync(o => o.ConcurrentMessageLimit = 3, expected: 3);
 
         Assert.Equal(3, peak);
     }
@@ -32,7 +32,7 @@ public sealed class MessagingTuningTests
     public async Task ApplyConcurrency_Defaults_LetAllSixMessagesRunAtOnce()
     {
         // The default limit (16) is above the six messages sent, so all run together: the limits above are ours.
-        var peak = await PeakConcurrencyAsync(_ => { });
+        var peak = await PeakConcurrencyAsync(_ => { }, expected: Messages);
 
         Assert.Equal(Messages, peak);
     }
@@ -60,8 +60,10 @@ public sealed class MessagingTuningTests
         Assert.Contains("HarborBridge:Messaging:ConcurrentMessageLimit", error.Message, StringComparison.Ordinal);
     }
 
-    /// <summary>Sends six messages to a consumer that holds each until released, and returns how many it held at once.</summary>
-    private static async Task<int> PeakConcurrencyAsync(Action<MessagingOptions> configure)
+    /// <summary>Sends six messages to a consumer that holds each until released, and returns how many it held at once:
+    /// waits (bounded) until <paramref name="expected"/> have started, then a second more in which any message beyond
+    /// the limit would start too.</summary>
+    private static async Task<int> PeakConcurrencyAsync(Action<MessagingOptions> configure, int expected)
     {
         var gate = new ProbeGate();
         await using var provider = new ServiceCollection()
@@ -86,14 +88,13 @@ public sealed class MessagingTuningTests
                 await harness.Bus.Publish(new Probe(i));
             }
 
-            // Wait until no more messages start (bounded), then let them all finish.
-            using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            var last = -1;
-            while (gate.Started != last && gate.Started < Messages)
+            using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+            while (gate.Started < expected)
             {
-                last = gate.Started;
-                await Task.Delay(TimeSpan.FromMilliseconds(300), limit.Token);
+                await Task.Delay(TimeSpan.FromMilliseconds(50), limit.Token);
             }
+
+            await Task.Delay(TimeSpan.FromSeconds(1), limit.Token);
 
             gate.Release.TrySetResult();
             Assert.True(await harness.Consumed.Any<Probe>(m => m.Context.Message.Number == Messages - 1));
@@ -131,7 +132,7 @@ public sealed class MessagingTuningTests
 
             try
             {
-                await Release.Task.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
+                await Release.Task.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
             }
             finally
             {
