@@ -114,7 +114,15 @@ public static class HarborSimulatorHost
             }
             else if (registry)
             {
-                await services.GetRequiredService<RegistryProxy>().HandleAsync(http, ct);
+                try
+                {
+                    await services.GetRequiredService<RegistryProxy>().HandleAsync(http, ct);
+                }
+                catch (HttpRequestException) when (!http.Response.HasStarted)
+                {
+                    // Harbor's proxy answers 502 Bad Gateway when the registry behind it cannot be reached.
+                    await SimHttp.Error(502, "UNKNOWN", "the registry behind Harbor cannot be reached").ExecuteAsync(http);
+                }
             }
             else if (path == "/service/token")
             {

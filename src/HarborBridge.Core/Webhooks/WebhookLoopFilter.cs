@@ -33,7 +33,7 @@ public sealed partial class WebhookLoopFilter(IEnumerable<string> ignoredOperato
             }
         }
 
-        if (webhook.Type == HarborEventType.PushArtifact && webhook.Resources.Any(r => r.Tag is { } tag && AccessoryTag().IsMatch(tag)))
+        if (webhook.Type == HarborEventType.PushArtifact && webhook.Resources.Any(r => r.Tag is { } tag && IsAccessoryTag(tag)))
         {
             return "push of a cosign signature, attestation or SBOM tag";
         }
@@ -45,6 +45,10 @@ public sealed partial class WebhookLoopFilter(IEnumerable<string> ignoredOperato
 
         return null;
     }
+
+    /// <summary>True for the tags cosign gives signatures, attestations and SBOMs (<c>sha256-&lt;hex&gt;.att</c>, …):
+    /// Harbor lists an attestation as an artifact of its own, but it is HarborBridge's (or cosign's) output, not something to decide.</summary>
+    public static bool IsAccessoryTag(string tag) => AccessoryTag().IsMatch(tag);
 
     [GeneratedRegex("^sha(256|384|512)-[a-f0-9]+(\\.(sig|att|sbom))?$")]
     private static partial Regex AccessoryTag();

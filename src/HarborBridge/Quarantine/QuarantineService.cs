@@ -60,6 +60,7 @@ internal sealed partial class QuarantineService(
 
         var applied = new List<string>();
         var changes = new List<string>();
+        var redelivered = false;
         string? left = null;
         foreach (var strategy in QuarantineStrategies.InApplyOrder(rules.Quarantine.Strategies))
         {
@@ -67,6 +68,7 @@ internal sealed partial class QuarantineService(
             {
                 // Applied for this decision already (a redelivery), or still in force from an earlier one.
                 applied.Add(strategy);
+                redelivered |= done.DecisionId == blocked.DecisionId;
                 continue;
             }
 
@@ -99,10 +101,19 @@ internal sealed partial class QuarantineService(
             }
         }
 
-        if (changes.Count == 0 && left is null)
+        var again = changes.Count == 0 && left is null;
+        if (again)
         {
-            LogNothingToDo(logger, a.Project, a.Repository, a.Digest, blocked.DecisionId);
-            return;
+            if (!redelivered)
+            {
+                LogNothingToDo(logger, a.Project, a.Repository, a.Digest, blocked.DecisionId);
+                return;
+            }
+
+            // This decision's steps were all saved before, but ArtifactQuarantined may never have gone out (the broker
+            // refused the publish, or the process died before it): announce it again. The transition keeps its id, so it
+            // is recorded once; notifications are claimed per decision and delivery, so nobody is told twice.
+            changes.AddRange(applied.Select(s => steps[s].Detail ?? s));
         }
 
         var cause = (changes.Count > 0 ? "quarantine applied: " + string.Join("; ", changes) : "quarantine not applied")
@@ -112,7 +123,11 @@ internal sealed partial class QuarantineService(
         if (left is null)
         {
             await publisher.Publish(new ArtifactQuarantined(blocked.DecisionId, a, blocked.Tag, applied, blocked.Reason, blocked.Findings, now), cancellationToken);
-            Hosting.HarborBridgeMetrics.ArtifactQuarantined("policy");
+            if (!again)
+            {
+                Hosting.HarborBridgeMetrics.ArtifactQuarantined("policy");
+            }
+
             LogQuarantined(logger, a.Project, a.Repository, a.Digest, string.Join(", ", applied));
         }
     }

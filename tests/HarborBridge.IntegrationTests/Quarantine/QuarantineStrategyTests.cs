@@ -172,6 +172,8 @@ public sealed class QuarantineStrategyTests(QuarantineFixture f)
         var blocked = QuarantineFixture.Blocked(artifact);
         var consumed = new ConsumedCounter<ArtifactBlocked>(m => m.DecisionId == blocked.DecisionId);
         using var observer = f.Services.GetRequiredService<IBus>().ConnectConsumeObserver(consumed);
+        var announced = new ConsumedCounter<ArtifactQuarantined>(m => m.DecisionId == blocked.DecisionId);
+        using var announcements = f.Services.GetRequiredService<IBus>().ConnectConsumeObserver(announced);
 
         await f.PublishAsync(blocked, ct);
         await f.WaitForTransitionAsync(artifact.Digest, Quarantined);
@@ -183,6 +185,10 @@ public sealed class QuarantineStrategyTests(QuarantineFixture f)
 
         Assert.Equal(first, second);
         Assert.Single(await f.TransitionsAsync(artifact.Digest), t => t.Cause.StartsWith(Quarantined, StringComparison.Ordinal));
+        // Announced again: had the first ArtifactQuarantined been lost (broker gone right after the steps were saved),
+        // this would be the only one. Notifications are claimed per decision, so nobody hears of it twice.
+        Assert.True(await Infrastructure.TestEnvironment.EventuallyAsync(() => Task.FromResult(announced.Count >= 2), QuarantineFixture.Patience),
+            $"ArtifactQuarantined was announced {announced.Count} time(s) for two deliveries of the decision");
     }
 
     /// <summary>Everything quarantine can change, as one comparable string.</summary>
