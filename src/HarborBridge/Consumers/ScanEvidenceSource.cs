@@ -21,14 +21,26 @@ internal sealed partial class ScanEvidenceSource(
 {
     public async Task<SigningDecision> WithEvidenceAsync(ArtifactRef artifact, SigningDecision decision, CancellationToken cancellationToken)
     {
-        if (!signing.Value.Attest || decision.ReportDigest.Length == 0 || !harbor.Value.IsConfigured)
+        // Keyless mode writes no attestations, so it needs no report.
+        if (!signing.Value.Attest || signing.Value.IsKeyless || decision.ReportDigest.Length == 0 || !harbor.Value.IsConfigured)
         {
             return decision;
         }
 
         // Resolved here, not injected: the Harbor client refuses to exist without a URL, and signing may be off.
         var client = services.GetRequiredService<IHarborClient>();
-        var report = await client.GetVulnerabilityReportAsync(artifact.Project, artifact.Repository, artifact.Digest, cancellationToken);
+        HarborVulnerabilityReport? report;
+        try
+        {
+            report = await client.GetVulnerabilityReportAsync(artifact.Project, artifact.Repository, artifact.Digest, cancellationToken);
+        }
+        catch (HarborApiException e) when (e.StatusCode == 404)
+        {
+            // Harbor does not know the artifact (deleted, or pushed past Harbor): there is no report to attach, and the
+            // signature itself does not depend on one.
+            report = null;
+        }
+
         if (report is null || ScanEvidence.DigestOf(report.Json) != decision.ReportDigest)
         {
             LogNoReport(logger, artifact.Project, artifact.Repository, artifact.Digest, decision.ReportDigest);

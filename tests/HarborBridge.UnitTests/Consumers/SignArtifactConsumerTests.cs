@@ -7,6 +7,7 @@ using HarborBridge.Signing.Registry;
 using MassTransit;
 using MassTransit.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using NSubstitute;
 using NSubstitute.ExceptionExtensions;
@@ -107,6 +108,33 @@ public sealed class SignArtifactConsumerTests : IAsyncLifetime
         Assert.Equal("v0.65.0", decision.Scan.ScannerVersion);
         Assert.Equal("https://harbor.example.com/api/v2.0/projects/payments/repositories/team%252Fapi/artifacts/" + Artifact.Digest + "/additions/vulnerabilities",
             decision.Scan.Source);
+    }
+
+    [Fact]
+    public async Task Approved_HarborNoLongerKnowsTheArtifact_SignedWithoutReportNotRetriedForever()
+    {
+        _harbor.GetVulnerabilityReportAsync("payments", "team/api", Artifact.Digest, Arg.Any<CancellationToken>())
+            .Returns<HarborVulnerabilityReport?>(_ => throw new HarborApiException("get vulnerability report", 404, [], "req-1"));
+        _signer.SignAsync(Artifact, Arg.Any<SigningDecision>(), Arg.Any<CancellationToken>()).Returns(new ArtifactSignature("ref", "key-hint", true));
+
+        await _harness.Bus.Publish(new ArtifactApproved("decision-404", Artifact, "v1", "policy-7", "sha256:" + new string('c', 64), Now));
+
+        Assert.True(await _harness.Published.Any<ArtifactSigned>(m => m.Context.Message.DecisionId == "decision-404"));
+        var decision = (SigningDecision)_signer.ReceivedCalls().Single(c => c.GetMethodInfo().Name == nameof(IArtifactSigner.SignAsync)).GetArguments()[1]!;
+        Assert.Null(decision.Scan);
+        Assert.False(await _harness.Published.Any<Fault<ArtifactApproved>>());
+    }
+
+    [Fact]
+    public async Task Approved_KeylessMode_NoReportReadFromHarbor()
+    {
+        _provider.GetRequiredService<IOptions<SigningOptions>>().Value.Mode = SigningMode.Keyless;
+        _signer.SignAsync(Artifact, Arg.Any<SigningDecision>(), Arg.Any<CancellationToken>()).Returns(new ArtifactSignature("ref", "key-hint", true));
+
+        await _harness.Bus.Publish(new ArtifactApproved("decision-keyless", Artifact, "v1", "policy-7", "sha256:" + new string('c', 64), Now));
+
+        Assert.True(await _harness.Published.Any<ArtifactSigned>(m => m.Context.Message.DecisionId == "decision-keyless"));
+        await _harbor.DidNotReceiveWithAnyArgs().GetVulnerabilityReportAsync(default!, default!, default!, default);
     }
 
     [Fact]
