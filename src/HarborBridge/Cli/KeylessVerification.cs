@@ -48,30 +48,12 @@ internal static class KeylessVerification
         }
 
         var expected = request.SignedRepository ?? image.Repository;
-        var repository = OciRepository.Parse(image.Repository, request.PlainHttp);
-        await using var services = RegistryAccess.CreateServices(repository, environment);
-        var verifier = new RegistrySignatureVerifier(services.GetRequiredService<IOciRegistryClient>());
-        KeylessRegistryVerification? verification;
-        try
-        {
-            verification = await verifier.VerifyKeylessAsync(repository, image.Reference, expected,
-                new KeylessPolicy(keyless.Identity!, keyless.Issuer!, trust), cancellationToken);
-        }
-        catch (ArgumentException e)
-        {
-            await error.WriteLineAsync($"error: {e.Message}");
-            return VerifyCommand.ExitBadInput;
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            await error.WriteLineAsync($"error: cannot read {image} from the registry: {RegistryAccess.Describe(e)}");
-            return VerifyCommand.ExitNotVerified;
-        }
-
+        var (verification, exitCode) = await VerifyCommand.ReadFromRegistryAsync(image, request, environment, error,
+            (verifier, repository) => verifier.VerifyKeylessAsync(repository, image.Reference, expected,
+                new KeylessPolicy(keyless.Identity!, keyless.Issuer!, trust), cancellationToken), cancellationToken);
         if (verification is null)
         {
-            await error.WriteLineAsync($"error: {image} was not found in the registry.");
-            return VerifyCommand.ExitNotVerified;
+            return exitCode;
         }
 
         if (!verification.IsVerified)

@@ -102,29 +102,11 @@ internal static class VerifyCommand
         using (publicKey)
         {
             var expected = request.SignedRepository ?? image.Repository;
-            var repository = OciRepository.Parse(image.Repository, request.PlainHttp);
-            await using var services = RegistryAccess.CreateServices(repository, environment);
-            var verifier = new RegistrySignatureVerifier(services.GetRequiredService<IOciRegistryClient>());
-            RegistryVerification? verification;
-            try
-            {
-                verification = await verifier.VerifyAsync(repository, image.Reference, expected, [publicKey], cancellationToken);
-            }
-            catch (ArgumentException e)
-            {
-                await error.WriteLineAsync($"error: {e.Message}");
-                return ExitBadInput;
-            }
-            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-            {
-                await error.WriteLineAsync($"error: cannot read {image} from the registry: {RegistryAccess.Describe(e)}");
-                return ExitNotVerified;
-            }
-
+            var (verification, exitCode) = await ReadFromRegistryAsync(image, request, environment, error,
+                (verifier, repository) => verifier.VerifyAsync(repository, image.Reference, expected, [publicKey], cancellationToken), cancellationToken);
             if (verification is null)
             {
-                await error.WriteLineAsync($"error: {image} was not found in the registry.");
-                return ExitNotVerified;
+                return exitCode;
             }
 
             var result = verification.Result;
@@ -146,6 +128,43 @@ internal static class VerifyCommand
             await WritePayloadsAsync(output, request.Output, result.Verified.Select(v => v.PayloadBytes));
             return ExitVerified;
         }
+    }
+
+    /// <summary>
+    /// Reads the image's signatures from its registry with <paramref name="read"/> (key or keyless). On failure it says why
+    /// on <paramref name="error"/> and returns no verification with the exit code: 2 for a reference the registry client
+    /// refuses, 1 when the registry cannot be read or does not have the image.
+    /// </summary>
+    internal static async Task<(T? Verification, int ExitCode)> ReadFromRegistryAsync<T>(
+        ImageReference image, Request request, Func<string, string?> environment, TextWriter error,
+        Func<RegistrySignatureVerifier, OciRepository, Task<T?>> read, CancellationToken cancellationToken)
+        where T : class
+    {
+        var repository = OciRepository.Parse(image.Repository, request.PlainHttp);
+        await using var services = RegistryAccess.CreateServices(repository, environment);
+        T? verification;
+        try
+        {
+            verification = await read(new RegistrySignatureVerifier(services.GetRequiredService<IOciRegistryClient>()), repository);
+        }
+        catch (ArgumentException e)
+        {
+            await error.WriteLineAsync($"error: {e.Message}");
+            return (null, ExitBadInput);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            await error.WriteLineAsync($"error: cannot read {image} from the registry: {RegistryAccess.Describe(e)}");
+            return (null, ExitNotVerified);
+        }
+
+        if (verification is null)
+        {
+            await error.WriteLineAsync($"error: {image} was not found in the registry.");
+            return (null, ExitNotVerified);
+        }
+
+        return (verification, ExitVerified);
     }
 
     /// <summary>The verified payloads on stdout: a JSON array (json) or one per line (text), as cosign prints them.</summary>
