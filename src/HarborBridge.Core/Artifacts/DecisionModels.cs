@@ -37,6 +37,11 @@ public interface IDecisionStore
     /// Returns false when nothing changed.</summary>
     Task<bool> MarkScanRequestedAsync(ArtifactRef artifact, string causeId, string actor, DateTimeOffset at, CancellationToken cancellationToken);
 
+    /// <summary>True when <see cref="MarkScanRequestedAsync"/> would record a scan for this cause: the artifact is not
+    /// decided and no scan was recorded for the cause yet. Asked before calling Harbor, so a request that failed before
+    /// it was recorded is made again when its message is retried.</summary>
+    Task<bool> CanRequestScanAsync(ArtifactRef artifact, string causeId, CancellationToken cancellationToken);
+
     /// <summary>Stores the decision and moves the artifact to <paramref name="newState"/> in one transaction.
     /// Returns the stored decision: the given one, or the one already stored under the same id (a redelivery).</summary>
     Task<(DecisionRecord Decision, bool Inserted)> RecordDecisionAsync(DecisionRecord decision, string newState, CancellationToken cancellationToken);

@@ -61,43 +61,61 @@ internal sealed class ScanOrchestrator(
             await DecideIndexIfCompleteAsync(a, pushed.Tag, publisher, cancellationToken);
         }
 
-        var autoScan = await autoScans.ScansOnPushAsync(a.Project, cancellationToken);
-        if (!await decisions.MarkScanRequestedAsync(a, pushed.EventId, pushed.Pusher ?? "harbor", time.GetUtcNow(), cancellationToken))
+        if (!await decisions.CanRequestScanAsync(a, pushed.EventId, cancellationToken))
         {
             logger.LogInformation("Scan of {Project}/{Repository}@{Digest} already requested or decided", a.Project, a.Repository, a.Digest);
             return;
         }
 
-        Hosting.HarborBridgeMetrics.ScanRequests.WithLabels(autoScan ? "harbor_auto_scan" : "harbor").Inc();
+        var autoScan = await autoScans.ScansOnPushAsync(a.Project, cancellationToken);
         if (autoScan)
         {
             logger.LogInformation("Project {Project} scans on push; waiting for Harbor's scan of {Digest}", a.Project, a.Digest);
-            return;
+        }
+        else
+        {
+            // Harbor first, then the record: when Harbor fails the message is retried and asks again, instead of finding
+            // the scan recorded as requested and leaving it to the scan-timeout sweep.
+            var started = await Harbor.StartScanAsync(a.Project, a.Repository, a.Digest, cancellationToken);
+            logger.LogInformation("Asked Harbor to scan {Project}/{Repository}@{Digest}: {ScanStart}", a.Project, a.Repository, a.Digest, started);
         }
 
-        var started = await Harbor.StartScanAsync(a.Project, a.Repository, a.Digest, cancellationToken);
-        logger.LogInformation("Asked Harbor to scan {Project}/{Repository}@{Digest}: {ScanStart}", a.Project, a.Repository, a.Digest, started);
+        if (await decisions.MarkScanRequestedAsync(a, pushed.EventId, pushed.Pusher ?? "harbor", time.GetUtcNow(), cancellationToken))
+        {
+            Hosting.HarborBridgeMetrics.ScanRequests.WithLabels(autoScan ? "harbor_auto_scan" : "harbor").Inc();
+        }
     }
 
     /// <summary>Direct Trivy mode: scan the digest with the trivy executable and decide from its report.</summary>
     private async Task ScanWithTrivyAsync(ArtifactPushed pushed, IPublishEndpoint publisher, CancellationToken cancellationToken)
     {
         var a = pushed.Artifact;
-        if (!await decisions.MarkScanRequestedAsync(a, pushed.EventId, pushed.Pusher ?? "harbor", time.GetUtcNow(), cancellationToken))
+        if (!await decisions.CanRequestScanAsync(a, pushed.EventId, cancellationToken))
         {
             logger.LogInformation("Scan of {Project}/{Repository}@{Digest} already requested or decided", a.Project, a.Repository, a.Digest);
             return;
         }
 
-        Hosting.HarborBridgeMetrics.ScanRequests.WithLabels("trivy").Inc();
-        ScanReport report;
+        // The scan runs before anything is recorded, so a scan cut short (a crash, a stop) runs again on redelivery.
+        ScanReport? report = null;
+        Exception? failure = null;
         try
         {
             report = ReportReader.Read(await trivy.ScanAsync(a, cancellationToken));
         }
         catch (Exception e) when (e is Scanning.TrivyScanException or ReportFormatException)
         {
-            logger.LogWarning("Trivy scan of {Project}/{Repository}@{Digest} failed: {Problem}", a.Project, a.Repository, a.Digest, e.Message);
+            failure = e;
+        }
+
+        if (await decisions.MarkScanRequestedAsync(a, pushed.EventId, pushed.Pusher ?? "harbor", time.GetUtcNow(), cancellationToken))
+        {
+            Hosting.HarborBridgeMetrics.ScanRequests.WithLabels("trivy").Inc();
+        }
+
+        if (report is null)
+        {
+            logger.LogWarning("Trivy scan of {Project}/{Repository}@{Digest} failed: {Problem}", a.Project, a.Repository, a.Digest, failure?.Message);
             await HandleScanFailureAsync(a, pushed.Tag, "Error", $"trivy:{pushed.EventId}", publisher, cancellationToken);
             return;
         }
@@ -167,12 +185,16 @@ internal sealed class ScanOrchestrator(
 
         if (check.Attempts < scanOptions.Value.MaxScanAttempts)
         {
-            if (await decisions.MarkScanRequestedAsync(a, causeId, "scan-timeout sweep", time.GetUtcNow(), cancellationToken))
+            // As for the first request: Harbor first, so a failed start is retried with the message, not counted as an attempt.
+            if (await decisions.CanRequestScanAsync(a, causeId, cancellationToken))
             {
-                Hosting.HarborBridgeMetrics.ScanRequests.WithLabels("retry").Inc();
                 var started = await Harbor.StartScanAsync(a.Project, a.Repository, a.Digest, cancellationToken);
                 logger.LogWarning("Scan of {Project}/{Repository}@{Digest} timed out (attempt {Attempt}); asked Harbor again: {ScanStart}",
                     a.Project, a.Repository, a.Digest, check.Attempts, started);
+                if (await decisions.MarkScanRequestedAsync(a, causeId, "scan-timeout sweep", time.GetUtcNow(), cancellationToken))
+                {
+                    Hosting.HarborBridgeMetrics.ScanRequests.WithLabels("retry").Inc();
+                }
             }
 
             return;

@@ -26,7 +26,7 @@ internal sealed class SqlDecisionStore(DbConnectionFactory connections, TimeProv
         }
 
         var inserted = await InsertTransitionAsync(connection, transaction,
-            new ArtifactTransition($"{causeId}:scan", artifact, current, ArtifactStates.Scanning, "scan requested", actor, null, at), cancellationToken);
+            new ArtifactTransition(ScanTransitionId(causeId), artifact, current, ArtifactStates.Scanning, "scan requested", actor, null, at), cancellationToken);
         if (!inserted)
         {
             await transaction.RollbackAsync(cancellationToken);
@@ -41,6 +41,25 @@ internal sealed class SqlDecisionStore(DbConnectionFactory connections, TimeProv
             new { state = ArtifactStates.Scanning, at, artifact.Project, artifact.Repository, artifact.Digest }, transaction, cancellationToken: cancellationToken));
         await transaction.CommitAsync(cancellationToken);
         return true;
+    }
+
+    private static string ScanTransitionId(string causeId) => $"{causeId}:scan";
+
+    public async Task<bool> CanRequestScanAsync(ArtifactRef artifact, string causeId, CancellationToken cancellationToken)
+    {
+        await using var connection = await connections.OpenAsync(cancellationToken);
+        var state = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+            "SELECT state FROM artifacts WHERE project = @Project AND repository = @Repository AND digest = @Digest",
+            new { artifact.Project, artifact.Repository, artifact.Digest }, cancellationToken: cancellationToken));
+        if (state is not null && !ScannableStates.Contains(state))
+        {
+            return false;
+        }
+
+        var recorded = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
+            "SELECT COUNT(*) FROM artifact_transitions WHERE transition_id = @id",
+            new { id = ScanTransitionId(causeId) }, cancellationToken: cancellationToken));
+        return recorded == 0;
     }
 
     public async Task<(DecisionRecord Decision, bool Inserted)> RecordDecisionAsync(DecisionRecord decision, string newState, CancellationToken cancellationToken)

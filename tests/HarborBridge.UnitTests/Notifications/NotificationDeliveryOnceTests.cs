@@ -22,53 +22,39 @@ public sealed class NotificationDeliveryOnceTests : IAsyncLifetime
     private static readonly DecidingFinding Openssl = new("CVE-2024-0001", "openssl", "3.0.1", "3.0.2", "HIGH", null, "Warn");
     private static readonly DecidingFinding Zlib = new("CVE-2024-0002", "zlib", "1.2.11", null, "HIGH", null, "Warn");
 
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "hb-deliver-" + Guid.NewGuid().ToString("N"));
     private readonly RecordingChannel _channel = new();
-    private ServiceProvider _provider = null!;
-    private ITestHarness _harness = null!;
+    private SqliteHarness _host = null!;
+
+    private ITestHarness Harness => _host.Harness;
 
     public async Task InitializeAsync()
     {
-        Directory.CreateDirectory(_dir);
-        var routing = Path.Combine(_dir, "routing.yaml");
+        var dir = SqliteHarness.NewFolder("deliver");
+        var routing = Path.Combine(dir, "routing.yaml");
         await File.WriteAllTextAsync(routing, "version: 1\ndefault:\n  channels: [ops]\n");
-        DateTimeOffsetHandler.Register();
-        _provider = new ServiceCollection()
-            .AddLogging()
-            .AddSingleton(TimeProvider.System)
-            .Configure<DatabaseOptions>(o => o.ConnectionString = $"Data Source={Path.Combine(_dir, "hb.db")}")
-            .Configure<NotificationOptions>(o =>
+        _host = await SqliteHarness.StartAsync(
+            dir,
+            services => services
+                .AddSingleton(TimeProvider.System)
+                .Configure<NotificationOptions>(o =>
+                {
+                    o.RoutingFile = routing;
+                    o.Channels["ops"] = new ChannelOptions { Type = ChannelType.Slack, Url = "https://hooks.example.test/x" };
+                })
+                .AddSingleton<IArtifactStore, SqlArtifactStore>()
+                .AddSingleton<RoutingProvider>()
+                .AddSingleton<NotificationLog>()
+                .AddSingleton<NotificationDeliveryLog>()
+                .AddSingleton<NotificationDispatcher>()
+                .AddSingleton<IChannelSender>(_channel),
+            x =>
             {
-                o.RoutingFile = routing;
-                o.Channels["ops"] = new ChannelOptions { Type = ChannelType.Slack, Url = "https://hooks.example.test/x" };
-            })
-            .AddSingleton<DbConnectionFactory>()
-            .AddSingleton<SchemaMigrator>()
-            .AddSingleton<IArtifactStore, SqlArtifactStore>()
-            .AddSingleton<RoutingProvider>()
-            .AddSingleton<NotificationLog>()
-            .AddSingleton<NotificationDeliveryLog>()
-            .AddSingleton<NotificationDispatcher>()
-            .AddSingleton<IChannelSender>(_channel)
-            .AddMassTransitTestHarness(x =>
-            {
-                x.SetTestTimeouts(testTimeout: TimeSpan.FromSeconds(30), testInactivityTimeout: TimeSpan.FromSeconds(5));
                 x.AddConsumer<NotifyWarnedConsumer>();
                 x.AddConsumer<DeliverNotificationConsumer>();
-            })
-            .BuildServiceProvider(true);
-        await _provider.GetRequiredService<SchemaMigrator>().MigrateAsync(CancellationToken.None);
-        _harness = _provider.GetRequiredService<ITestHarness>();
-        await _harness.Start();
+            });
     }
 
-    public async Task DisposeAsync()
-    {
-        await _harness.Stop();
-        await _provider.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_dir, recursive: true);
-    }
+    public async Task DisposeAsync() => await _host.DisposeAsync();
 
     private static ArtifactWarned Warned(string decisionId, params DecidingFinding[] findings) =>
         new(decisionId, Artifact, "1.0", "p1", "r1", findings, At);
@@ -79,34 +65,34 @@ public sealed class NotificationDeliveryOnceTests : IAsyncLifetime
     private async Task<int> ConsumedAsync<T>(int atLeast)
         where T : class
     {
-        for (var i = 0; i < 200 && _harness.Consumed.Select<T>().Count() < atLeast; i++)
+        for (var i = 0; i < 200 && Harness.Consumed.Select<T>().Count() < atLeast; i++)
         {
             await Task.Delay(100);
         }
 
         await Task.Delay(200); // a further (unexpected) copy would be consumed by now
-        return _harness.Consumed.Select<T>().Count();
+        return Harness.Consumed.Select<T>().Count();
     }
 
     [Fact]
     public async Task RoutingMessageRedelivered_PublishesTheDeliveryAgain_ChannelGetsOne()
     {
-        await _harness.Bus.Publish(Warned("dec-1", Openssl));
+        await Harness.Bus.Publish(Warned("dec-1", Openssl));
         await ConsumedAsync<DeliverNotification>(1);
-        await _harness.Bus.Publish(Warned("dec-1", Openssl)); // the same event again (broker redelivery)
+        await Harness.Bus.Publish(Warned("dec-1", Openssl)); // the same event again (broker redelivery)
 
         Assert.Equal(2, await ConsumedAsync<DeliverNotification>(2));
-        Assert.Equal(["dec-1:warned:ops", "dec-1:warned:ops"], _harness.Published.Select<DeliverNotification>().Select(m => m.Context.Message.NotificationId));
+        Assert.Equal(["dec-1:warned:ops", "dec-1:warned:ops"], Harness.Published.Select<DeliverNotification>().Select(m => m.Context.Message.NotificationId));
         Assert.Equal(["dec-1:warned:ops"], _channel.Sent);
     }
 
     [Fact]
     public async Task DeliveryRedelivered_ChannelGetsOne()
     {
-        await _harness.Bus.Publish(Delivery("n-1"));
+        await Harness.Bus.Publish(Delivery("n-1"));
         await ConsumedAsync<DeliverNotification>(1);
-        await _harness.Bus.Publish(Delivery("n-1"));
-        await _harness.Bus.Publish(Delivery("n-2"));
+        await Harness.Bus.Publish(Delivery("n-1"));
+        await Harness.Bus.Publish(Delivery("n-2"));
 
         Assert.Equal(3, await ConsumedAsync<DeliverNotification>(3));
         Assert.Equal(["n-1", "n-2"], _channel.Sent.Order(StringComparer.Ordinal));
@@ -115,7 +101,7 @@ public sealed class NotificationDeliveryOnceTests : IAsyncLifetime
     [Fact]
     public async Task PublishFailsAfterRouting_RetriedRoutingPublishesTheSameNotification_WithWhatChanged()
     {
-        var dispatcher = _provider.GetRequiredService<NotificationDispatcher>();
+        var dispatcher = _host.Get<NotificationDispatcher>();
         var first = Substitute.For<IPublishEndpoint>();
         await dispatcher.DispatchAsync(NotificationEvent.From(Warned("dec-1", Openssl)), first, default);
         await first.Received(1).Publish(Arg.Any<DeliverNotification>(), Arg.Any<CancellationToken>());
@@ -143,7 +129,7 @@ public sealed class NotificationDeliveryOnceTests : IAsyncLifetime
     [Fact]
     public async Task TwoCopiesAtOnce_OneSend_FailedSendIsNotRecorded()
     {
-        var log = _provider.GetRequiredService<NotificationDeliveryLog>();
+        var log = _host.Get<NotificationDeliveryLog>();
         var gate = new TaskCompletionSource();
         var sends = 0;
         Func<CancellationToken, Task> send = async ct =>

@@ -27,55 +27,41 @@ public sealed class RescanConsumerTests : IAsyncLifetime
           {"id":"CVE-2026-40001","package":"openssl","version":"3.0.1","fix_version":"3.0.2","severity":"Critical"}]}
         """;
 
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "hb-rescan-" + Guid.NewGuid().ToString("N"));
     private readonly FakeTimeProvider _clock = new(Now);
     private readonly IHarborClient _harbor = Substitute.For<IHarborClient>();
-    private ServiceProvider _provider = null!;
-    private ITestHarness _harness = null!;
+    private SqliteHarness _host = null!;
 
-    private IScheduleStore Schedule => _provider.GetRequiredService<IScheduleStore>();
+    private ITestHarness Harness => _host.Harness;
 
-    private IDecisionStore Decisions => _provider.GetRequiredService<IDecisionStore>();
+    private IScheduleStore Schedule => _host.Get<IScheduleStore>();
+
+    private IDecisionStore Decisions => _host.Get<IDecisionStore>();
 
     public async Task InitializeAsync()
     {
-        Directory.CreateDirectory(_dir);
-        var policyFile = Path.Combine(_dir, "policy.yaml");
+        var dir = SqliteHarness.NewFolder("rescan");
+        var policyFile = Path.Combine(dir, "policy.yaml");
         await File.WriteAllTextAsync(policyFile, "version: 1\nrescan:\n  fixWithin: { CRITICAL: 7d, HIGH: 30d }\n");
-        DateTimeOffsetHandler.Register();
-        _provider = new ServiceCollection()
-            .AddLogging()
-            .AddSingleton<TimeProvider>(_clock)
-            .AddSingleton(_harbor)
-            .Configure<HarborOptions>(o => o.Url = "https://harbor.example.com")
-            .Configure<DatabaseOptions>(o => o.ConnectionString = $"Data Source={Path.Combine(_dir, "hb.db")}")
-            .Configure<PolicyOptions>(o => o.File = policyFile)
-            .AddSingleton<DbConnectionFactory>()
-            .AddSingleton<SchemaMigrator>()
-            .AddSingleton<IArtifactStore, SqlArtifactStore>()
-            .AddSingleton<IDecisionStore, SqlDecisionStore>()
-            .AddSingleton<IScheduleStore, SqlScheduleStore>()
-            .AddSingleton<PolicyProvider>()
-            .AddSingleton<RescanService>()
-            .AddMassTransitTestHarness(x =>
+        _host = await SqliteHarness.StartAsync(
+            dir,
+            services => services
+                .AddSingleton<TimeProvider>(_clock)
+                .AddSingleton(_harbor)
+                .Configure<HarborOptions>(o => o.Url = "https://harbor.example.com")
+                .Configure<PolicyOptions>(o => o.File = policyFile)
+                .AddSingleton<IArtifactStore, SqlArtifactStore>()
+                .AddSingleton<IDecisionStore, SqlDecisionStore>()
+                .AddSingleton<IScheduleStore, SqlScheduleStore>()
+                .AddSingleton<PolicyProvider>()
+                .AddSingleton<RescanService>(),
+            x =>
             {
-                x.SetTestTimeouts(testTimeout: TimeSpan.FromSeconds(30), testInactivityTimeout: TimeSpan.FromSeconds(5));
                 x.AddConsumer<ReevaluateArtifactConsumer>();
                 x.AddConsumer<EnforceAtRiskDeadlineConsumer>();
-            })
-            .BuildServiceProvider(true);
-        await _provider.GetRequiredService<SchemaMigrator>().MigrateAsync(CancellationToken.None);
-        _harness = _provider.GetRequiredService<ITestHarness>();
-        await _harness.Start();
+            });
     }
 
-    public async Task DisposeAsync()
-    {
-        await _harness.Stop();
-        await _provider.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_dir, recursive: true);
-    }
+    public async Task DisposeAsync() => await _host.DisposeAsync();
 
     private void HarborReports(string json) =>
         _harbor.GetVulnerabilityReportAsync(Artifact.Project, Artifact.Repository, Artifact.Digest, Arg.Any<CancellationToken>())
@@ -85,7 +71,7 @@ public sealed class RescanConsumerTests : IAsyncLifetime
         new ArtifactTransition($"setup:{state}", Artifact, null, state, "test set-up", "test", null, Now.AddDays(-1)), CancellationToken.None);
 
     private async Task<string> StateAsync() =>
-        (await _provider.GetRequiredService<IArtifactStore>().FindByDigestAsync(Artifact.Digest, CancellationToken.None)).Single().State;
+        (await _host.Get<IArtifactStore>().FindByDigestAsync(Artifact.Digest, CancellationToken.None)).Single().State;
 
     [Fact]
     public async Task Reevaluate_ApprovedNowCritical_AtRiskUntilSevenDaysLater()
@@ -93,14 +79,14 @@ public sealed class RescanConsumerTests : IAsyncLifetime
         await InStateAsync(ArtifactStates.Approved);
         HarborReports(CriticalReport);
 
-        await _harness.Bus.Publish(new ReevaluateArtifact("rescan-1", Artifact, "scheduled rescan", Now));
+        await Harness.Bus.Publish(new ReevaluateArtifact("rescan-1", Artifact, "scheduled rescan", Now));
 
-        Assert.True(await _harness.Published.Any<ArtifactAtRisk>());
-        var atRisk = _harness.Published.Select<ArtifactAtRisk>().Single().Context.Message;
+        Assert.True(await Harness.Published.Any<ArtifactAtRisk>());
+        var atRisk = Harness.Published.Select<ArtifactAtRisk>().Single().Context.Message;
         Assert.Equal(new DateTimeOffset(2026, 12, 4, 12, 0, 0, TimeSpan.Zero), atRisk.FixBy);
         Assert.Equal("CVE-2026-40001", Assert.Single(atRisk.Findings).Id);
         Assert.Equal(ArtifactStates.AtRisk, await StateAsync());
-        Assert.False(await _harness.Published.Any<ArtifactBlocked>());
+        Assert.False(await Harness.Published.Any<ArtifactBlocked>());
     }
 
     [Fact]
@@ -108,18 +94,18 @@ public sealed class RescanConsumerTests : IAsyncLifetime
     {
         await InStateAsync(ArtifactStates.Approved);
         HarborReports(CriticalReport);
-        await _harness.Bus.Publish(new ReevaluateArtifact("rescan-1", Artifact, "scheduled rescan", Now));
-        Assert.True(await _harness.Published.Any<ArtifactAtRisk>());
+        await Harness.Bus.Publish(new ReevaluateArtifact("rescan-1", Artifact, "scheduled rescan", Now));
+        Assert.True(await Harness.Published.Any<ArtifactAtRisk>());
 
         _clock.Advance(TimeSpan.FromDays(7) - TimeSpan.FromMinutes(1));
         Assert.Empty(await Schedule.FindExpiredAtRiskAsync(_clock.GetUtcNow(), 10, CancellationToken.None));
         _clock.Advance(TimeSpan.FromMinutes(1));
         var due = Assert.Single(await Schedule.FindExpiredAtRiskAsync(_clock.GetUtcNow(), 10, CancellationToken.None));
 
-        await _harness.Bus.Publish(new EnforceAtRiskDeadline(Artifact, due.DecisionId, due.FixBy, _clock.GetUtcNow()));
+        await Harness.Bus.Publish(new EnforceAtRiskDeadline(Artifact, due.DecisionId, due.FixBy, _clock.GetUtcNow()));
 
-        Assert.True(await _harness.Published.Any<ArtifactBlocked>());
-        var blocked = _harness.Published.Select<ArtifactBlocked>().Single().Context.Message;
+        Assert.True(await Harness.Published.Any<ArtifactBlocked>());
+        var blocked = Harness.Published.Select<ArtifactBlocked>().Single().Context.Message;
         Assert.True(blocked.Enforced);
         Assert.StartsWith("not fixed by 2026-12-04 12:00:00Z", blocked.Reason, StringComparison.Ordinal);
         Assert.Equal(ArtifactStates.Quarantined, await StateAsync());
@@ -131,16 +117,16 @@ public sealed class RescanConsumerTests : IAsyncLifetime
     {
         await InStateAsync(ArtifactStates.Approved);
         HarborReports(CriticalReport);
-        await _harness.Bus.Publish(new ReevaluateArtifact("rescan-1", Artifact, "scheduled rescan", Now));
-        Assert.True(await _harness.Published.Any<ArtifactAtRisk>());
+        await Harness.Bus.Publish(new ReevaluateArtifact("rescan-1", Artifact, "scheduled rescan", Now));
+        Assert.True(await Harness.Published.Any<ArtifactAtRisk>());
         HarborReports(CleanReport); // e.g. the finding was withdrawn, or an exception now covers it
         _clock.Advance(TimeSpan.FromDays(8));
         var due = Assert.Single(await Schedule.FindExpiredAtRiskAsync(_clock.GetUtcNow(), 10, CancellationToken.None));
-        await _harness.Bus.Publish(new EnforceAtRiskDeadline(Artifact, due.DecisionId, due.FixBy, _clock.GetUtcNow()));
+        await Harness.Bus.Publish(new EnforceAtRiskDeadline(Artifact, due.DecisionId, due.FixBy, _clock.GetUtcNow()));
 
-        Assert.True(await _harness.Consumed.Any<EnforceAtRiskDeadline>());
-        Assert.True(await _harness.Published.Any<ArtifactApproved>());
-        Assert.False(await _harness.Published.Any<ArtifactBlocked>());
+        Assert.True(await Harness.Consumed.Any<EnforceAtRiskDeadline>());
+        Assert.True(await Harness.Published.Any<ArtifactApproved>());
+        Assert.False(await Harness.Published.Any<ArtifactBlocked>());
         Assert.Equal(ArtifactStates.Approved, await StateAsync());
         Assert.Equal("cleared", (await Schedule.GetAtRiskAsync(Artifact, CancellationToken.None))!.Resolution);
     }
@@ -151,10 +137,10 @@ public sealed class RescanConsumerTests : IAsyncLifetime
         await InStateAsync(ArtifactStates.Quarantined);
         HarborReports(CleanReport);
 
-        await _harness.Bus.Publish(new ReevaluateArtifact("rescan-2", Artifact, "scheduled rescan", Now));
+        await Harness.Bus.Publish(new ReevaluateArtifact("rescan-2", Artifact, "scheduled rescan", Now));
 
-        Assert.True(await _harness.Published.Any<ReleaseArtifact>());
-        var release = _harness.Published.Select<ReleaseArtifact>().Single().Context.Message;
+        Assert.True(await Harness.Published.Any<ReleaseArtifact>());
+        var release = Harness.Published.Select<ReleaseArtifact>().Single().Context.Message;
         Assert.Equal(("rescan", "rescan", Artifact), (release.Cause, release.Actor, release.Artifact));
     }
 
@@ -164,11 +150,11 @@ public sealed class RescanConsumerTests : IAsyncLifetime
         await InStateAsync(ArtifactStates.Approved);
         HarborReports(CleanReport);
 
-        await _harness.Bus.Publish(new ReevaluateArtifact("rescan-3", Artifact, "scheduled rescan", Now));
+        await Harness.Bus.Publish(new ReevaluateArtifact("rescan-3", Artifact, "scheduled rescan", Now));
 
-        Assert.True(await _harness.Consumed.Any<ReevaluateArtifact>());
-        Assert.False(await _harness.Published.Any<ArtifactAtRisk>());
-        Assert.False(await _harness.Published.Any<ReleaseArtifact>());
+        Assert.True(await Harness.Consumed.Any<ReevaluateArtifact>());
+        Assert.False(await Harness.Published.Any<ArtifactAtRisk>());
+        Assert.False(await Harness.Published.Any<ReleaseArtifact>());
         Assert.Equal(ArtifactStates.Approved, await StateAsync());
     }
 
@@ -177,12 +163,12 @@ public sealed class RescanConsumerTests : IAsyncLifetime
     {
         await InStateAsync(ArtifactStates.Approved);
         HarborReports(CriticalReport);
-        await _harness.Bus.Publish(new ReevaluateArtifact("rescan-1", Artifact, "scheduled rescan", Now));
-        Assert.True(await _harness.Published.Any<ArtifactAtRisk>());
+        await Harness.Bus.Publish(new ReevaluateArtifact("rescan-1", Artifact, "scheduled rescan", Now));
+        Assert.True(await Harness.Published.Any<ArtifactAtRisk>());
 
         _clock.Advance(TimeSpan.FromDays(1));
-        await _harness.Bus.Publish(new ReevaluateArtifact("rescan-1", Artifact, "scheduled rescan", Now));
-        Assert.True(await _harness.Consumed.Any<ReevaluateArtifact>(c => c.Context.Message.RequestId == "rescan-1"));
+        await Harness.Bus.Publish(new ReevaluateArtifact("rescan-1", Artifact, "scheduled rescan", Now));
+        Assert.True(await Harness.Consumed.Any<ReevaluateArtifact>(c => c.Context.Message.RequestId == "rescan-1"));
 
         Assert.Equal(Now.AddDays(7), (await Schedule.GetAtRiskAsync(Artifact, CancellationToken.None))!.FixBy);
         Assert.Single(await Decisions.GetDecisionsAsync(Artifact.Digest, CancellationToken.None));
