@@ -19,6 +19,7 @@ internal static class QuarantineExtensions
         services.TryAddScoped<IArtifactSigner, RegistryArtifactSigner>();
         services.TryAddScoped<IArtifactUnsigner, RegistryArtifactUnsigner>();
         services.TryAddSingleton<IQuarantineStore, SqlQuarantineStore>();
+        services.TryAddSingleton<QuarantineProjects>();
         services.TryAddScoped<QuarantineService>();
         return services;
     }
