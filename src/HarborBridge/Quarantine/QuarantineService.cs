@@ -325,8 +325,8 @@ internal sealed partial class QuarantineService(
     private async Task<(string Prior, string Detail, ArtifactRef? Location)> UnsignAsync(ArtifactRef a, CancellationToken cancellationToken)
     {
         var removal = await unsigner.RemoveOwnSignaturesAsync(a, cancellationToken);
-        return (JsonSerializer.Serialize(new UnsignPrior(removal.SignaturesRemoved, removal.AttestationsRemoved), Json),
-            $"unsign: removed {removal.SignaturesRemoved} signature(s) and {removal.AttestationsRemoved} attestation(s) by HarborBridge's key, kept {removal.OthersKept} of other signers",
+        return (JsonSerializer.Serialize(new UnsignPrior(removal.SignaturesRemoved, removal.AttestationsRemoved, removal.BundlesRemoved), Json),
+            $"unsign: removed {removal.SignaturesRemoved} signature(s), {removal.AttestationsRemoved} attestation(s) and {removal.BundlesRemoved} Sigstore bundle referrer(s) by HarborBridge's key, kept {removal.OthersKept} of other signers",
             null);
     }
 

@@ -158,4 +158,23 @@ public sealed class QuarantineServiceTests : IDisposable
         await _harbor.Received(1).CopyArtifactAsync(QuarantineProject, "payments/api", "payments", "api", blocked.Artifact.Digest, Arg.Any<CancellationToken>());
         Assert.Single(Published<ArtifactQuarantined>());
     }
+
+    [Fact]
+    public async Task Apply_UnsignRemovedBundleReferrers_RecordedWithTheStepAndNamedInTheTransition()
+    {
+        File.WriteAllText(Path.Combine(_dir, "policy.yaml"), "version: 1\ndefaults:\n  quarantine:\n    strategies: [unsign]\n");
+        _unsigner.RemoveOwnSignaturesAsync(Arg.Any<ArtifactRef>(), Arg.Any<CancellationToken>()).Returns(new SignatureRemoval(1, 1, 1, 2));
+
+        await Service().ApplyAsync(Blocked("a"), _publisher, TestTimeout.Token());
+
+        var step = (QuarantineStep)_store.ReceivedCalls().Single(c => c.GetMethodInfo().Name == nameof(IQuarantineStore.SaveStepAsync)).GetArguments()[0]!;
+        Assert.Equal("unsign", step.Strategy);
+        Assert.Equal(new UnsignPrior(1, 1, 2), System.Text.Json.JsonSerializer.Deserialize<UnsignPrior>(step.PriorJson, HarborBridge.Persistence.SqlQuarantineStore.Json));
+        Assert.Contains("2 Sigstore bundle referrer(s)", Assert.Single(Transitions()).Cause, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void UnsignPrior_RecordedBeforeBundlesWereRemoved_ReadsAsNoBundles() =>
+        Assert.Equal(new UnsignPrior(2, 1, 0),
+            System.Text.Json.JsonSerializer.Deserialize<UnsignPrior>("""{"signaturesRemoved":2,"attestationsRemoved":1}""", HarborBridge.Persistence.SqlQuarantineStore.Json));
 }
