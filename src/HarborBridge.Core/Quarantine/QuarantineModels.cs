@@ -62,5 +62,8 @@ public interface IQuarantineStore
 
     Task<ProjectSettingsPrior?> GetProjectPriorAsync(string project, CancellationToken cancellationToken);
 
+    /// <summary>The projects whose settings are kept (those where <c>prevent-pull</c> is in force), by name.</summary>
+    Task<IReadOnlyList<string>> ListPriorProjectsAsync(CancellationToken cancellationToken);
+
     Task DeleteProjectPriorAsync(string project, CancellationToken cancellationToken);
 }

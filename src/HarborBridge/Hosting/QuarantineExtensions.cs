@@ -21,6 +21,7 @@ internal static class QuarantineExtensions
         services.TryAddSingleton<IQuarantineStore, SqlQuarantineStore>();
         services.TryAddSingleton<QuarantineProjects>();
         services.TryAddScoped<QuarantineService>();
+        services.AddHostedService<PolicyAllowlistRefresher>();
         return services;
     }
 

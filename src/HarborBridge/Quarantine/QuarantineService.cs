@@ -320,6 +320,46 @@ internal sealed partial class QuarantineService(
             $"prevent-pull: project {a.Project} prevent_vul {seen.PreventVul ?? "(unset)"} -> true, severity {seen.Severity ?? "(unset)"} -> {threshold}{mirrored}", null);
     }
 
+    /// <summary>Writes the CVE allowlist of every project where <c>prevent-pull</c> is in force again from the policy in
+    /// force now (exceptions granted, changed or removed since it was applied); a project whose list is right already
+    /// is not written. Returns the projects written.</summary>
+    public async Task<IReadOnlyList<string>> RefreshAllowlistsAsync(CancellationToken cancellationToken)
+    {
+        var exceptions = policy.Current.Policy.Exceptions;
+        var written = new List<string>();
+        foreach (var project in await store.ListPriorProjectsAsync(cancellationToken))
+        {
+            var prior = await store.GetProjectPriorAsync(project, cancellationToken);
+            var current = prior is null ? null : await harbor.GetProjectAsync(project, cancellationToken);
+            if (prior is null || current is null)
+            {
+                continue; // released meanwhile, or the project is gone (its release records that)
+            }
+
+            // No project-wide exception left to mirror: the list the project had before the quarantine.
+            var wanted = PullCheckSettings.Allowlist(prior.Allowlist, exceptions, project, time.GetUtcNow())
+                ?? prior.Allowlist ?? new HarborCveAllowlist(0, null, []);
+            var have = current.CveAllowlist ?? new HarborCveAllowlist(0, null, []);
+            if (have.ExpiresAt == wanted.ExpiresAt && have.CveIds.Order(StringComparer.Ordinal).SequenceEqual(wanted.CveIds.Order(StringComparer.Ordinal)))
+            {
+                continue;
+            }
+
+            await harbor.UpdateProjectAsync(project, new HarborProjectUpdate(null, wanted), cancellationToken);
+            if (await store.GetProjectPriorAsync(project, cancellationToken) is null)
+            {
+                // A release restored the project between the reads above and this write: put its list back again.
+                await harbor.UpdateProjectAsync(project, new HarborProjectUpdate(null, prior.Allowlist ?? new HarborCveAllowlist(0, null, [])), cancellationToken);
+                continue;
+            }
+
+            LogAllowlistRefreshed(logger, project, wanted.CveIds.Count);
+            written.Add(project);
+        }
+
+        return written;
+    }
+
     private static int Rank(string severity) => Array.IndexOf(["none", "low", "medium", "high", "critical"], severity);
 
     private async Task<(string Prior, string Detail, ArtifactRef? Location)> UnsignAsync(ArtifactRef a, CancellationToken cancellationToken)
@@ -501,6 +541,9 @@ internal sealed partial class QuarantineService(
             $"Give HarborBridge's robot account '{permission}' on project {a.Project} (see docs/quarantine.md for the full list), then release or re-run the quarantine.",
             a, time.GetUtcNow()), cancellationToken);
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "CVE allowlist of project {Project} written again from the policy in force: {Count} id(s)")]
+    private static partial void LogAllowlistRefreshed(ILogger logger, string project, int count);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Policy in dry-run: not quarantining {Project}/{Repository}@{Digest}")]
     private static partial void LogDryRun(ILogger logger, string project, string repository, string digest);

@@ -7,6 +7,7 @@ using HarborBridge.Policy;
 using HarborBridge.Quarantine;
 using HarborBridge.UnitTests.Harbor;
 using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -177,4 +178,102 @@ public sealed class QuarantineServiceTests : IDisposable
     public void UnsignPrior_RecordedBeforeBundlesWereRemoved_ReadsAsNoBundles() =>
         Assert.Equal(new UnsignPrior(2, 1, 0),
             System.Text.Json.JsonSerializer.Deserialize<UnsignPrior>("""{"signaturesRemoved":2,"attestationsRemoved":1}""", HarborBridge.Persistence.SqlQuarantineStore.Json));
+
+    private static readonly DateTimeOffset PriorExpiry = new(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    // A policy file written with its own time stamp, so that the provider reads it again.
+    private void Policy(string yaml, int minute)
+    {
+        var file = Path.Combine(_dir, "policy.yaml");
+        File.WriteAllText(file, yaml);
+        File.SetLastWriteTimeUtc(file, new DateTime(2026, 11, 28, 4, minute, 0, DateTimeKind.Utc));
+    }
+
+    private const string WithException = "version: 1\nexceptions:\n  - id: CVE-2026-1111\n    expires: 2099-12-31\n    reason: not reachable\n";
+
+    /// <summary>Project "payments" has prevent-pull in force; before the quarantine its list was CVE-2000-0001 until 2030.</summary>
+    private void PaymentsQuarantined(params string[] listNow)
+    {
+        _store.ListPriorProjectsAsync(Arg.Any<CancellationToken>()).Returns(["payments"]);
+        _store.GetProjectPriorAsync("payments", Arg.Any<CancellationToken>())
+            .Returns(new ProjectSettingsPrior(null, null, new HarborCveAllowlist(3, PriorExpiry, ["CVE-2000-0001"])));
+        _harbor.GetProjectAsync("payments", Arg.Any<CancellationToken>())
+            .Returns(new HarborProject(3, "payments", new Dictionary<string, string> { ["prevent_vul"] = "true" }, new HarborCveAllowlist(3, PriorExpiry, listNow)));
+    }
+
+    private HarborProjectUpdate WrittenUpdate() =>
+        (HarborProjectUpdate)Assert.Single(_harbor.ReceivedCalls(), c => c.GetMethodInfo().Name == nameof(IHarborClient.UpdateProjectAsync)).GetArguments()[1]!;
+
+    [Fact]
+    public async Task RefreshAllowlists_ExceptionGrantedSinceTheQuarantine_WrittenNextToThePriorList()
+    {
+        Policy(WithException, 1);
+        PaymentsQuarantined("CVE-2000-0001");
+
+        Assert.Equal(["payments"], await Service().RefreshAllowlistsAsync(TestTimeout.Token()));
+
+        var update = WrittenUpdate();
+        Assert.Null(update.Metadata); // prevent_vul and severity stay as they are
+        Assert.Equal(["CVE-2000-0001", "CVE-2026-1111"], update.CveAllowlist!.CveIds);
+        Assert.Equal(PriorExpiry, update.CveAllowlist.ExpiresAt); // the earlier of 2030-01-01 and the exception's end (2100-01-01)
+    }
+
+    [Fact]
+    public async Task RefreshAllowlists_ExceptionRemovedFromThePolicy_ThePriorListIsPutBack()
+    {
+        Policy("version: 1\n", 1);
+        PaymentsQuarantined("CVE-2000-0001", "CVE-2026-1111");
+
+        await Service().RefreshAllowlistsAsync(TestTimeout.Token());
+
+        Assert.Equal(["CVE-2000-0001"], WrittenUpdate().CveAllowlist!.CveIds);
+    }
+
+    [Fact]
+    public async Task RefreshAllowlists_ListIsRightAlready_NothingWritten()
+    {
+        Policy(WithException, 1);
+        PaymentsQuarantined("CVE-2026-1111", "CVE-2000-0001");
+
+        Assert.Empty(await Service().RefreshAllowlistsAsync(TestTimeout.Token()));
+        await _harbor.DidNotReceiveWithAnyArgs().UpdateProjectAsync(default!, default!, default);
+    }
+
+    [Fact]
+    public async Task Refresher_PolicyUnchangedThenEdited_RefreshesOnlyForANewVersion()
+    {
+        Policy("version: 1\n", 1);
+        PaymentsQuarantined("CVE-2000-0001");
+        var services = new ServiceCollection().AddScoped(_ => Service()).BuildServiceProvider();
+        await using var _ = services;
+        var refresher = new PolicyAllowlistRefresher(services.GetRequiredService<IServiceScopeFactory>(), _policy,
+            Options.Create(new HarborBridge.Harbor.HarborOptions { Url = "https://harbor.example.com" }), new FakeTimeProvider(Now), NullLogger<PolicyAllowlistRefresher>.Instance);
+
+        await refresher.CheckAsync(TestTimeout.Token()); // first round after the start: looks, the list is right
+        await refresher.CheckAsync(TestTimeout.Token()); // same policy version: does not look again
+        await _store.Received(1).ListPriorProjectsAsync(Arg.Any<CancellationToken>());
+        await _harbor.DidNotReceiveWithAnyArgs().UpdateProjectAsync(default!, default!, default);
+
+        Policy(WithException, 2);
+        await refresher.CheckAsync(TestTimeout.Token());
+
+        await _store.Received(2).ListPriorProjectsAsync(Arg.Any<CancellationToken>());
+        Assert.Equal(["CVE-2000-0001", "CVE-2026-1111"], WrittenUpdate().CveAllowlist!.CveIds);
+    }
+
+    [Fact]
+    public async Task RefreshAllowlists_ReleasedWhileWriting_ThePriorListIsPutBackAgain()
+    {
+        Policy(WithException, 1);
+        PaymentsQuarantined("CVE-2000-0001");
+        var prior = new ProjectSettingsPrior(null, null, new HarborCveAllowlist(3, PriorExpiry, ["CVE-2000-0001"]));
+        _store.GetProjectPriorAsync("payments", Arg.Any<CancellationToken>()).Returns(prior, (ProjectSettingsPrior?)null); // the release deleted it meanwhile
+
+        Assert.Empty(await Service().RefreshAllowlistsAsync(TestTimeout.Token()));
+
+        var writes = _harbor.ReceivedCalls().Where(c => c.GetMethodInfo().Name == nameof(IHarborClient.UpdateProjectAsync))
+            .Select(c => ((HarborProjectUpdate)c.GetArguments()[1]!).CveAllowlist!.CveIds).ToList();
+        Assert.Equal(2, writes.Count);
+        Assert.Equal(["CVE-2000-0001"], writes[^1]);
+    }
 }
