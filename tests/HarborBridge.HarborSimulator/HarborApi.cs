@@ -6,7 +6,7 @@ namespace HarborBridge.HarborSimulator;
 /// <summary>The subset of Harbor's <c>/api/v2.0</c> that HarborBridge uses, with Harbor's status codes and error
 /// bodies. Routing is done on the raw request target so that the double encoding of repository names is checked
 /// as Harbor's router does: one decoding by the router, one more for <c>repository_name</c>.</summary>
-internal sealed class HarborApi(
+internal sealed partial class HarborApi(
     SimulatorState state,
     HarborSimulatorOptions options,
     ScanRunner scans,
@@ -183,16 +183,24 @@ internal sealed class HarborApi(
     {
         var body = await SimHttp.ReadJsonAsync(c.Http.Request, c.CancellationToken) as JsonObject ?? throw new BadRequestException("body required");
         var name = body["project_name"]?.GetValue<string>() ?? throw new BadRequestException("project_name required");
+        if (name.Length > 255 || !ProjectName().IsMatch(name))
+        {
+            throw new BadRequestException($"project name {name} is not valid: lower case letters, digits and ._- between them");
+        }
+
+        var metadata = ReadMetadata(body["metadata"]);
+        metadata.TryAdd("public", "false");
         lock (state.Sync)
         {
+            // Checked and created under one lock, so that of two concurrent creations one gets 409 as in Harbor.
             if (state.Projects.ContainsKey(name))
             {
                 return SimHttp.Error(409, "CONFLICT", $"The project named {name} already exists");
             }
-        }
 
-        var project = state.CreateProject(name, ReadMetadata(body["metadata"]), time);
-        return SimHttp.Created(c.Http, $"/api/v2.0/projects/{project.Id}");
+            var project = state.CreateProject(name, metadata, time);
+            return SimHttp.Created(c.Http, $"/api/v2.0/projects/{project.Id}");
+        }
     }
 
     private async Task<IResult> UpdateProjectAsync(Call c)
@@ -708,4 +716,8 @@ internal sealed class HarborApi(
 
         return SimHttp.Json(new JsonArray(all.Skip((page - 1) * size).Take(size).Select(n => n.DeepClone()).ToArray()));
     }
+
+    // Harbor's rule for project names: lower case letters and digits, with single . _ or - between them.
+    [System.Text.RegularExpressions.GeneratedRegex("^[a-z0-9]+(?:[._-][a-z0-9]+)*$")]
+    private static partial System.Text.RegularExpressions.Regex ProjectName();
 }

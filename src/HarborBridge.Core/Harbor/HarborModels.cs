@@ -73,6 +73,9 @@ public sealed record HarborCveAllowlist(long? ProjectId, DateTimeOffset? Expires
 
 public sealed record HarborProject(long ProjectId, string Name, IReadOnlyDictionary<string, string> Metadata, HarborCveAllowlist? CveAllowlist);
 
+/// <summary>A project to create, with its metadata (<see cref="HarborProjectMetadata"/> keys, string values).</summary>
+public sealed record NewHarborProject(string Name, IReadOnlyDictionary<string, string> Metadata);
+
 /// <summary>A project update: only what is set is sent. The allowlist replaces the whole list.</summary>
 public sealed record HarborProjectUpdate(IReadOnlyDictionary<string, string>? Metadata, HarborCveAllowlist? CveAllowlist);
 

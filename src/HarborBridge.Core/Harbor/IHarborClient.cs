@@ -24,6 +24,10 @@ public interface IHarborClient
 
     Task UpdateProjectAsync(string project, HarborProjectUpdate update, CancellationToken cancellationToken);
 
+    /// <summary>Creates a project (<c>POST /projects</c>, needs the system permission <c>project: create</c>). Returns
+    /// false when a project of that name exists already (409), e.g. created meanwhile by another replica.</summary>
+    Task<bool> CreateProjectAsync(NewHarborProject project, CancellationToken cancellationToken);
+
     Task<IReadOnlyDictionary<string, string>> GetProjectMetadataAsync(string project, CancellationToken cancellationToken);
 
     /// <summary>Sets one metadata value (<see cref="HarborProjectMetadata"/> keys; values are strings).</summary>

@@ -28,8 +28,9 @@ public sealed record QuarantineStep(
     DateTimeOffset AppliedAt,
     DateTimeOffset? ReleasedAt);
 
-/// <summary>Before <c>unsign</c>: how many of HarborBridge's signature/attestation layers were removed.</summary>
-public sealed record UnsignPrior(int SignaturesRemoved, int AttestationsRemoved);
+/// <summary>Before <c>unsign</c>: how many of HarborBridge's signature/attestation layers and Sigstore bundle referrers
+/// were removed (records written before bundles were removed have no <paramref name="BundlesRemoved"/>: 0).</summary>
+public sealed record UnsignPrior(int SignaturesRemoved, int AttestationsRemoved, int BundlesRemoved = 0);
 
 /// <summary>Before <c>label</c>: which label, on which repository, and whether it was attached already.</summary>
 public sealed record LabelPrior(string Project, string Repository, long LabelId, bool WasAttached, bool Created);
@@ -60,6 +61,9 @@ public interface IQuarantineStore
     Task<bool> CaptureProjectPriorAsync(string project, ProjectSettingsPrior prior, DateTimeOffset at, CancellationToken cancellationToken);
 
     Task<ProjectSettingsPrior?> GetProjectPriorAsync(string project, CancellationToken cancellationToken);
+
+    /// <summary>The projects whose settings are kept (those where <c>prevent-pull</c> is in force), by name.</summary>
+    Task<IReadOnlyList<string>> ListPriorProjectsAsync(CancellationToken cancellationToken);
 
     Task DeleteProjectPriorAsync(string project, CancellationToken cancellationToken);
 }

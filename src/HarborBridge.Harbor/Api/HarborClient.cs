@@ -142,6 +142,21 @@ internal sealed class HarborClient : IHarborClient
         EnsureSuccess(await SendAsync(request, "update project", cancellationToken), "update project");
     }
 
+    public async Task<bool> CreateProjectAsync(NewHarborProject project, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(project);
+        ArgumentException.ThrowIfNullOrWhiteSpace(project.Name);
+        var body = new ProjectReqDto(project.Metadata.ToDictionary(), null) { ProjectName = project.Name };
+        var response = await SendAsync(new RestRequest("projects", Method.Post).AddJsonBody(body), "create project", cancellationToken);
+        if (response.StatusCode == HttpStatusCode.Conflict)
+        {
+            return false;
+        }
+
+        EnsureSuccess(response, "create project");
+        return true;
+    }
+
     public async Task<IReadOnlyDictionary<string, string>> GetProjectMetadataAsync(string project, CancellationToken cancellationToken)
     {
         var request = ByName(new RestRequest($"projects/{HarborPaths.Project(project)}/metadatas/"));

@@ -91,7 +91,12 @@ internal sealed record ProjectDto(
 
 internal sealed record ProjectReqDto(
     [property: JsonPropertyName("metadata")] Dictionary<string, string>? Metadata,
-    [property: JsonPropertyName("cve_allowlist")] CveAllowlistDto? CveAllowlist);
+    [property: JsonPropertyName("cve_allowlist")] CveAllowlistDto? CveAllowlist)
+{
+    /// <summary>Only when creating a project.</summary>
+    [JsonPropertyName("project_name")]
+    public string? ProjectName { get; init; }
+}
 
 internal sealed record RepositoryDto(
     [property: JsonPropertyName("id")] long Id,

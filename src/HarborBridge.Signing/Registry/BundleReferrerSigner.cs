@@ -93,19 +93,7 @@ public sealed class BundleReferrerSigner(IOciRegistryClient registry, TimeProvid
         var referrers = await registry.ListReferrersAsync(repository, imageDigest, CosignMediaTypes.SigstoreBundleV03, cancellationToken);
         foreach (var referrer in referrers.Manifests)
         {
-            var manifest = await registry.GetManifestAsync(repository, referrer.Digest, cancellationToken);
-            var layer = manifest is null ? null : BundleLayer(manifest.Content);
-            if (layer is null)
-            {
-                continue;
-            }
-
-            byte[] bundle;
-            try
-            {
-                bundle = await registry.GetBlobAsync(repository, layer, cancellationToken);
-            }
-            catch (OciRegistryException e) when (e.StatusCode == 404 || e is OciDigestMismatchException)
+            if (await ReadBundleAsync(registry, repository, referrer.Digest, cancellationToken) is not { } bundle)
             {
                 continue;
             }
@@ -118,6 +106,26 @@ public sealed class BundleReferrerSigner(IOciRegistryClient registry, TimeProvid
         }
 
         return null;
+    }
+
+    /// <summary>The bundle a referrer manifest holds; null when the manifest, its bundle layer or the blob is missing or corrupt.</summary>
+    internal static async Task<byte[]?> ReadBundleAsync(IOciRegistryClient registry, OciRepository repository, string referrerDigest, CancellationToken cancellationToken)
+    {
+        var manifest = await registry.GetManifestAsync(repository, referrerDigest, cancellationToken);
+        var layer = manifest is null ? null : BundleLayer(manifest.Content);
+        if (layer is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return await registry.GetBlobAsync(repository, layer, cancellationToken);
+        }
+        catch (OciRegistryException e) when (e.StatusCode == 404 || e is OciDigestMismatchException)
+        {
+            return null;
+        }
     }
 
     internal static string? BundleLayer(byte[] manifest)

@@ -1,8 +1,11 @@
 using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
 using HarborBridge.Contracts;
 using HarborBridge.Core.Signing;
 using HarborBridge.Harbor;
 using HarborBridge.Harbor.Oci;
+using HarborBridge.Signing.Bundles;
 using HarborBridge.Signing.Oci;
 using Microsoft.Extensions.Options;
 
@@ -11,7 +14,9 @@ namespace HarborBridge.Signing.Registry;
 /// <summary>
 /// <see cref="IArtifactUnsigner"/> over Harbor's registry: reads the digest's <c>.sig</c> and <c>.att</c> manifests,
 /// drops the layers HarborBridge's key signed (<see cref="SignatureLayerRemoval"/>) and writes back what other signers
-/// left; a manifest left empty is deleted. The replaced manifest is deleted by digest as well, so Harbor forgets its
+/// left; a manifest left empty is deleted. Sigstore bundle referrers whose bundle verifies with our key for the digest
+/// are deleted too (and dropped from the <c>sha256-&lt;hex&gt;</c> fallback index where the registry has no referrers
+/// API); other signers' bundles stay. The replaced manifest is deleted by digest as well, so Harbor forgets its
 /// <c>signature.cosign</c> accessory (Harbor's cosign pull check only asks whether such an accessory exists).
 /// Serialised with <see cref="CosignSigner"/> per tag, so a concurrent sign in this process cannot be lost.
 /// </summary>
@@ -38,7 +43,74 @@ public sealed class RegistryArtifactUnsigner(IOciRegistryClient registry, IOptio
         using var publicKey = ECDsa.Create(key.ExportParameters(includePrivateParameters: false));
         var (signatures, keptSig) = await RemoveAsync(repository, ImageDigest.SignatureTag(artifact.Digest), publicKey, cancellationToken);
         var (attestations, keptAtt) = await RemoveAsync(repository, ImageDigest.AttestationTag(artifact.Digest), publicKey, cancellationToken);
-        return new SignatureRemoval(signatures, attestations, keptSig + keptAtt);
+        var (bundles, keptBundles) = await RemoveBundlesAsync(repository, artifact.Digest, publicKey, cancellationToken);
+        return new SignatureRemoval(signatures, attestations, keptSig + keptAtt + keptBundles, bundles);
+    }
+
+    // Whatever the configured format is now: an earlier configuration may have written bundles.
+    private async Task<(int Removed, int Kept)> RemoveBundlesAsync(OciRepository repository, string digest, ECDsa publicKey, CancellationToken cancellationToken)
+    {
+        // The signer updates the fallback index under this lock too.
+        var gate = TagLocks.For(repository.ToString(), OciDigest.FallbackTag(digest));
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            var referrers = await registry.ListReferrersAsync(repository, digest, CosignMediaTypes.SigstoreBundleV03, cancellationToken);
+            var ours = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var referrer in referrers.Manifests)
+            {
+                // Ours = the bundle verifies with our key and is about this digest; unreadable ones are not ours to judge.
+                if (await BundleReferrerSigner.ReadBundleAsync(registry, repository, referrer.Digest, cancellationToken) is { } bundle
+                    && SigstoreBundle.Verify(bundle, digest, [publicKey]).IsVerified)
+                {
+                    ours.Add(referrer.Digest);
+                }
+            }
+
+            var kept = referrers.Manifests.Count(r => !ours.Contains(r.Digest));
+            if (ours.Count == 0)
+            {
+                return (0, kept);
+            }
+
+            // The index first: should the deletes below not happen, nothing lists a signature that is still there.
+            if (referrers.FromFallbackTag)
+            {
+                await DropFromFallbackIndexAsync(repository, digest, ours, cancellationToken);
+            }
+
+            foreach (var referrer in ours)
+            {
+                await registry.DeleteManifestAsync(repository, referrer, cancellationToken);
+            }
+
+            return (ours.Count, kept);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    // Rewrites the sha256-<hex> index without the given entries (other fields kept as they were); deletes it when empty.
+    private async Task DropFromFallbackIndexAsync(OciRepository repository, string digest, IReadOnlySet<string> drop, CancellationToken cancellationToken)
+    {
+        var tag = OciDigest.FallbackTag(digest);
+        var existing = await registry.GetManifestAsync(repository, tag, cancellationToken);
+        if (existing is null || JsonNode.Parse(existing.Content) is not JsonObject index || index["manifests"] is not JsonArray entries)
+        {
+            return;
+        }
+
+        var remaining = entries.Where(e => e?["digest"]?.GetValue<string>() is not { } d || !drop.Contains(d)).Select(e => e?.DeepClone()).ToArray();
+        if (remaining.Length == 0)
+        {
+            await registry.DeleteManifestAsync(repository, existing.Descriptor.Digest, cancellationToken);
+            return;
+        }
+
+        index["manifests"] = new JsonArray(remaining);
+        await registry.PutManifestAsync(repository, tag, Encoding.UTF8.GetBytes(index.ToJsonString()), CosignMediaTypes.OciIndex, existing.Descriptor.Digest, cancellationToken);
     }
 
     private async Task<(int Removed, int Kept)> RemoveAsync(OciRepository repository, string tag, ECDsa publicKey, CancellationToken cancellationToken)

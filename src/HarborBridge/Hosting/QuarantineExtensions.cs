@@ -19,7 +19,9 @@ internal static class QuarantineExtensions
         services.TryAddScoped<IArtifactSigner, RegistryArtifactSigner>();
         services.TryAddScoped<IArtifactUnsigner, RegistryArtifactUnsigner>();
         services.TryAddSingleton<IQuarantineStore, SqlQuarantineStore>();
+        services.TryAddSingleton<QuarantineProjects>();
         services.TryAddScoped<QuarantineService>();
+        services.AddHostedService<PolicyAllowlistRefresher>();
         return services;
     }
 

@@ -84,6 +84,13 @@ internal sealed class SqlQuarantineStore(DbConnectionFactory connections) : IQua
         return json is null ? null : JsonSerializer.Deserialize<ProjectSettingsPrior>(json, Json);
     }
 
+    public async Task<IReadOnlyList<string>> ListPriorProjectsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await connections.OpenAsync(cancellationToken);
+        return (await connection.QueryAsync<string>(new CommandDefinition(
+            "SELECT project FROM quarantine_project_priors ORDER BY project", cancellationToken: cancellationToken))).ToList();
+    }
+
     public async Task DeleteProjectPriorAsync(string project, CancellationToken cancellationToken)
     {
         await using var connection = await connections.OpenAsync(cancellationToken);

@@ -11,6 +11,7 @@ internal static class HarborPermissions
         HarborApiException h => h.Operation switch
         {
             "get project" => "project: read",
+            "create project" => "project: create (system level)",
             "update project" or "set project metadata" or "delete project metadata" => "project: update and metadata: update/delete",
             "get artifact" or "list accessories" => "artifact: read",
             "find labels" => "label: list",

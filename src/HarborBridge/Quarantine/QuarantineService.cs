@@ -26,6 +26,7 @@ internal sealed partial class QuarantineService(
     IQuarantineStore store,
     IDecisionStore decisions,
     PolicyProvider policy,
+    QuarantineProjects quarantineProjects,
     TimeProvider time,
     ILogger<QuarantineService> logger)
 {
@@ -61,14 +62,23 @@ internal sealed partial class QuarantineService(
         var applied = new List<string>();
         var changes = new List<string>();
         var redelivered = false;
-        string? left = null;
-        foreach (var strategy in QuarantineStrategies.InApplyOrder(rules.Quarantine.Strategies))
+        var strategies = QuarantineStrategies.InApplyOrder(rules.Quarantine.Strategies);
+        // The quarantine project is made sure of before any strategy is applied: when it cannot be created, nothing is
+        // changed at all (prevent-pull and unsign come before move and would otherwise stay half-applied).
+        var (target, left) = strategies.Contains(QuarantineStrategies.Move) && !IsInForce(QuarantineStrategies.Move)
+            ? await EnsureQuarantineProjectAsync(publisher, a, rules.Quarantine.Project, cancellationToken)
+            : (null, null);
+        foreach (var strategy in strategies)
         {
-            if (steps.TryGetValue(strategy, out var done) && (done.DecisionId == blocked.DecisionId || done.Status == QuarantineStepStatus.Applied))
+            if (left is not null)
             {
-                // Applied for this decision already (a redelivery), or still in force from an earlier one.
+                break;
+            }
+
+            if (IsInForce(strategy))
+            {
                 applied.Add(strategy);
-                redelivered |= done.DecisionId == blocked.DecisionId;
+                redelivered |= steps[strategy].DecisionId == blocked.DecisionId;
                 continue;
             }
 
@@ -78,7 +88,7 @@ internal sealed partial class QuarantineService(
                 {
                     QuarantineStrategies.PreventPull => await PreventPullAsync(a, rules.BlockSeverity, blocked.Findings, document.Exceptions, cancellationToken),
                     QuarantineStrategies.Unsign => await UnsignAsync(a, cancellationToken),
-                    QuarantineStrategies.Move => await MoveAsync(a, current.Tags, rules.Quarantine.Project, cancellationToken),
+                    QuarantineStrategies.Move => await MoveAsync(a, current.Tags, rules.Quarantine.Project, target, cancellationToken),
                     _ => await LabelAsync(location, rules.Quarantine, cancellationToken),
                 };
                 location = newLocation ?? location;
@@ -90,13 +100,6 @@ internal sealed partial class QuarantineService(
             {
                 left = $"{strategy} not applied: Harbor refused ({HarborPermissions.For(e)} is missing)";
                 await AlertForbiddenAsync(publisher, a, strategy, e, cancellationToken);
-                break;
-            }
-            catch (QuarantineConfigurationException e)
-            {
-                left = $"{strategy} not applied: {e.Message}";
-                await publisher.Publish(new OperatorAlertRaised($"quarantine-configuration:{strategy}:{rules.Quarantine.Project}", "quarantine",
-                    $"HarborBridge cannot apply the {strategy} quarantine strategy", e.Message, a, time.GetUtcNow()), cancellationToken);
                 break;
             }
         }
@@ -129,6 +132,39 @@ internal sealed partial class QuarantineService(
             }
 
             LogQuarantined(logger, a.Project, a.Repository, a.Digest, string.Join(", ", applied));
+        }
+
+        // Applied for this decision already (a redelivery), or still in force from an earlier one.
+        bool IsInForce(string strategy) => steps.TryGetValue(strategy, out var step)
+            && (step.DecisionId == blocked.DecisionId || step.Status == QuarantineStepStatus.Applied);
+    }
+
+    /// <summary>The quarantine project's state, or (null, what was not done) after an operator alert when Harbor refused
+    /// to look it up or create it.</summary>
+    private async Task<(QuarantineProjectState? State, string? Left)> EnsureQuarantineProjectAsync(
+        IPublishEndpoint publisher, ArtifactRef a, string project, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await quarantineProjects.EnsureAsync(harbor, project, cancellationToken), null);
+        }
+        catch (Exception e) when (HarborPermissions.IsForbidden(e) || e is HarborApiException { StatusCode: 400 })
+        {
+            var forbidden = HarborPermissions.IsForbidden(e);
+            var permission = HarborPermissions.For(e);
+            var problem = forbidden
+                ? $"the quarantine project '{project}' does not exist and Harbor refused to create it ({permission} is missing)"
+                : $"the quarantine project '{project}' does not exist and Harbor refused to create it: {e.Message}";
+            LogQuarantineProjectRefused(logger, project, a.Project, a.Repository, a.Digest, forbidden ? permission : e.Message);
+            await publisher.Publish(new OperatorAlertRaised(
+                forbidden ? $"harbor-permission:{permission}" : $"quarantine-configuration:{QuarantineStrategies.Move}:{project}", "quarantine",
+                forbidden ? $"Harbor refused to create the quarantine project '{project}': missing permission {permission}"
+                    : $"Harbor refused to create the quarantine project '{project}'",
+                $"Nothing was quarantined. Create the project '{project}' in Harbor (private, prevent_vul true, severity none)"
+                    + (forbidden ? $" or give HarborBridge's robot account the system permission '{permission}'" : " or change quarantine.project in the policy")
+                    + ", then let the next decision retry.",
+                a, time.GetUtcNow()), cancellationToken);
+            return (null, $"{QuarantineStrategies.Move} not applied: {problem}; no strategy was applied");
         }
     }
 
@@ -284,25 +320,59 @@ internal sealed partial class QuarantineService(
             $"prevent-pull: project {a.Project} prevent_vul {seen.PreventVul ?? "(unset)"} -> true, severity {seen.Severity ?? "(unset)"} -> {threshold}{mirrored}", null);
     }
 
+    /// <summary>Writes the CVE allowlist of every project where <c>prevent-pull</c> is in force again from the policy in
+    /// force now (exceptions granted, changed or removed since it was applied); a project whose list is right already
+    /// is not written. Returns the projects written.</summary>
+    public async Task<IReadOnlyList<string>> RefreshAllowlistsAsync(CancellationToken cancellationToken)
+    {
+        var exceptions = policy.Current.Policy.Exceptions;
+        var written = new List<string>();
+        foreach (var project in await store.ListPriorProjectsAsync(cancellationToken))
+        {
+            var prior = await store.GetProjectPriorAsync(project, cancellationToken);
+            var current = prior is null ? null : await harbor.GetProjectAsync(project, cancellationToken);
+            if (prior is null || current is null)
+            {
+                continue; // released meanwhile, or the project is gone (its release records that)
+            }
+
+            // No project-wide exception left to mirror: the list the project had before the quarantine.
+            var wanted = PullCheckSettings.Allowlist(prior.Allowlist, exceptions, project, time.GetUtcNow())
+                ?? prior.Allowlist ?? new HarborCveAllowlist(0, null, []);
+            var have = current.CveAllowlist ?? new HarborCveAllowlist(0, null, []);
+            if (have.ExpiresAt == wanted.ExpiresAt && have.CveIds.Order(StringComparer.Ordinal).SequenceEqual(wanted.CveIds.Order(StringComparer.Ordinal)))
+            {
+                continue;
+            }
+
+            await harbor.UpdateProjectAsync(project, new HarborProjectUpdate(null, wanted), cancellationToken);
+            if (await store.GetProjectPriorAsync(project, cancellationToken) is null)
+            {
+                // A release restored the project between the reads above and this write: put its list back again.
+                await harbor.UpdateProjectAsync(project, new HarborProjectUpdate(null, prior.Allowlist ?? new HarborCveAllowlist(0, null, [])), cancellationToken);
+                continue;
+            }
+
+            LogAllowlistRefreshed(logger, project, wanted.CveIds.Count);
+            written.Add(project);
+        }
+
+        return written;
+    }
+
     private static int Rank(string severity) => Array.IndexOf(["none", "low", "medium", "high", "critical"], severity);
 
     private async Task<(string Prior, string Detail, ArtifactRef? Location)> UnsignAsync(ArtifactRef a, CancellationToken cancellationToken)
     {
         var removal = await unsigner.RemoveOwnSignaturesAsync(a, cancellationToken);
-        return (JsonSerializer.Serialize(new UnsignPrior(removal.SignaturesRemoved, removal.AttestationsRemoved), Json),
-            $"unsign: removed {removal.SignaturesRemoved} signature(s) and {removal.AttestationsRemoved} attestation(s) by HarborBridge's key, kept {removal.OthersKept} of other signers",
+        return (JsonSerializer.Serialize(new UnsignPrior(removal.SignaturesRemoved, removal.AttestationsRemoved, removal.BundlesRemoved), Json),
+            $"unsign: removed {removal.SignaturesRemoved} signature(s), {removal.AttestationsRemoved} attestation(s) and {removal.BundlesRemoved} Sigstore bundle referrer(s) by HarborBridge's key, kept {removal.OthersKept} of other signers",
             null);
     }
 
     private async Task<(string Prior, string Detail, ArtifactRef? Location)> MoveAsync(
-        ArtifactRef a, IReadOnlyList<string> tags, string quarantineProject, CancellationToken cancellationToken)
+        ArtifactRef a, IReadOnlyList<string> tags, string quarantineProject, QuarantineProjectState? projectState, CancellationToken cancellationToken)
     {
-        if (await harbor.GetProjectAsync(quarantineProject, cancellationToken) is null)
-        {
-            throw new QuarantineConfigurationException(
-                $"The quarantine project '{quarantineProject}' does not exist in Harbor; create it (private, prevent_vul on) or change quarantine.project in the policy.");
-        }
-
         var target = new ArtifactRef(quarantineProject, $"{a.Project}/{a.Repository}", a.Digest);
         try
         {
@@ -311,6 +381,12 @@ internal sealed partial class QuarantineService(
         catch (HarborApiException e) when (e.StatusCode == 409)
         {
             // Copied before (a retry after a crash between copy and delete).
+        }
+        catch (HarborApiException e) when (e.StatusCode == 404)
+        {
+            // The quarantine project may have been deleted since it was looked up: the retry looks it up (or creates it) again.
+            quarantineProjects.Forget(quarantineProject);
+            throw;
         }
 
         try
@@ -322,8 +398,14 @@ internal sealed partial class QuarantineService(
             // Deleted already.
         }
 
+        var created = projectState switch
+        {
+            QuarantineProjectState.Created => $"created the quarantine project {quarantineProject} (private, prevent_vul true, severity none), ",
+            QuarantineProjectState.CreatedByAnother => $"quarantine project {quarantineProject} created meanwhile by another replica, ",
+            _ => "",
+        };
         return (JsonSerializer.Serialize(new MovePrior(target.Project, target.Repository, tags), Json),
-            $"move: copied to {target.Project}/{target.Repository} and deleted from {a.Project}/{a.Repository} (tags kept in the record: {(tags.Count == 0 ? "none" : string.Join(", ", tags))})",
+            $"move: {created}copied to {target.Project}/{target.Repository} and deleted from {a.Project}/{a.Repository} (tags kept in the record: {(tags.Count == 0 ? "none" : string.Join(", ", tags))})",
             target);
     }
 
@@ -460,6 +542,9 @@ internal sealed partial class QuarantineService(
             a, time.GetUtcNow()), cancellationToken);
     }
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "CVE allowlist of project {Project} written again from the policy in force: {Count} id(s)")]
+    private static partial void LogAllowlistRefreshed(ILogger logger, string project, int count);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Policy in dry-run: not quarantining {Project}/{Repository}@{Digest}")]
     private static partial void LogDryRun(ILogger logger, string project, string repository, string digest);
 
@@ -471,6 +556,9 @@ internal sealed partial class QuarantineService(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Released {Project}/{Repository}@{Digest} by {Actor} ({Cause})")]
     private static partial void LogReleased(ILogger logger, string project, string repository, string digest, string actor, string cause);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Harbor refused to create the quarantine project {QuarantineProject}, nothing quarantined for {Project}/{Repository}@{Digest}: {Problem}")]
+    private static partial void LogQuarantineProjectRefused(ILogger logger, string quarantineProject, string project, string repository, string digest, string problem);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Harbor refused the {Strategy} step for {Project}/{Repository}@{Digest}: missing permission {Permission}")]
     private static partial void LogForbidden(ILogger logger, string strategy, string project, string repository, string digest, string permission);
@@ -492,6 +580,3 @@ internal enum ReleaseStatus
     /// <summary>Some steps could not be undone; see <see cref="ReleaseOutcome.Left"/>.</summary>
     Incomplete,
 }
-
-/// <summary>The policy's quarantine settings cannot be carried out in this Harbor (e.g. the quarantine project is missing).</summary>
-internal sealed class QuarantineConfigurationException(string message) : Exception(message);

@@ -87,6 +87,24 @@ public sealed class HarborClientSimulatorTests
     }
 
     [Fact]
+    public async Task CreateProject_NewThenTaken_StoredAsSentAndTheSecondAnswerIsConflict()
+    {
+        var ct = TestServices.Timeout();
+        await using var session = await SimulatorSession.StartAsync();
+        var metadata = new Dictionary<string, string> { [HarborProjectMetadata.PreventVulnerable] = "true", [HarborProjectMetadata.Severity] = "none" };
+
+        Assert.True(await session.Harbor.CreateProjectAsync(new NewHarborProject("jail", metadata), ct));
+        Assert.False(await session.Harbor.CreateProjectAsync(new NewHarborProject("jail", metadata), ct));
+
+        var project = await session.Harbor.GetProjectAsync("jail", ct);
+        Assert.Equal("true", project!.Metadata[HarborProjectMetadata.PreventVulnerable]);
+        Assert.Equal("none", project.Metadata[HarborProjectMetadata.Severity]);
+        Assert.Equal("false", project.Metadata[HarborProjectMetadata.Public]); // Harbor's default for a new project
+        var bad = await Assert.ThrowsAsync<HarborApiException>(() => session.Harbor.CreateProjectAsync(new NewHarborProject("Jail!", metadata), ct));
+        Assert.Equal(400, bad.StatusCode);
+    }
+
+    [Fact]
     public async Task Labels_CreateAddRemove_ShowOnTheArtifact()
     {
         var ct = TestServices.Timeout();

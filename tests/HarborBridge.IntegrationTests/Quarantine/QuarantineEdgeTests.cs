@@ -50,6 +50,10 @@ public sealed class QuarantineEdgeTests(QuarantineFixture f)
 
         await f.PublishAsync(QuarantineFixture.Blocked(artifact), ct);
         await f.WaitForTransitionAsync(artifact.Digest, "quarantine not applied");
+        // The alert leaves the consumer's outbox after the transition is stored: wait for it rather than race it.
+        Assert.True(await TestEnvironment.EventuallyAsync(
+            () => Task.FromResult(published.Messages.OfType<OperatorAlertRaised>().Any(a => a.Artifact == artifact)), QuarantineFixture.Patience),
+            "no OperatorAlertRaised for the refused label");
 
         var alert = Assert.Single(published.Messages.OfType<OperatorAlertRaised>(), a => a.Artifact == artifact);
         Assert.Equal("harbor-permission:artifact-label: create", alert.AlertKey);

@@ -27,6 +27,9 @@ public sealed class QuarantineFixture : IAsyncLifetime
     public const string QuarantineProject = "quarantine";
     public const string LabelName = "hb-quarantined";
 
+    /// <summary>The quarantine project of repository <c>move-new</c>; it does not exist until HarborBridge creates it.</summary>
+    public const string CreatedQuarantineProject = "quarantine-auto";
+
     /// <summary>A policy exception that applies to whole projects: prevent-pull mirrors it into Harbor's CVE allowlist.</summary>
     public const string MirroredCve = "CVE-2021-44228";
 
@@ -64,6 +67,8 @@ public sealed class QuarantineFixture : IAsyncLifetime
                 quarantine: {"{"} strategies: [prevent-pull] {"}"}
               - match: {"{"} project: "*", repository: "move" {"}"}
                 quarantine: {"{"} strategies: [move] {"}"}
+              - match: {"{"} project: "*", repository: "move-new" {"}"}
+                quarantine: {"{"} strategies: [move], project: {CreatedQuarantineProject} {"}"}
               - match: {"{"} project: "*", repository: "all" {"}"}
                 quarantine: {"{"} strategies: [unsign, label, prevent-pull] {"}"}
             exceptions:

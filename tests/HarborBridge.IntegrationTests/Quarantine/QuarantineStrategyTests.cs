@@ -163,6 +163,37 @@ public sealed class QuarantineStrategyTests(QuarantineFixture f)
     }
 
     [Fact]
+    public async Task Move_QuarantineProjectMissing_CreatedPrivateWithPreventVulAndReusedByTheNext()
+    {
+        var ct = TestServices.Timeout(180);
+        const string jail = QuarantineFixture.CreatedQuarantineProject;
+        Assert.Null(await f.Harbor.GetProjectAsync(jail, ct));
+        var first = await f.PushScannedAsync(f.NewProject(), "move-new", "v1", ct);
+
+        await f.PublishAsync(QuarantineFixture.Blocked(first), ct);
+        await f.WaitForTransitionAsync(first.Digest, Quarantined);
+
+        var created = await f.Harbor.GetProjectAsync(jail, ct);
+        Assert.NotNull(created);
+        Assert.Equal("false", created.Metadata["public"]);
+        Assert.Equal("true", created.Metadata["prevent_vul"]);
+        Assert.Equal("none", created.Metadata["severity"]);
+        var firstMoved = new ArtifactRef(jail, $"{first.Project}/move-new", first.Digest);
+        Assert.Equal(["v1"], (await f.Harbor.GetArtifactAsync(firstMoved.Project, firstMoved.Repository, first.Digest, ct))!.Tags);
+        Assert.Null(await f.Harbor.GetArtifactAsync(first.Project, "move-new", first.Digest, ct));
+        Assert.Equal(412, await f.PullStatusAsync(firstMoved, ct)); // prevent_vul with threshold none: nothing in there can be pulled
+
+        var second = await f.PushScannedAsync(f.NewProject(), "move-new", "v2", ct);
+        await f.PublishAsync(QuarantineFixture.Blocked(second), ct);
+        await f.WaitForTransitionAsync(second.Digest, Quarantined);
+
+        Assert.Equal(created.ProjectId, (await f.Harbor.GetProjectAsync(jail, ct))!.ProjectId);
+        Assert.Equal(["v2"], (await f.Harbor.GetArtifactAsync(jail, $"{second.Project}/move-new", second.Digest, ct))!.Tags);
+        Assert.Contains($"created the quarantine project {jail}", (await f.TransitionsAsync(first.Digest)).Single(t => t.Cause.StartsWith(Quarantined, StringComparison.Ordinal)).Cause, StringComparison.Ordinal);
+        Assert.DoesNotContain("created the quarantine project", (await f.TransitionsAsync(second.Digest)).Single(t => t.Cause.StartsWith(Quarantined, StringComparison.Ordinal)).Cause, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ArtifactBlocked_DeliveredTwice_SecondChangesNothing()
     {
         var ct = TestServices.Timeout(180);

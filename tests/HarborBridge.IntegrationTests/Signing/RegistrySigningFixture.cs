@@ -1,12 +1,15 @@
 using System.Security.Cryptography;
+using HarborBridge.Contracts;
 using HarborBridge.Harbor;
 using HarborBridge.Harbor.Oci;
 using HarborBridge.IntegrationTests.Harbor;
 using HarborBridge.Signing;
 using HarborBridge.Signing.Keys;
 using HarborBridge.Signing.Oci;
+using HarborBridge.Signing.Registry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace HarborBridge.IntegrationTests.Signing;
 
@@ -127,6 +130,29 @@ public sealed class RegistrySigningFixture : IAsyncLifetime
         var image = OciLayoutImage.Create(Path.Combine(WorkDirectory, Guid.NewGuid().ToString("N")));
         await image.PushAsync($"{Registry}/{repositoryName}:{tag}", WorkDirectory, TestServices.Timeout());
         return image.ManifestDigest;
+    }
+
+    /// <summary>A new unique unsigned image in a fresh repository, also as the artifact HarborBridge's signer sees
+    /// (project = the first path component).</summary>
+    internal async Task<(string Name, string Digest, ArtifactRef Artifact)> NewImageAsync(string prefix)
+    {
+        var name = NewRepositoryName(prefix);
+        var digest = await PushImageAsync(name, "v1");
+        var slash = name.IndexOf('/', StringComparison.Ordinal);
+        return (name, digest, new ArtifactRef(name[..slash], name[(slash + 1)..], digest));
+    }
+
+    /// <summary>The cosign tag of a digest: <c>sha256-&lt;hex&gt;</c> plus <paramref name="suffix"/> (<c>.sig</c>, <c>.att</c>, or
+    /// nothing for the referrers fallback index).</summary>
+    internal static string Tag(string digest, string suffix) => "sha256-" + digest["sha256:".Length..] + suffix;
+
+    /// <summary>Signing options for the service's signer with our key (written to a fresh key file).</summary>
+    internal (IOptions<SigningOptions> Signing, IOptions<HarborOptions> Harbor) ServiceOptions(SignatureFormat format, bool attest)
+    {
+        var keyFile = Path.Combine(WorkDirectory, $"service-{Guid.NewGuid():N}.key");
+        File.WriteAllText(keyFile, SigningKeyFiles.WriteEncryptedPrivateKey(OurKey, System.Text.Encoding.UTF8.GetBytes("pw")));
+        return (Options.Create(new SigningOptions { KeyFile = keyFile, KeyPassword = "pw", Format = format, Attest = attest }),
+            Options.Create(new HarborOptions { Url = $"http://{Registry}/" }));
     }
 
     /// <summary>skopeo copies a new unique image into the registry, signing it with its own key under <paramref name="identity"/>.</summary>

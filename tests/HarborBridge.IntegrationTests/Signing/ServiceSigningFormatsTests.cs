@@ -1,14 +1,10 @@
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using HarborBridge.Contracts;
 using HarborBridge.Core.Signing;
-using HarborBridge.Harbor;
 using HarborBridge.IntegrationTests.Harbor;
 using HarborBridge.Signing.Bundles;
-using HarborBridge.Signing.Keys;
 using HarborBridge.Signing.Registry;
-using Microsoft.Extensions.Options;
 
 namespace HarborBridge.IntegrationTests.Signing;
 
@@ -89,22 +85,13 @@ public sealed class ServiceSigningFormatsTests(RegistrySigningFixture fixture) :
 
     private RegistryArtifactSigner Signer(SignatureFormat format, bool attest)
     {
-        var keyFile = Path.Combine(fixture.WorkDirectory, $"service-{Guid.NewGuid():N}.key");
-        File.WriteAllText(keyFile, SigningKeyFiles.WriteEncryptedPrivateKey(fixture.OurKey, Encoding.UTF8.GetBytes("pw")));
-        var signing = Options.Create(new SigningOptions { KeyFile = keyFile, KeyPassword = "pw", Format = format, Attest = attest });
-        return new RegistryArtifactSigner(fixture.Client, Options.Create(new HarborOptions { Url = $"http://{fixture.Registry}/" }), signing,
-            new SigningKeyProvider(signing), TimeProvider.System);
+        var (signing, harbor) = fixture.ServiceOptions(format, attest);
+        return new RegistryArtifactSigner(fixture.Client, harbor, signing, new SigningKeyProvider(signing), TimeProvider.System);
     }
 
-    private async Task<(string Name, string Digest, ArtifactRef Artifact)> NewImageAsync(string prefix)
-    {
-        var name = RegistrySigningFixture.NewRepositoryName(prefix);
-        var digest = await fixture.PushImageAsync(name, "v1");
-        var slash = name.IndexOf('/', StringComparison.Ordinal);
-        return (name, digest, new ArtifactRef(name[..slash], name[(slash + 1)..], digest));
-    }
+    private Task<(string Name, string Digest, ArtifactRef Artifact)> NewImageAsync(string prefix) => fixture.NewImageAsync(prefix);
 
-    private static string Tag(string digest, string suffix) => "sha256-" + digest["sha256:".Length..] + suffix;
+    private static string Tag(string digest, string suffix) => RegistrySigningFixture.Tag(digest, suffix);
 
     private async Task<int> LayerCountAsync(string name, string tag) => (await LayerBlobsAsync(name, tag)).Count;
 

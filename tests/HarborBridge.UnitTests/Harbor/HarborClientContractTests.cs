@@ -34,6 +34,13 @@ public sealed class HarborClientContractTests
                 [HarborProjectMetadata.Public] = "false",
             },
             new HarborCveAllowlist(7, DateTimeOffset.FromUnixTimeSeconds(1798761600), ["CVE-2019-18276"])), ct)),
+        (nameof(IHarborClient.CreateProjectAsync), (c, ct) => c.CreateProjectAsync(new NewHarborProject("quarantine", new Dictionary<string, string>
+            {
+                [HarborProjectMetadata.Public] = "false",
+                [HarborProjectMetadata.PreventVulnerable] = "true",
+                [HarborProjectMetadata.Severity] = "none",
+                [HarborProjectMetadata.AutoScan] = "false",
+            }), ct)),
         (nameof(IHarborClient.GetProjectMetadataAsync), (c, ct) => c.GetProjectMetadataAsync("payments", ct)),
         (nameof(IHarborClient.SetProjectMetadataAsync), (c, ct) => c.SetProjectMetadataAsync("payments", HarborProjectMetadata.Severity, "critical", ct)),
         (nameof(IHarborClient.DeleteProjectMetadataAsync), (c, ct) => c.DeleteProjectMetadataAsync("payments", HarborProjectMetadata.PreventVulnerable, ct)),
@@ -61,7 +68,8 @@ public sealed class HarborClientContractTests
     {
         var path = request.RequestUri!.AbsolutePath;
         string[] lists = ["/projects", "/repositories", "/artifacts", "/accessories", "/labels", "/webhook/policies"];
-        if (request.Method == HttpMethod.Post && (path.EndsWith("/api/v2.0/labels", StringComparison.Ordinal) || path.EndsWith("/webhook/policies", StringComparison.Ordinal)))
+        string[] creates = ["/api/v2.0/labels", "/api/v2.0/projects", "/webhook/policies"];
+        if (request.Method == HttpMethod.Post && creates.Any(c => path.EndsWith(c, StringComparison.Ordinal)))
         {
             return StubHttpHandler.Status(HttpStatusCode.Created, ("Location", path + "/1"));
         }
@@ -110,6 +118,14 @@ public sealed class HarborClientContractTests
     public void Check_MisspeltBodyField_IsReported()
     {
         var problems = Contract.Value.Check(Request("POST", $"/api/v2.0/projects/p/repositories/r/artifacts/{Digest}/scan", """{"scantype":"vulnerability"}"""));
+
+        Assert.Contains(problems, p => p.Contains("body does not match", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Check_CreateProjectWithBooleanMetadata_IsReported()
+    {
+        var problems = Contract.Value.Check(Request("POST", "/api/v2.0/projects", """{"project_name":"quarantine","metadata":{"prevent_vul":true}}"""));
 
         Assert.Contains(problems, p => p.Contains("body does not match", StringComparison.Ordinal));
     }

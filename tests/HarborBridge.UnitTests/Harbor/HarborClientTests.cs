@@ -276,6 +276,57 @@ public sealed class HarborClientTests
         Assert.Equal("CVE-2019-18276", allowlist.GetProperty("items")[0].GetProperty("cve_id").GetString());
     }
 
+    private static NewHarborProject QuarantineProject() => new("quarantine", new Dictionary<string, string>
+    {
+        [HarborProjectMetadata.Public] = "false",
+        [HarborProjectMetadata.PreventVulnerable] = "true",
+        [HarborProjectMetadata.Severity] = "none",
+        [HarborProjectMetadata.AutoScan] = "false",
+    });
+
+    [Fact]
+    public async Task CreateProject_Created_PostsTheProjectReqOfHarborsExampleAndReturnsTrue()
+    {
+        var stub = new StubHttpHandler(_ => StubHttpHandler.Status(HttpStatusCode.Created, ("Location", "/api/v2.0/projects/12")));
+        using var services = new HarborTestServices(stub);
+
+        Assert.True(await services.Harbor.CreateProjectAsync(QuarantineProject(), Ct));
+
+        var request = Assert.Single(stub.Requests);
+        Assert.Equal(HttpMethod.Post, request.Method);
+        Assert.Equal("/api/v2.0/projects", request.RawPathAndQuery);
+        using var sent = JsonDocument.Parse(request.Body);
+        using var example = JsonDocument.Parse(Fixture("project.create.quarantine.request.json"));
+        Assert.Equal("quarantine", sent.RootElement.GetProperty("project_name").GetString());
+        Assert.Equal(
+            example.RootElement.GetProperty("metadata").EnumerateObject().Select(p => (p.Name, p.Value.GetString())).OrderBy(p => p.Name),
+            sent.RootElement.GetProperty("metadata").EnumerateObject().Select(p => (p.Name, p.Value.GetString())).OrderBy(p => p.Name));
+        Assert.False(sent.RootElement.TryGetProperty("cve_allowlist", out _), "no allowlist is sent with a new project");
+    }
+
+    [Fact]
+    public async Task CreateProject_NameTaken_ReturnsFalse()
+    {
+        var stub = new StubHttpHandler(_ => StubHttpHandler.Json(HttpStatusCode.Conflict,
+            """{"errors":[{"code":"CONFLICT","message":"The project named quarantine already exists"}]}"""));
+        using var services = new HarborTestServices(stub);
+
+        Assert.False(await services.Harbor.CreateProjectAsync(QuarantineProject(), Ct));
+    }
+
+    [Fact]
+    public async Task CreateProject_Forbidden_ThrowsWithStatusAndOperation()
+    {
+        var stub = new StubHttpHandler(_ => StubHttpHandler.Json(HttpStatusCode.Forbidden, """{"errors":[{"code":"FORBIDDEN","message":"forbidden"}]}"""));
+        using var services = new HarborTestServices(stub);
+
+        var e = await Assert.ThrowsAsync<HarborApiException>(() => services.Harbor.CreateProjectAsync(QuarantineProject(), Ct));
+
+        Assert.Equal(403, e.StatusCode);
+        Assert.Equal("create project", e.Operation);
+        Assert.Equal("FORBIDDEN", e.Code);
+    }
+
     [Fact]
     public async Task RemoveLabel_NotAttached_ReturnsFalse()
     {
