@@ -59,6 +59,7 @@ internal static class MessagingExtensions
                     r.Ignore<Core.Policy.PolicyFileException>();
                     r.Intervals(200, 1_000, 5_000, 15_000);
                 });
+                endpoint.UseConsumeFilter(typeof(StopGateFilter<>), context);
                 endpoint.UseInMemoryOutbox(context);
             });
 

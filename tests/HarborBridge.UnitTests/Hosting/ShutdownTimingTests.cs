@@ -6,6 +6,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using NSubstitute;
 
 namespace HarborBridge.UnitTests.Hosting;
 
@@ -76,16 +77,7 @@ public sealed class ShutdownTimingTests
                 x.AddConfigureEndpointsCallback((_, _, endpoint) => endpoint.UseMessageRetry(r => r.Intervals(60_000)));
             })
             .BuildServiceProvider(true);
-        var harness = provider.GetRequiredService<ITestHarness>();
-        await harness.Start();
-        await harness.Bus.Publish(new FailingProbe());
-        using (var limit = new CancellationTokenSource(TimeSpan.FromSeconds(15)))
-        {
-            while (attempts.Count < 1)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(50), limit.Token);
-            }
-        }
+        var harness = await StartAfterFirstFailedAttemptAsync(provider, attempts);
 
         await Task.Delay(TimeSpan.FromMilliseconds(300)); // into the retry delay
         var clock = Stopwatch.StartNew();
@@ -99,6 +91,61 @@ public sealed class ShutdownTimingTests
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"the bus took {clock.Elapsed} to stop");
         Assert.Equal(1, attempts.Count);
         Assert.Empty(harness.Published.Select<Fault<FailingProbe>>());
+    }
+
+    /// <summary>Stopping begins while a message waits in a 2 s retry delay: when the delay ends no retry runs (Harbor
+    /// might still be down, and a failed last retry would move the message to its error queue); the message waits for
+    /// the stop timeout and is cancelled without a Fault.</summary>
+    [Fact]
+    public async Task StopGate_StoppingDuringRetryDelay_NoFurtherAttemptAndNoFault()
+    {
+        var attempts = new FailingProbeAttempts();
+        using var stopping = new CancellationTokenSource();
+        var lifetime = Substitute.For<IHostApplicationLifetime>();
+        lifetime.ApplicationStopping.Returns(stopping.Token);
+        await using var provider = Services("00:00:01")
+            .AddLogging()
+            .AddShutdownTiming()
+            .AddSingleton(attempts)
+            .AddSingleton(lifetime)
+            .AddMassTransitTestHarness(x =>
+            {
+                x.AddConsumer<FailingProbeConsumer>();
+                x.AddConfigureEndpointsCallback((context, _, endpoint) =>
+                {
+                    endpoint.UseMessageRetry(r => r.Intervals(2_000));
+                    endpoint.UseConsumeFilter(typeof(StopGateFilter<>), context);
+                });
+            })
+            .BuildServiceProvider(true);
+        var harness = await StartAfterFirstFailedAttemptAsync(provider, attempts);
+
+        await stopping.CancelAsync();
+        await Task.Delay(TimeSpan.FromSeconds(3.5)); // the 2 s delay is over: without the gate the retry has run by now
+        var attemptsBeforeStop = attempts.Count;
+        using (var limit = new CancellationTokenSource(TimeSpan.FromSeconds(45)))
+        {
+            await harness.Stop(limit.Token);
+        }
+
+        Assert.Equal(1, attemptsBeforeStop);
+        Assert.Equal(1, attempts.Count);
+        Assert.Empty(harness.Published.Select<Fault<FailingProbe>>());
+    }
+
+    /// <summary>Starts the bus, publishes one probe and waits (bounded) until its first attempt has failed.</summary>
+    private static async Task<ITestHarness> StartAfterFirstFailedAttemptAsync(IServiceProvider provider, FailingProbeAttempts attempts)
+    {
+        var harness = provider.GetRequiredService<ITestHarness>();
+        await harness.Start();
+        await harness.Bus.Publish(new FailingProbe());
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        while (attempts.Count < 1)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(50), limit.Token);
+        }
+
+        return harness;
     }
 
     private static IServiceCollection Services(string? stopTimeout)
