@@ -37,19 +37,26 @@ public sealed class GracefulShutdownTests(ITestOutputHelper output)
         // From now on Harbor's API fails every call; its registry still takes the pushes and the webhooks still go out.
         rig.Simulator.Faults.RegistryFaults = false;
         rig.Simulator.Faults.ServerErrorRate = 1;
-        var pushed = await rig.PushBurstAsync(ArtifactMix.Default.Spread(Burst), rate: 0, concurrency: 4, TestServices.Timeout(120));
+        var pushing = Stopwatch.StartNew();
+        var pushed = await rig.PushBurstAsync(ArtifactMix.Default.Spread(Burst), rate: 0, concurrency: 8, TestServices.Timeout(120));
         Assert.True(await TestEnvironment.EventuallyAsync(() => Task.FromResult(AcceptedPushWebhooks(rig) >= Burst), TimeSpan.FromSeconds(60)),
             $"only {AcceptedPushWebhooks(rig)} of {Burst} push webhooks were accepted");
-        // Each scan request in hand fails its HTTP retries within about 1.5 s, then waits 0.2, 1, 5 and 15 s between
-        // message attempts: after 8 s the ones in hand sit in the 5 s or 15 s delay.
-        await Task.Delay(TimeSpan.FromSeconds(8));
-        var held = (await node.QueuesAsync(vhost)).GetValueOrDefault(ScanQueue).Unacknowledged;
+        pushing.Stop();
+        // A scan request in hand fails its first attempt within about 1.5 s, then waits 0.2, 1, 5 and 15 s between
+        // message attempts (about 21 s in all before it would give up): 3 s after the burst is in, the ones in hand
+        // sit in a retry delay and none has given up yet (unless the burst itself took most of those 21 s).
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var before = await node.QueuesAsync(vhost);
+        var held = before.GetValueOrDefault(ScanQueue).Unacknowledged;
         Assert.True(held > 0, "serve held no scan request when it was stopped, so the stop tested nothing");
+        Assert.True(NonEmptyErrorQueues(before).Count == 0,
+            $"messages gave up before the stop (the burst took {pushing.Elapsed}), so the stop cannot be judged: {string.Join(", ", NonEmptyErrorQueues(before))}");
 
         var clock = Stopwatch.StartNew();
         var exited = await first.TerminateAsync(TimeSpan.FromSeconds(60));
         clock.Stop();
-        output.WriteLine($"serve exited {clock.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s after SIGTERM, holding {held} scan request(s)");
+        output.WriteLine($"burst of {Burst} in {pushing.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s; serve exited " +
+            $"{clock.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s after SIGTERM, holding {held} scan request(s)");
 
         Assert.True(exited, $"serve was still running 60 s after SIGTERM; see {first.LogFile}");
         Assert.Equal(0, first.ExitCode);
@@ -65,8 +72,7 @@ public sealed class GracefulShutdownTests(ITestOutputHelper output)
             queues = await node.QueuesAsync(vhost);
             return queues.GetValueOrDefault(ScanQueue) == (Burst, 0);
         }, TimeSpan.FromSeconds(15)), $"{ScanQueue} holds {queues.GetValueOrDefault(ScanQueue)} (ready, unacknowledged), expected ({Burst}, 0)");
-        var errorQueues = queues.Where(q => q.Key.EndsWith("_error", StringComparison.Ordinal) && q.Value != (0, 0)).Select(q => $"{q.Key}: {q.Value}");
-        Assert.Empty(errorQueues);
+        Assert.Empty(NonEmptyErrorQueues(queues));
         Assert.Equal(0, Alerts(rig, pushed));
 
         // Harbor is back: a new serve takes the burst from the queue and decides each artifact once.
@@ -77,6 +83,10 @@ public sealed class GracefulShutdownTests(ITestOutputHelper output)
         Assert.Empty(PipelineAudit.Repeats(await rig.Audit.OutcomesAsync(pushed, TestServices.Timeout(60))));
         Assert.Equal(0, Alerts(rig, pushed));
     }
+
+    /// <summary>Error queues that hold messages, as "name: (ready, unacknowledged)".</summary>
+    private static List<string> NonEmptyErrorQueues(IReadOnlyDictionary<string, (long Ready, long Unacknowledged)> queues) =>
+        [.. queues.Where(q => q.Key.EndsWith("_error", StringComparison.Ordinal) && q.Value != (0, 0)).Select(q => $"{q.Key}: {q.Value}")];
 
     private static int AcceptedPushWebhooks(PipelineRig rig) =>
         rig.Simulator.State.Deliveries.Count(d => d.EventType == "PUSH_ARTIFACT" && d.StatusCode is >= 200 and < 300);
