@@ -28,6 +28,9 @@ public sealed class ServeProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The exit code once the process has exited.</summary>
+    public int ExitCode => _process.ExitCode;
+
     /// <summary>harborbridge.dll next to this assembly (a project reference copies it), or HB_SERVE_DLL.</summary>
     public static string DefaultDll => Environment.GetEnvironmentVariable("HB_SERVE_DLL") is { Length: > 0 } dll
         ? dll

@@ -24,7 +24,7 @@ internal static class HarborBridgeServer
             using var stopped = new CancellationTokenSource();
             var stoppedToken = stopped.Token;
             var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
-            lifetime.ApplicationStopping.Register(() => _ = ExitIfStopHangsAsync(app.Logger, stoppedToken));
+            lifetime.ApplicationStopping.Register(() => _ = ExitIfStopHangsAsync(app, stoppedToken));
             try
             {
                 await app.RunAsync();
@@ -58,25 +58,29 @@ internal static class HarborBridgeServer
         }
     }
 
-    /// <summary>Consumers waiting in retry delays (e.g. while Harbor is down) can keep MassTransit from stopping long
-    /// after SIGTERM. Past the deadline the process exits: on RabbitMQ the unacknowledged messages are delivered
-    /// again; with the in-memory transport they were going to be lost on stop anyway.</summary>
-    private static async Task ExitIfStopHangsAsync(Microsoft.Extensions.Logging.ILogger logger, CancellationToken stopped)
+    /// <summary>The last resort. A stop cancels consumers, jobs and requests after <c>HarborBridge:Messaging:StopTimeout</c>
+    /// (<see cref="ShutdownTiming"/>), so the process normally exits well before this; only something that ignores its
+    /// cancellation token can hold it longer. Then the process exits anyway: on RabbitMQ the unacknowledged messages are
+    /// delivered again; with the in-memory transport they were going to be lost on stop anyway.</summary>
+    private static async Task ExitIfStopHangsAsync(WebApplication app, CancellationToken stopped)
     {
+        var messaging = app.Services.GetRequiredService<IOptions<MessagingOptions>>().Value;
+        var deadline = ShutdownTiming.ForcedExitAfter(messaging);
         try
         {
-            await Task.Delay(StopDeadline, stopped);
+            await Task.Delay(deadline, stopped);
         }
         catch (OperationCanceledException)
         {
             return;
         }
 
-        logger.LogWarning("Shutdown did not finish within {StopDeadline}; exiting now. Unacknowledged RabbitMQ messages will be delivered again", StopDeadline);
+        app.Logger.LogWarning(
+            "Shutdown did not finish within {Deadline} of the stop signal (HarborBridge:Messaging:StopTimeout {StopTimeout} + {Margin}): a consumer, job or " +
+            "request ignored its cancellation. Exiting now; unacknowledged RabbitMQ messages will be delivered again",
+            deadline, messaging.StopTimeout, ShutdownTiming.ForcedExitMargin);
         Environment.Exit(0);
     }
-
-    private static readonly TimeSpan StopDeadline = TimeSpan.FromSeconds(40);
 
     /// <summary>Option validation failures, also when start-up validation bundles several into an AggregateException.</summary>
     private static List<string> ValidationFailures(Exception e) => e switch

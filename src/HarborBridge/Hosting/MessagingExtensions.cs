@@ -12,12 +12,9 @@ internal static class MessagingExtensions
         var transport = configuration.GetSection(HarborBridgeOptions.SectionName).Get<HarborBridgeOptions>()?.Transport ?? TransportKind.InMemory;
         services.AddSection<RabbitMqOptions>(RabbitMqOptions.SectionName);
         services.AddMessagingTuning();
-        services.Configure<MassTransitHostOptions>(o =>
-        {
-            // Start without waiting for the broker: readiness reports it, and the webhook answers 503 until it is back.
-            o.WaitUntilStarted = false;
-            o.StopTimeout = TimeSpan.FromSeconds(30);
-        });
+        // Start without waiting for the broker: readiness reports it, and the webhook answers 503 until it is back.
+        services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = false);
+        services.AddShutdownTiming();
 
         if (transport == TransportKind.RabbitMq)
         {
@@ -62,6 +59,7 @@ internal static class MessagingExtensions
                     r.Ignore<Core.Policy.PolicyFileException>();
                     r.Intervals(200, 1_000, 5_000, 15_000);
                 });
+                endpoint.UseConsumeFilter(typeof(StopGateFilter<>), context);
                 endpoint.UseInMemoryOutbox(context);
             });
 

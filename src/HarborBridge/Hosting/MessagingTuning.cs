@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Globalization;
 using MassTransit;
 using Microsoft.Extensions.Options;
 
@@ -18,15 +19,30 @@ public sealed class MessagingOptions
 
     /// <summary>Per-endpoint overrides by queue name, e.g. <c>"sign-approved-artifact": 8</c>.</summary>
     public Dictionary<string, int> Endpoints { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>How long the messages being handled when <c>serve</c> is told to stop (SIGTERM) may take to finish. Past
+    /// it their work (retry delays, Harbor and registry calls) is cancelled and they go back to their queue
+    /// unacknowledged, to be delivered again; the process then exits. 15 s by default, so that with the margins of
+    /// docs/shutdown.md the process is gone within Kubernetes' default 30 s grace period.</summary>
+    public TimeSpan StopTimeout { get; set; } = TimeSpan.FromSeconds(15);
 }
 
 internal sealed class MessagingOptionsValidator : IValidateOptions<MessagingOptions>
 {
+    /// <summary>Longer than any orchestrator's grace period worth having; beyond it a typo (hours for seconds) is likelier.</summary>
+    private static readonly TimeSpan MaxStopTimeout = TimeSpan.FromMinutes(10);
+
     public ValidateOptionsResult Validate(string? name, MessagingOptions options)
     {
         var bad = options.Endpoints.Where(e => string.IsNullOrWhiteSpace(e.Key) || e.Value is < 1 or > 1000)
             .Select(e => $"{MessagingOptions.SectionName}:Endpoints:{e.Key}: {e.Value} is not a concurrency limit between 1 and 1000")
             .ToList();
+        if (options.StopTimeout <= TimeSpan.Zero || options.StopTimeout > MaxStopTimeout)
+        {
+            bad.Add($"{MessagingOptions.SectionName}:StopTimeout: {options.StopTimeout.ToString("c", CultureInfo.InvariantCulture)} is not a stop timeout " +
+                $"above 00:00:00 and at most {MaxStopTimeout.ToString("c", CultureInfo.InvariantCulture)}");
+        }
+
         return bad.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(bad);
     }
 }

@@ -39,6 +39,10 @@ internal static class SchedulingExtensions
         var database = configuration.GetSection(DatabaseOptions.SectionName).Get<DatabaseOptions>() ?? new DatabaseOptions();
         services.AddQuartz(q =>
         {
+            // On stop, running jobs see their cancellation token fire at once and are waited for while they unwind
+            // (WaitForJobsToComplete below, bounded by the host's stop budget). Jobs only find work and publish it, so
+            // an interrupted run is simply done again at its next firing.
+            q.ConfigureScheduler(o => o.ShutdownJobInterruption = ShutdownJobInterruption.WhenWaitingForJobs);
             if (database.Provider == DatabaseProvider.Postgres)
             {
                 q.ConfigureScheduler(o =>

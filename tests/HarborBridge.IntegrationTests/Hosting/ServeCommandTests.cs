@@ -45,6 +45,7 @@ public sealed class ServeCommandTests
     [InlineData("--HarborBridge:Harbor:Url=not a url", "HarborBridge:Harbor:Url")]
     [InlineData("--HarborBridge:Transport=Kafka", "HarborBridge:Transport")]
     [InlineData("--HarborBridge:Database:Provider=Oracle", "HarborBridge:Database:Provider")]
+    [InlineData("--HarborBridge:Messaging:StopTimeout=00:00:00", "HarborBridge:Messaging:StopTimeout")]
     public async Task Serve_InvalidSetting_Exit1NamingTheSetting(string setting, string named)
     {
         var (exit, output) = await RunAsync("--HarborBridge:Webhook:AuthHeader=Basic abc", setting);

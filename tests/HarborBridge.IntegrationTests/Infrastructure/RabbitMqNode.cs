@@ -46,6 +46,26 @@ internal sealed class RabbitMqNode : IAsyncDisposable
         return vhost;
     }
 
+    /// <summary>Every queue of <paramref name="vhost"/> with its ready and unacknowledged message counts, as
+    /// rabbitmqctl reports them.</summary>
+    public async Task<IReadOnlyDictionary<string, (long Ready, long Unacknowledged)>> QueuesAsync(string vhost)
+    {
+        var output = await TestEnvironment.RunAsync(Script,
+            ["ctl", Directory, "list_queues", "-p", vhost, "--no-table-headers", "name", "messages_ready", "messages_unacknowledged"], ScriptTimeout);
+        var queues = new Dictionary<string, (long, long)>(StringComparer.Ordinal);
+        foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var fields = line.Split('\t');
+            if (fields.Length == 3 && long.TryParse(fields[1], System.Globalization.CultureInfo.InvariantCulture, out var ready)
+                && long.TryParse(fields[2], System.Globalization.CultureInfo.InvariantCulture, out var unacked))
+            {
+                queues[fields[0]] = (ready, unacked);
+            }
+        }
+
+        return queues;
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_owned)
