@@ -25,23 +25,25 @@ internal static class HarborResilience
         resilience.Retry.ShouldRetryAfterHeader = true;
         var retriesEnabled = options.MaxRetryAttempts > 0;
         resilience.Retry.ShouldHandle = args => ValueTask.FromResult(
-            retriesEnabled && ShouldRetry(args.Context.GetRequestMessage()?.Method, args.Outcome, options.MaxRetryAfter, time));
+            retriesEnabled && ShouldRetry(args.Context.GetRequestMessage(), args.Outcome, options.MaxRetryAfter, time));
         resilience.CircuitBreaker.SamplingDuration = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(30).Ticks, resilience.AttemptTimeout.Timeout.Ticks * 2));
         resilience.CircuitBreaker.MinimumThroughput = 20;
         resilience.CircuitBreaker.FailureRatio = 0.5;
         resilience.CircuitBreaker.BreakDuration = TimeSpan.FromSeconds(15);
     }
 
-    public static bool ShouldRetry(HttpMethod? method, Outcome<HttpResponseMessage> outcome, TimeSpan maxRetryAfter, TimeProvider time)
+    public static bool ShouldRetry(HttpRequestMessage? request, Outcome<HttpResponseMessage> outcome, TimeSpan maxRetryAfter, TimeProvider time)
     {
-        if (method is null)
+        if (request is null)
         {
             return false;
         }
 
-        // 429 means the request was refused before it was processed (RFC 6585), so even a POST (a scan request, a blob
-        // upload start) is safe to send again; other failures of a non-idempotent call are left to message retry.
-        if (!IdempotentMethods.Contains(method))
+        // 429 means the request was refused before it was processed (RFC 6585), so even a POST (a scan request) is safe
+        // to send again; other failures of a non-idempotent call are left to message retry. Opening a blob upload
+        // session (or mounting a blob, which is content-addressed) is safe to repeat whatever happened: a session opened
+        // but never used simply expires in the registry.
+        if (!IdempotentMethods.Contains(request.Method) && !OpensUploadSession(request))
         {
             return outcome.Exception is null && outcome.Result is { StatusCode: HttpStatusCode.TooManyRequests } refused
                 && (RetryAfter(refused, time) is not { } delay || delay <= maxRetryAfter);
@@ -61,6 +63,11 @@ internal static class HarborResilience
 
         return RetryAfter(response, time) is not { } wait || wait <= maxRetryAfter;
     }
+
+    private static bool OpensUploadSession(HttpRequestMessage request) =>
+        request.Method == HttpMethod.Post && request.RequestUri is { } uri
+        && uri.AbsolutePath.Contains("/v2/", StringComparison.Ordinal) && uri.AbsolutePath.EndsWith("/blobs/uploads/", StringComparison.Ordinal)
+        && !uri.Query.Contains("digest=", StringComparison.Ordinal);
 
     public static TimeSpan? RetryAfter(HttpResponseMessage response, TimeProvider time)
     {

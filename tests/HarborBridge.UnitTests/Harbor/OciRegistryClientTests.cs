@@ -117,6 +117,30 @@ public sealed class OciRegistryClientTests
     }
 
     [Fact]
+    public async Task PushBlob_UploadStartAnswered503_OpensTheSessionAgainAndUploads()
+    {
+        // An upload session opened but never used expires in the registry, so a POST that opens one is safe to repeat,
+        // unlike Harbor API POSTs (HarborResilienceTests.Post_ServiceUnavailable_IsNotRetried).
+        var content = Encoding.UTF8.GetBytes("layer bytes");
+        var digest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(content));
+        var posts = 0;
+        var stub = new StubHttpHandler(request => request.Method.Method switch
+        {
+            "HEAD" => StubHttpHandler.Status(HttpStatusCode.NotFound),
+            "POST" when Interlocked.Increment(ref posts) == 1 => StubHttpHandler.Status(HttpStatusCode.ServiceUnavailable),
+            "POST" => StubHttpHandler.Status(HttpStatusCode.Accepted, ("Location", "/v2/payments/team/api/blobs/uploads/u-2")),
+            _ => StubHttpHandler.Status(HttpStatusCode.Created, ("Docker-Content-Digest", digest)),
+        });
+        using var services = new HarborTestServices(stub);
+
+        var (_, uploaded) = await services.Registry.PushBlobAsync(Repository, content, null, Ct);
+
+        Assert.True(uploaded);
+        Assert.Equal(2, stub.Requests.Count(r => r.Method == HttpMethod.Post));
+        Assert.Equal("/v2/payments/team/api/blobs/uploads/u-2", Assert.Single(stub.Requests, r => r.Method == HttpMethod.Put).Uri.AbsolutePath);
+    }
+
+    [Fact]
     public async Task PushBlob_Missing_PostsThenPutsBytesWithDigestToTheUploadLocation()
     {
         var content = Encoding.UTF8.GetBytes("layer bytes");
