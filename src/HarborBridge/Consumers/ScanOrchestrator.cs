@@ -72,6 +72,13 @@ internal sealed class ScanOrchestrator(
         {
             logger.LogInformation("Project {Project} scans on push; waiting for Harbor's scan of {Digest}", a.Project, a.Digest);
         }
+        else if (ScannedSince(artifact, pushed.OccurredAt) is { } status)
+        {
+            // A scan of this push exists already: ours, when recording it failed after Harbor accepted it (the message is
+            // a retry), or one started by someone else. Asking again would scan twice and decide twice.
+            logger.LogInformation("Harbor has a {ScanStatus} scan of {Project}/{Repository}@{Digest} since its push; not asking again",
+                status, a.Project, a.Repository, a.Digest);
+        }
         else
         {
             // Harbor first, then the record: when Harbor fails the message is retried and asks again, instead of finding
@@ -131,6 +138,16 @@ internal sealed class ScanOrchestrator(
         }
 
         var report = await Harbor.GetVulnerabilityReportAsync(a.Project, a.Repository, a.Digest, cancellationToken);
+        if (report is null
+            && (await Harbor.GetArtifactAsync(a.Project, a.Repository, a.Digest, cancellationToken))?.ScanOverviews.FirstOrDefault()?.ScanStatus
+                is "Pending" or "Running" or "Scheduled")
+        {
+            // A newer scan has started and replaced the report: judging "no report" now would decide on nothing. The newer
+            // scan's own SCANNING_COMPLETED decides (or the scan-timeout sweep, if that webhook is lost).
+            logger.LogInformation("Report of {Project}/{Repository}@{Digest} is being replaced by a newer scan; its result will decide", a.Project, a.Repository, a.Digest);
+            return;
+        }
+
         var scan = ReportReader.Read(Encoding.UTF8.GetBytes(report?.Json ?? "{}"));
         await DecideAsync(a, scan, tag, causeId, cause, publisher, cancellationToken);
     }
@@ -203,6 +220,11 @@ internal sealed class ScanOrchestrator(
         logger.LogWarning("Scan of {Project}/{Repository}@{Digest} did not finish after {Attempts} attempts", a.Project, a.Repository, a.Digest, check.Attempts);
         await HandleScanFailureAsync(a, artifact.Tags.FirstOrDefault(), "Timeout", causeId, publisher, cancellationToken);
     }
+
+    /// <summary>The status of a scan Harbor started at or after <paramref name="pushedAt"/> (both are Harbor's clock), or
+    /// null when there is none.</summary>
+    private static string? ScannedSince(HarborArtifact artifact, DateTimeOffset pushedAt) =>
+        artifact.ScanOverviews.FirstOrDefault(o => o.StartTime >= pushedAt && o.ScanStatus is "Pending" or "Running" or "Scheduled" or "Success")?.ScanStatus;
 
     /// <summary>Judges the report against the policy in force, then stores and publishes the decision.</summary>
     private async Task DecideAsync(ArtifactRef a, ScanReport report, string? tag, string causeId, string cause, IPublishEndpoint publisher, CancellationToken cancellationToken)

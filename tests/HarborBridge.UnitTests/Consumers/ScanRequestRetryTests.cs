@@ -61,6 +61,7 @@ public sealed class ScanRequestRetryTests : IAsyncLifetime
                 x.AddConfigureEndpointsCallback((_, endpoint) => endpoint.UseMessageRetry(r => r.Immediate(3)));
                 x.AddConsumer<RequestScanConsumer>();
                 x.AddConsumer<CheckScanConsumer>();
+                x.AddConsumer<EvaluateScanConsumer>();
             },
             inactivityTimeout: TimeSpan.FromSeconds(2));
     }
@@ -71,6 +72,13 @@ public sealed class ScanRequestRetryTests : IAsyncLifetime
         new("start scan", 503, [new HarborError("UNKNOWN", "internal server error")], "req-1");
 
     private static ArtifactPushed Pushed(string eventId) => new(eventId, Artifact, "v1", "alice", Now);
+
+    private static HarborScanOverview Scan(string status, DateTimeOffset startedAt) => new(
+        HarborReportMimeTypes.Vulnerability11, "report-1", status, null, null, null, null, new Dictionary<string, int>(), startedAt, null, "Trivy", "v0.65.0");
+
+    private void HarborShows(params HarborScanOverview[] scans) =>
+        _harbor.GetArtifactAsync(Artifact.Project, Artifact.Repository, Artifact.Digest, Arg.Any<CancellationToken>())
+            .Returns(new HarborArtifact(7, Artifact.Digest, "IMAGE", null, null, 1024, Now, ["v1"], [], [], scans, true));
 
     /// <summary>Publishes and waits until the message was handled, retries included (a handled message is consumed once,
     /// a message whose retries ran out faults).</summary>
@@ -159,5 +167,68 @@ public sealed class ScanRequestRetryTests : IAsyncLifetime
         Assert.Equal(2, await ScanAttemptsRecordedAsync());
         Assert.Equal(2, await ScanRequestedTransitionsAsync());
         Assert.False(await Harness.Published.Any<Fault<CheckScan>>());
+    }
+
+    [Theory]
+    [InlineData("Running")]
+    [InlineData("Success")]
+    public async Task Push_HarborAlreadyScannedSinceThePush_NotAskedAgain_ScanRecorded(string status)
+    {
+        // E.g. the first attempt's Harbor call went through and recording it failed (database restarting): the retry
+        // must not start a second scan, which would replace the report and decide the artifact twice.
+        HarborShows(Scan(status, Now));
+
+        await HandleAsync(Pushed("push-1"));
+
+        await _harbor.DidNotReceive().StartScanAsync(Arg.Any<string>(), Arg.Any<string>(), Arg.Any<string>(), Arg.Any<CancellationToken>());
+        Assert.Equal(1, await ScanRequestedTransitionsAsync());
+    }
+
+    [Fact]
+    public async Task Push_OnlyAScanFromBeforeThePush_HarborAskedToScan()
+    {
+        HarborShows(Scan("Success", Now.AddDays(-3)));
+        _harbor.StartScanAsync(Artifact.Project, Artifact.Repository, Artifact.Digest, Arg.Any<CancellationToken>()).Returns(ScanStartResult.Started);
+
+        await HandleAsync(Pushed("push-1"));
+
+        await _harbor.Received(1).StartScanAsync(Artifact.Project, Artifact.Repository, Artifact.Digest, Arg.Any<CancellationToken>());
+    }
+
+    [Fact]
+    public async Task ScanCompleted_WhileANewerScanReplacesTheReport_NotDecidedUntilThatScanCompletes()
+    {
+        _harbor.StartScanAsync(Artifact.Project, Artifact.Repository, Artifact.Digest, Arg.Any<CancellationToken>()).Returns(ScanStartResult.Started);
+        await HandleAsync(Pushed("push-1"));
+        HarborShows(Scan("Running", Now.AddSeconds(5)));
+        _harbor.GetVulnerabilityReportAsync(Artifact.Project, Artifact.Repository, Artifact.Digest, Arg.Any<CancellationToken>())
+            .Returns((HarborVulnerabilityReport?)null);
+
+        await HandleAsync(new ScanCompleted("completed-1", Artifact, "v1", "admin", Now.AddSeconds(4), null));
+
+        Assert.False(await Harness.Published.Any<ArtifactBlocked>());
+        Assert.False(await Harness.Published.Any<ArtifactApproved>());
+        Assert.Empty(await Decisions.GetDecisionsAsync(Artifact.Digest, CancellationToken.None));
+
+        HarborShows(Scan("Success", Now.AddSeconds(5)));
+        _harbor.GetVulnerabilityReportAsync(Artifact.Project, Artifact.Repository, Artifact.Digest, Arg.Any<CancellationToken>())
+            .Returns(new HarborVulnerabilityReport(HarborReportMimeTypes.Vulnerability11,
+                """{"scanner":{"name":"Trivy","version":"v0.65.0"},"severity":"None","vulnerabilities":[]}"""));
+        await HandleAsync(new ScanCompleted("completed-2", Artifact, "v1", "admin", Now.AddSeconds(9), null));
+
+        Assert.Equal("Pass", Assert.Single(await Decisions.GetDecisionsAsync(Artifact.Digest, CancellationToken.None)).Verdict);
+        Assert.False(await Harness.Published.Any<ArtifactBlocked>());
+    }
+
+    [Fact]
+    public async Task ScanCompleted_NoReportAndNoScanRunning_DecidedOnTheMissingReportAsBefore()
+    {
+        HarborShows(Scan("Success", Now));
+        _harbor.GetVulnerabilityReportAsync(Artifact.Project, Artifact.Repository, Artifact.Digest, Arg.Any<CancellationToken>())
+            .Returns((HarborVulnerabilityReport?)null);
+
+        await HandleAsync(new ScanCompleted("completed-1", Artifact, "v1", "admin", Now, null));
+
+        Assert.Single(await Decisions.GetDecisionsAsync(Artifact.Digest, CancellationToken.None));
     }
 }
