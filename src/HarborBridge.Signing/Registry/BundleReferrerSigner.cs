@@ -9,7 +9,8 @@ using HarborBridge.Signing.Oci;
 namespace HarborBridge.Signing.Registry;
 
 /// <summary>What <see cref="BundleReferrerSigner.SignAsync"/> did.</summary>
-/// <param name="Added">False when a bundle by our key for this digest and predicate type was already a referrer.</param>
+/// <param name="Added">False when a bundle by our key for this digest was already a referrer: the same statement, or for a plain
+/// signature any one of ours.</param>
 /// <param name="ManifestDigest">Digest of the referrer manifest holding the verified bundle.</param>
 public sealed record BundleReferrerOutcome(bool Added, string ManifestDigest);
 
@@ -17,9 +18,11 @@ public sealed record BundleReferrerOutcome(bool Added, string ManifestDigest);
 /// Signs an image the way <c>cosign sign --key</c> v3 does by default: an in-toto statement (predicate
 /// <see cref="Predicates.CosignSignV1"/>, or any other statement given) in a DSSE envelope inside a key-based Sigstore
 /// bundle v0.3, stored as an OCI 1.1 referrer of the image (the fallback index tagged <c>sha256-&lt;hex&gt;</c> when
-/// the registry has no referrers API). Idempotent: a bundle by our key with the same predicate type about this digest
-/// is not added again. The bundle is verified from the bytes written; the referrer list is read back so that an entry
-/// lost to a concurrent writer of the fallback index is added again.
+/// the registry has no referrers API). Idempotent: a bundle by our key about this digest with the same statement (for the
+/// plain signature: the same predicate type) is not added again. A statement that differs from ours of its predicate type
+/// (a newer decision or scan report) is written and then replaces them: the superseded referrers of ours of that type are
+/// deleted and dropped from the fallback index; other signers' referrers stay. The bundle is verified from the bytes
+/// written; the referrer list is read back so that an entry lost to a concurrent writer of the fallback index is added again.
 /// </summary>
 public sealed class BundleReferrerSigner(IOciRegistryClient registry, TimeProvider time)
 {
@@ -47,10 +50,21 @@ public sealed class BundleReferrerSigner(IOciRegistryClient registry, TimeProvid
         await gate.WaitAsync(cancellationToken);
         try
         {
-            var existing = await FindOursAsync(repository, imageDigest, statement.PredicateType, publicKey, cancellationToken);
-            if (existing is not null)
+            var listed = await OwnBundleReferrers.ListAsync(registry, repository, imageDigest, publicKey, cancellationToken);
+            var sameType = listed.Ours.Where(o => o.PredicateType == statement.PredicateType).ToList();
+            var payload = statement.ToJson();
+            // A plain signature says nothing beyond "signed": any one of ours will do, and none is replaced.
+            // An attestation must say the same; ours of its predicate type that say something else are superseded.
+            var plain = statement.PredicateType == Predicates.CosignSignV1;
+            var current = plain ? sameType.FirstOrDefault() : sameType.FirstOrDefault(o => o.Statement.AsSpan().SequenceEqual(payload));
+            var superseded = plain
+                ? []
+                : sameType.Select(o => o.ManifestDigest).Where(d => d != current?.ManifestDigest).ToHashSet(StringComparer.Ordinal);
+            if (current is not null)
             {
-                return new BundleReferrerOutcome(false, existing);
+                // A redelivery: nothing to write (older ones left behind by an interrupted replacement go now).
+                await OwnBundleReferrers.RemoveAsync(registry, repository, imageDigest, superseded, listed.FromFallbackTag, cancellationToken);
+                return new BundleReferrerOutcome(false, current.ManifestDigest);
             }
 
             var subject = await registry.HeadManifestAsync(repository, imageDigest, cancellationToken)
@@ -69,9 +83,11 @@ public sealed class BundleReferrerSigner(IOciRegistryClient registry, TimeProvid
             {
                 var pushed = await registry.PushReferrerAsync(repository, manifest, CosignMediaTypes.OciManifest, imageDigest,
                     CosignMediaTypes.SigstoreBundleV03, cancellationToken);
-                var listed = await registry.ListReferrersAsync(repository, imageDigest, CosignMediaTypes.SigstoreBundleV03, cancellationToken);
-                if (listed.Manifests.Any(d => d.Digest == pushed.Digest))
+                var listedNow = await registry.ListReferrersAsync(repository, imageDigest, CosignMediaTypes.SigstoreBundleV03, cancellationToken);
+                if (listedNow.Manifests.Any(d => d.Digest == pushed.Digest))
                 {
+                    // Only now that the new one is listed: the superseded attestations of ours of this predicate type go.
+                    await OwnBundleReferrers.RemoveAsync(registry, repository, imageDigest, superseded, listedNow.FromFallbackTag, cancellationToken);
                     return new BundleReferrerOutcome(true, pushed.Digest);
                 }
 
@@ -85,27 +101,6 @@ public sealed class BundleReferrerSigner(IOciRegistryClient registry, TimeProvid
         {
             gate.Release();
         }
-    }
-
-    // A referrer whose bundle verifies with our key, is about this digest and has this predicate type.
-    private async Task<string?> FindOursAsync(OciRepository repository, string imageDigest, string predicateType, ECDsa publicKey, CancellationToken cancellationToken)
-    {
-        var referrers = await registry.ListReferrersAsync(repository, imageDigest, CosignMediaTypes.SigstoreBundleV03, cancellationToken);
-        foreach (var referrer in referrers.Manifests)
-        {
-            if (await ReadBundleAsync(registry, repository, referrer.Digest, cancellationToken) is not { } bundle)
-            {
-                continue;
-            }
-
-            var result = SigstoreBundle.Verify(bundle, imageDigest, [publicKey]);
-            if (result.IsVerified && result.PredicateType == predicateType)
-            {
-                return referrer.Digest;
-            }
-        }
-
-        return null;
     }
 
     /// <summary>The bundle a referrer manifest holds; null when the manifest, its bundle layer or the blob is missing or corrupt.</summary>

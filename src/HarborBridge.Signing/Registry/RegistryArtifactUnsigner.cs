@@ -55,62 +55,15 @@ public sealed class RegistryArtifactUnsigner(IOciRegistryClient registry, IOptio
         await gate.WaitAsync(cancellationToken);
         try
         {
-            var referrers = await registry.ListReferrersAsync(repository, digest, CosignMediaTypes.SigstoreBundleV03, cancellationToken);
-            var ours = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var referrer in referrers.Manifests)
-            {
-                // Ours = the bundle verifies with our key and is about this digest; unreadable ones are not ours to judge.
-                if (await BundleReferrerSigner.ReadBundleAsync(registry, repository, referrer.Digest, cancellationToken) is { } bundle
-                    && SigstoreBundle.Verify(bundle, digest, [publicKey]).IsVerified)
-                {
-                    ours.Add(referrer.Digest);
-                }
-            }
-
-            var kept = referrers.Manifests.Count(r => !ours.Contains(r.Digest));
-            if (ours.Count == 0)
-            {
-                return (0, kept);
-            }
-
-            // The index first: should the deletes below not happen, nothing lists a signature that is still there.
-            if (referrers.FromFallbackTag)
-            {
-                await DropFromFallbackIndexAsync(repository, digest, ours, cancellationToken);
-            }
-
-            foreach (var referrer in ours)
-            {
-                await registry.DeleteManifestAsync(repository, referrer, cancellationToken);
-            }
-
-            return (ours.Count, kept);
+            var listed = await OwnBundleReferrers.ListAsync(registry, repository, digest, publicKey, cancellationToken);
+            var ours = listed.Ours.Select(o => o.ManifestDigest).ToHashSet(StringComparer.Ordinal);
+            await OwnBundleReferrers.RemoveAsync(registry, repository, digest, ours, listed.FromFallbackTag, cancellationToken);
+            return (ours.Count, listed.Others);
         }
         finally
         {
             gate.Release();
         }
-    }
-
-    // Rewrites the sha256-<hex> index without the given entries (other fields kept as they were); deletes it when empty.
-    private async Task DropFromFallbackIndexAsync(OciRepository repository, string digest, IReadOnlySet<string> drop, CancellationToken cancellationToken)
-    {
-        var tag = OciDigest.FallbackTag(digest);
-        var existing = await registry.GetManifestAsync(repository, tag, cancellationToken);
-        if (existing is null || JsonNode.Parse(existing.Content) is not JsonObject index || index["manifests"] is not JsonArray entries)
-        {
-            return;
-        }
-
-        var remaining = entries.Where(e => e?["digest"]?.GetValue<string>() is not { } d || !drop.Contains(d)).Select(e => e?.DeepClone()).ToArray();
-        if (remaining.Length == 0)
-        {
-            await registry.DeleteManifestAsync(repository, existing.Descriptor.Digest, cancellationToken);
-            return;
-        }
-
-        index["manifests"] = new JsonArray(remaining);
-        await registry.PutManifestAsync(repository, tag, Encoding.UTF8.GetBytes(index.ToJsonString()), CosignMediaTypes.OciIndex, existing.Descriptor.Digest, cancellationToken);
     }
 
     private async Task<(int Removed, int Kept)> RemoveAsync(OciRepository repository, string tag, ECDsa publicKey, CancellationToken cancellationToken)
