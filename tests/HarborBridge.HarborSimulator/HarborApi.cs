@@ -11,6 +11,7 @@ internal sealed partial class HarborApi(
     HarborSimulatorOptions options,
     ScanRunner scans,
     RegistryProxy registry,
+    WebhookSender webhooks,
     TimeProvider time)
 {
     private sealed record Route(string Method, string[] Parts, Func<Call, Task<IResult>> Handle, bool Anonymous = false);
@@ -591,14 +592,24 @@ internal sealed partial class HarborApi(
             return SimHttp.Error(404, "NOT_FOUND", "artifact not found");
         }
 
-        await registry.DeleteManifestAsync(artifact, c.CancellationToken);
+        List<SimArtifact> removed;
         lock (state.Sync)
         {
             var accessories = state.Accessories.Where(x => x.SubjectDigest == artifact.Digest).Select(x => x.Digest).ToHashSet();
-            state.Artifacts.RemoveAll(a => a == artifact || (a.Project == artifact.Project && a.Repository == artifact.Repository && accessories.Contains(a.Digest)));
+            removed = state.Artifacts.Where(a => a == artifact || (a.Project == artifact.Project && a.Repository == artifact.Repository && accessories.Contains(a.Digest))).ToList();
+            state.Artifacts.RemoveAll(removed.Contains);
             state.Accessories.RemoveAll(x => x.SubjectDigest == artifact.Digest);
         }
 
+        // The accessories (signatures, attestations) go with their subject, from the registry as well as from the records.
+        foreach (var gone in removed)
+        {
+            await registry.DeleteManifestAsync(gone, c.CancellationToken);
+        }
+
+        // Harbor sends DELETE_ARTIFACT to the project's webhook policies like a push or pull
+        // (src/controller/event/handler/webhook/artifact/artifact.go:53).
+        webhooks.ArtifactDeleted(artifact, c.User);
         return Results.Ok();
     }
 

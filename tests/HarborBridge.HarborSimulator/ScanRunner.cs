@@ -98,6 +98,11 @@ internal sealed class ScanRunner(SimulatorState state, HarborSimulatorOptions op
 
             scan.EndedAt = time.GetUtcNow();
             scan.Status = report is null ? "Error" : "Success";
+            if (report is not null)
+            {
+                SimulatorState.StampReport(report, scan.EndedAt.Value);
+            }
+
             scan.Report = report;
         }
 

@@ -229,13 +229,20 @@ public sealed class SimulatorState
         }
     }
 
+    /// <summary>Every report a scan produces carries its own generation time (scanner-adapter-openapi-v1.1.yaml:298
+    /// `generated_at`, "the time of the report generated"), not the time written in a fixture.</summary>
+    internal static void StampReport(JsonObject report, DateTimeOffset generatedAt) =>
+        report["generated_at"] = generatedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>Replaces an artifact's scan report, as a rescan in Harbor that found something new would.</summary>
-    public void ReplaceReport(SimArtifact artifact, JsonObject report)
+    public void ReplaceReport(SimArtifact artifact, JsonObject report, TimeProvider? time = null)
     {
         lock (Sync)
         {
             artifact.Scan ??= new SimScan { ReportId = Guid.NewGuid().ToString() };
             artifact.Scan.Status = "Success";
+            artifact.Scan.EndedAt = (time ?? TimeProvider.System).GetUtcNow();
+            StampReport(report, artifact.Scan.EndedAt.Value);
             artifact.Scan.Report = report;
         }
     }

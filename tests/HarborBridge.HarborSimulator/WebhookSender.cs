@@ -33,6 +33,9 @@ internal sealed class WebhookSender(
     public void ArtifactPushed(SimArtifact artifact, string? tag, string @operator) =>
         Fire("PUSH_ARTIFACT", artifact, @operator, ArtifactResource(artifact, tag, null), includeCreated: true, scan: null);
 
+    public void ArtifactDeleted(SimArtifact artifact, string @operator) =>
+        Fire("DELETE_ARTIFACT", artifact, @operator, ArtifactResource(artifact, artifact.Tags.LastOrDefault(), null), includeCreated: true, scan: null);
+
     /// <summary>PULL_ARTIFACT: by tag, or by digest (then <c>tag</c> is the digest and the URL uses <c>@</c>).</summary>
     public void ArtifactPulled(SimArtifact artifact, string reference, string @operator)
     {

@@ -2,7 +2,8 @@ using HarborBridge.Contracts;
 
 namespace HarborBridge.Core.Artifacts;
 
-/// <summary>Life-cycle states of an artifact (DESIGN.md §4).</summary>
+/// <summary>Life-cycle states of an artifact as stored and shown (the names of <see cref="ArtifactState"/>; the rules are
+/// <see cref="ArtifactLifecycle"/>'s).</summary>
 public static class ArtifactStates
 {
     public const string Received = "Received";
@@ -13,8 +14,9 @@ public static class ArtifactStates
     public const string ScanFailed = "ScanFailed";
     public const string AtRisk = "AtRisk";
     public const string Released = "Released";
+    public const string Deleted = "Deleted";
 
-    public static readonly IReadOnlyList<string> All = [Received, Scanning, Approved, Warned, Quarantined, ScanFailed, AtRisk, Released];
+    public static readonly IReadOnlyList<string> All = [Received, Scanning, Approved, Warned, Quarantined, ScanFailed, AtRisk, Released, Deleted];
 }
 
 /// <summary>One Harbor event as kept in an artifact's history.</summary>

@@ -30,24 +30,49 @@ public sealed record ArtifactTransition(
     string? DecisionId,
     DateTimeOffset At);
 
-/// <summary>Persistence port for scans, decisions and state transitions.</summary>
+/// <summary>A cause to apply to an artifact through <see cref="ArtifactLifecycle"/>, with what to record when it is allowed.</summary>
+/// <param name="TransitionId">Idempotency key of the transition: a redelivered cause with the same id records nothing.</param>
+/// <param name="Decision">The decision the cause carries, stored with the transition (its id is idempotent too).</param>
+/// <param name="SkipIfUnchanged">Record nothing when the state would stay as it is (e.g. a rescan that changes nothing).</param>
+public sealed record LifecycleChange(
+    ArtifactRef Artifact,
+    LifecycleCause Cause,
+    string TransitionId,
+    string Reason,
+    string Actor,
+    DateTimeOffset At,
+    DecisionRecord? Decision = null,
+    DateTimeOffset? VerdictReportAt = null,
+    bool SkipIfUnchanged = false);
+
+/// <summary>What applying a <see cref="LifecycleChange"/> did.</summary>
+/// <param name="From">The state the cause met.</param>
+/// <param name="Step">The life cycle's answer (the new state, or the refusal and its reason).</param>
+/// <param name="Decision">The stored decision: the change's own, or the one stored under the same id before (a redelivery).</param>
+/// <param name="Recorded">True when this call wrote the transition (false for a redelivery, a refusal or a skipped no-change).</param>
+/// <param name="DecisionInForce">True when <see cref="Decision"/> is the artifact's verdict in force now (so republishing it is safe).</param>
+public sealed record LifecycleResult(ArtifactState From, LifecycleStep Step, DecisionRecord? Decision, bool Recorded, bool DecisionInForce)
+{
+    public bool Refused => !Step.Allowed;
+}
+
+/// <summary>Persistence port for scans, decisions and state transitions. Every state write goes through
+/// <see cref="ApplyAsync"/>: the rules of <see cref="ArtifactLifecycle"/> decide, and the write compares-and-sets the state
+/// it read, so two racing consumers cannot both win.</summary>
 public interface IDecisionStore
 {
-    /// <summary>Marks a scan as requested (state Scanning) unless the artifact was already decided; idempotent per cause.
-    /// Returns false when nothing changed.</summary>
-    Task<bool> MarkScanRequestedAsync(ArtifactRef artifact, string causeId, string actor, DateTimeOffset at, CancellationToken cancellationToken);
+    /// <summary>Applies a cause: reads the artifact's status, asks <see cref="ArtifactLifecycle.Next"/>, and when allowed stores
+    /// the decision (if any), the audited transition and the new state in one transaction. A scan request also counts the
+    /// attempt. A decision already stored under its id is returned as it is (a redelivery), with whether it is still in force.</summary>
+    Task<LifecycleResult> ApplyAsync(LifecycleChange change, CancellationToken cancellationToken);
 
-    /// <summary>True when <see cref="MarkScanRequestedAsync"/> would record a scan for this cause: the artifact is not
-    /// decided and no scan was recorded for the cause yet. Asked before calling Harbor, so a request that failed before
-    /// it was recorded is made again when its message is retried.</summary>
+    /// <summary>True when a scan may be asked for this cause: the artifact is undecided (or unknown) and no scan was recorded
+    /// for the cause yet. Asked before calling Harbor, so a request that failed before it was recorded is made again when
+    /// its message is retried.</summary>
     Task<bool> CanRequestScanAsync(ArtifactRef artifact, string causeId, CancellationToken cancellationToken);
 
-    /// <summary>Stores the decision and moves the artifact to <paramref name="newState"/> in one transaction.
-    /// Returns the stored decision: the given one, or the one already stored under the same id (a redelivery).</summary>
-    Task<(DecisionRecord Decision, bool Inserted)> RecordDecisionAsync(DecisionRecord decision, string newState, CancellationToken cancellationToken);
-
-    /// <summary>Moves the artifact to a state without a decision (e.g. ScanFailed on hold); idempotent per transition id.</summary>
-    Task<bool> RecordTransitionAsync(ArtifactTransition transition, CancellationToken cancellationToken);
+    /// <summary>The artifact's life-cycle status, or null when HarborBridge has no record of it.</summary>
+    Task<ArtifactStatus?> GetStatusAsync(ArtifactRef artifact, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<DecisionRecord>> GetDecisionsAsync(string digest, CancellationToken cancellationToken);
 
@@ -62,6 +87,10 @@ public interface IDecisionStore
     /// <summary>The platform manifests of an image index; empty when it is not one.</summary>
     Task<IReadOnlyList<string>> GetChildrenAsync(ArtifactRef index, CancellationToken cancellationToken);
 
-    /// <summary>Artifacts still Scanning whose scan was requested before <paramref name="requestedBefore"/>.</summary>
-    Task<IReadOnlyList<(ArtifactRef Artifact, int Attempts)>> FindStaleScansAsync(DateTimeOffset requestedBefore, int limit, CancellationToken cancellationToken);
+    /// <summary>Artifacts still Scanning whose scan was requested before <paramref name="requestedBefore"/>, and artifacts held
+    /// in ScanFailed with fewer than <paramref name="maxAttempts"/> attempts (the caller applies the back-off).</summary>
+    Task<IReadOnlyList<StaleScan>> FindStaleScansAsync(DateTimeOffset requestedBefore, int maxAttempts, int limit, CancellationToken cancellationToken);
 }
+
+/// <summary>An artifact the scan-timeout sweep looks at: a scan without result, or a failed scan held for a retry.</summary>
+public sealed record StaleScan(ArtifactRef Artifact, ArtifactState State, int Attempts, DateTimeOffset? RequestedAt, DateTimeOffset UpdatedAt);

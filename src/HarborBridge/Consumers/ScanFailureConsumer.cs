@@ -3,12 +3,10 @@ using MassTransit;
 
 namespace HarborBridge.Consumers;
 
-/// <summary>A scan that failed or was stopped: hold, quarantine or allow, as the policy's onScanFailure says.</summary>
+/// <summary>A scan that failed or was stopped: once Harbor confirms it, hold, quarantine or allow, as the policy's
+/// onScanFailure says, for an artifact not yet decided on a report.</summary>
 internal sealed class ScanFailureConsumer(ScanOrchestrator orchestrator) : IConsumer<ScanFailed>
 {
-    public Task Consume(ConsumeContext<ScanFailed> context)
-    {
-        var m = context.Message;
-        return orchestrator.HandleScanFailureAsync(m.Artifact, m.Tag, m.ScanStatus, m.EventId, context, context.CancellationToken);
-    }
+    public Task Consume(ConsumeContext<ScanFailed> context) =>
+        orchestrator.HandleScanFailedEventAsync(context.Message, context, context.CancellationToken);
 }

@@ -1,11 +1,11 @@
-using System.Security.Cryptography;
-using System.Text;
 using HarborBridge.Contracts;
 using HarborBridge.Core.Artifacts;
 using HarborBridge.Core.Findings;
 using HarborBridge.Core.Harbor;
 using HarborBridge.Core.Policy;
+using HarborBridge.Decisions;
 using HarborBridge.Harbor;
+using HarborBridge.Persistence;
 using HarborBridge.Policy;
 using MassTransit;
 using Microsoft.Extensions.Options;
@@ -21,10 +21,10 @@ internal sealed class ScanOrchestrator(
     IServiceProvider services,
     IOptions<HarborOptions> harborOptions,
     IDecisionStore decisions,
+    DecisionService decider,
     PolicyProvider policies,
     IOptions<PolicyOptions> scanOptions,
     IOptions<Scanning.TrivyOptions> trivyOptions,
-    Scanning.TrivyRunner trivy,
     ProjectAutoScanCache autoScans,
     TimeProvider time,
     ILogger<ScanOrchestrator> logger)
@@ -33,6 +33,8 @@ internal sealed class ScanOrchestrator(
     // the embedded default runs without Harbor (webhooks are then recorded, not scanned).
     private IHarborClient Harbor => services.GetRequiredService<IHarborClient>();
 
+    private bool TrivyMode => trivyOptions.Value.Enabled;
+
     public async Task RequestScanAsync(ArtifactPushed pushed, IPublishEndpoint publisher, CancellationToken cancellationToken)
     {
         if (!IsHarborConfigured(pushed.Artifact))
@@ -40,13 +42,20 @@ internal sealed class ScanOrchestrator(
             return;
         }
 
-        if (trivyOptions.Value.Enabled)
+        var a = pushed.Artifact;
+        if ((await decisions.GetStatusAsync(a, cancellationToken))?.State == ArtifactState.Deleted)
         {
-            await ScanWithTrivyAsync(pushed, publisher, cancellationToken);
+            // The push of a deleted digest revives it (the history consumer does the same under the same transition id).
+            await decisions.ApplyAsync(new LifecycleChange(a, new PushedCause(pushed.OccurredAt), $"{pushed.EventId}:pushed",
+                "pushed again after its deletion", pushed.Pusher ?? "harbor", pushed.OccurredAt, SkipIfUnchanged: true), cancellationToken);
+        }
+
+        if (TrivyMode)
+        {
+            await ScanWithTrivyAsync(a, pushed.Tag, pushed.EventId, pushed.Pusher ?? "harbor", publisher, cancellationToken);
             return;
         }
 
-        var a = pushed.Artifact;
         var artifact = await Harbor.GetArtifactAsync(a.Project, a.Repository, a.Digest, cancellationToken);
         if (artifact is null)
         {
@@ -87,60 +96,58 @@ internal sealed class ScanOrchestrator(
             logger.LogInformation("Asked Harbor to scan {Project}/{Repository}@{Digest}: {ScanStart}", a.Project, a.Repository, a.Digest, started);
         }
 
-        if (await decisions.MarkScanRequestedAsync(a, pushed.EventId, pushed.Pusher ?? "harbor", time.GetUtcNow(), cancellationToken))
+        await MarkScanRequestedAsync(a, pushed.EventId, pushed.Pusher ?? "harbor", autoScan ? "harbor_auto_scan" : "harbor", cancellationToken);
+    }
+
+    private async Task MarkScanRequestedAsync(ArtifactRef a, string causeId, string actor, string mode, CancellationToken cancellationToken)
+    {
+        var result = await decisions.ApplyAsync(new LifecycleChange(a, new ScanRequestedCause(), LifecycleSql.ScanTransitionId(causeId),
+            "scan requested", actor, time.GetUtcNow()), cancellationToken);
+        if (result.Recorded)
         {
-            Hosting.HarborBridgeMetrics.ScanRequests.WithLabels(autoScan ? "harbor_auto_scan" : "harbor").Inc();
+            Hosting.HarborBridgeMetrics.ScanRequests.WithLabels(mode).Inc();
         }
     }
 
-    /// <summary>Direct Trivy mode: scan the digest with the trivy executable and decide from its report.</summary>
-    private async Task ScanWithTrivyAsync(ArtifactPushed pushed, IPublishEndpoint publisher, CancellationToken cancellationToken)
+    /// <summary>Direct Trivy mode: scan the digest with the trivy executable and decide from its report. The scan counts as
+    /// done only once it is decided: a failure between the two (a crash, a database error) runs the whole step again.</summary>
+    private async Task ScanWithTrivyAsync(ArtifactRef a, string? tag, string causeId, string actor, IPublishEndpoint publisher, CancellationToken cancellationToken)
     {
-        var a = pushed.Artifact;
-        if (!await decisions.CanRequestScanAsync(a, pushed.EventId, cancellationToken))
+        var trivyCause = $"trivy:{causeId}";
+        if ((await decisions.GetDecisionsAsync(a.Digest, cancellationToken)).FirstOrDefault(d => d.DecisionId == DecisionService.DecisionId(trivyCause, a)) is { } decided)
         {
-            logger.LogInformation("Scan of {Project}/{Repository}@{Digest} already requested or decided", a.Project, a.Repository, a.Digest);
+            logger.LogInformation("Trivy scan of {Project}/{Repository}@{Digest} was decided before; republishing", a.Project, a.Repository, a.Digest);
+            await RepublishIfInForceAsync(decided, publisher, cancellationToken);
             return;
         }
 
-        // The scan runs before anything is recorded, so a scan cut short (a crash, a stop) runs again on redelivery.
-        ScanReport? report = null;
-        Exception? failure = null;
-        try
+        if ((await decisions.GetStatusAsync(a, cancellationToken)) is { } status && !ArtifactLifecycle.IsUndecided(status.State))
         {
-            report = ReportReader.Read(await trivy.ScanAsync(a, cancellationToken));
-        }
-        catch (Exception e) when (e is Scanning.TrivyScanException or ReportFormatException)
-        {
-            failure = e;
-        }
-
-        if (await decisions.MarkScanRequestedAsync(a, pushed.EventId, pushed.Pusher ?? "harbor", time.GetUtcNow(), cancellationToken))
-        {
-            Hosting.HarborBridgeMetrics.ScanRequests.WithLabels("trivy").Inc();
-        }
-
-        if (report is null)
-        {
-            logger.LogWarning("Trivy scan of {Project}/{Repository}@{Digest} failed: {Problem}", a.Project, a.Repository, a.Digest, failure?.Message);
-            await HandleScanFailureAsync(a, pushed.Tag, "Error", $"trivy:{pushed.EventId}", publisher, cancellationToken);
+            logger.LogInformation("{Project}/{Repository}@{Digest} is decided already ({State})", a.Project, a.Repository, a.Digest, status.State);
             return;
         }
 
-        await DecideAsync(a, report, pushed.Tag, $"trivy:{pushed.EventId}", "direct Trivy scan", publisher, cancellationToken);
+        var evidence = await decider.FetchAsync(a, cancellationToken);
+        await MarkScanRequestedAsync(a, trivyCause, actor, "trivy", cancellationToken);
+        if (evidence.Report is null)
+        {
+            logger.LogWarning("Trivy scan of {Project}/{Repository}@{Digest} failed: {Problem}", a.Project, a.Repository, a.Digest, evidence.Failure);
+            await ApplyScanFailureAsync(a, tag, "Error", trivyCause, confirmed: true, publisher, cancellationToken);
+            return;
+        }
+
+        await DecideAsync(a, evidence.Report, tag, trivyCause, "direct Trivy scan", publisher, cancellationToken);
     }
 
     public async Task EvaluateAsync(ArtifactRef a, string? tag, string causeId, string cause, IPublishEndpoint publisher, CancellationToken cancellationToken)
     {
-        if (!IsHarborConfigured(a))
+        if (!IsHarborConfigured(a) || IgnoredInTrivyMode(a, cause))
         {
             return;
         }
 
-        var report = await Harbor.GetVulnerabilityReportAsync(a.Project, a.Repository, a.Digest, cancellationToken);
-        if (report is null
-            && (await Harbor.GetArtifactAsync(a.Project, a.Repository, a.Digest, cancellationToken))?.ScanOverviews.FirstOrDefault()?.ScanStatus
-                is "Pending" or "Running" or "Scheduled")
+        var evidence = await decider.FetchAsync(a, cancellationToken);
+        if (evidence.Pending || evidence.Report is null)
         {
             // A newer scan has started and replaced the report: judging "no report" now would decide on nothing. The newer
             // scan's own SCANNING_COMPLETED decides (or the scan-timeout sweep, if that webhook is lost).
@@ -148,29 +155,61 @@ internal sealed class ScanOrchestrator(
             return;
         }
 
-        var scan = ReportReader.Read(Encoding.UTF8.GetBytes(report?.Json ?? "{}"));
-        await DecideAsync(a, scan, tag, causeId, cause, publisher, cancellationToken);
+        await DecideAsync(a, evidence.Report, tag, causeId, cause, publisher, cancellationToken);
     }
 
-    public async Task HandleScanFailureAsync(ArtifactRef a, string? tag, string status, string causeId, IPublishEndpoint publisher, CancellationToken cancellationToken)
+    /// <summary>A SCANNING_FAILED/STOPPED webhook. It acts only when Harbor's own scan status of the artifact says the scan
+    /// failed or stopped; anything else (a forged or stale event) is refused by the life cycle and raises one alert.</summary>
+    public async Task HandleScanFailedEventAsync(ScanFailed failed, IPublishEndpoint publisher, CancellationToken cancellationToken)
     {
-        var (rules, _) = policies.Current.Policy.Resolve(a.Project, a.Repository);
-        if (rules.OnScanFailure == ScanFailureAction.Hold)
+        var a = failed.Artifact;
+        if (!IsHarborConfigured(a) || IgnoredInTrivyMode(a, $"SCANNING_{failed.ScanStatus.ToUpperInvariant()}"))
         {
-            var at = time.GetUtcNow();
-            await decisions.RecordTransitionAsync(
-                new ArtifactTransition($"{causeId}:{ArtifactStates.ScanFailed}", a, null, ArtifactStates.ScanFailed,
-                    $"scan {status.ToLowerInvariant()}; onScanFailure: hold", "harbor", null, at), cancellationToken);
-            logger.LogWarning("Scan of {Project}/{Repository}@{Digest} ended {ScanStatus}; held for a rescan (onScanFailure: hold)", a.Project, a.Repository, a.Digest, status);
             return;
         }
 
-        // quarantine or allow: the policy judges the artifact as having no report.
-        await DecideAsync(a, ReportReader.Read("{}"u8), tag, causeId, $"scan {status.ToLowerInvariant()}", publisher, cancellationToken);
+        var artifact = await Harbor.GetArtifactAsync(a.Project, a.Repository, a.Digest, cancellationToken);
+        var harborStatus = artifact?.ScanOverviews.FirstOrDefault()?.ScanStatus;
+        var confirmed = harborStatus is "Error" or "Stopped";
+        await ApplyScanFailureAsync(a, failed.Tag, failed.ScanStatus, failed.EventId, confirmed, publisher, cancellationToken,
+            $"Harbor's scan status of the artifact is {harborStatus ?? "unknown (artifact not found)"}");
     }
 
-    /// <summary>A scan that timed out: use Harbor's result if it has one, otherwise start the scan again until
-    /// <see cref="PolicyOptions.MaxScanAttempts"/>, then treat it as a failed scan (onScanFailure applies).</summary>
+    /// <summary>Applies onScanFailure (hold, quarantine or allow) to a confirmed scan failure of an undecided artifact.</summary>
+    private async Task ApplyScanFailureAsync(ArtifactRef a, string? tag, string status, string causeId, bool confirmed, IPublishEndpoint publisher,
+        CancellationToken cancellationToken, string? evidence = null)
+    {
+        var (rules, _) = policies.Current.Policy.Resolve(a.Project, a.Repository);
+        var cause = new ScanFailureCause(rules.OnScanFailure, confirmed);
+        LifecycleResult result;
+        if (rules.OnScanFailure == ScanFailureAction.Hold)
+        {
+            result = await decisions.ApplyAsync(new LifecycleChange(a, cause, $"{causeId}:{ArtifactStates.ScanFailed}",
+                $"scan {status.ToLowerInvariant()}; onScanFailure: hold", "harbor", time.GetUtcNow()), cancellationToken);
+            if (result.Recorded)
+            {
+                logger.LogWarning("Scan of {Project}/{Repository}@{Digest} ended {ScanStatus}; held for a rescan (onScanFailure: hold)", a.Project, a.Repository, a.Digest, status);
+            }
+        }
+        else
+        {
+            // quarantine or allow: the policy judges the artifact as having no report.
+            var decision = decider.Evaluate(a, ReportReader.Read("{}"u8));
+            result = await decider.RecordAsync(decision, cause, causeId, tag, $"scan {status.ToLowerInvariant()}", cancellationToken);
+            await PublishOutcomeAsync(result, publisher, cancellationToken);
+        }
+
+        if (result.Refused && evidence is not null)
+        {
+            await publisher.Publish(new OperatorAlertRaised($"refused-scan-failure:{causeId}:{a}", "lifecycle",
+                $"Ignored a {(status == "Stopped" ? "SCANNING_STOPPED" : "SCANNING_FAILED")} event for {a.Project}/{a.Repository}@{a.Digest}",
+                $"{result.Step.Refusal}. {evidence}. The artifact stays {result.From}. If no scan of it really failed, someone may be sending " +
+                "forged webhooks with the webhook auth header.", a, time.GetUtcNow()), cancellationToken);
+        }
+    }
+
+    /// <summary>A scan that timed out, or a failed scan held for a retry: use Harbor's result if it has one, otherwise
+    /// start the scan again until <see cref="PolicyOptions.MaxScanAttempts"/>, then treat it as failed (onScanFailure).</summary>
     public async Task CheckScanAsync(CheckScan check, IPublishEndpoint publisher, CancellationToken cancellationToken)
     {
         var a = check.Artifact;
@@ -180,24 +219,34 @@ internal sealed class ScanOrchestrator(
         }
 
         var causeId = $"scan-check:{a}:{check.Attempts}";
+        var held = (await decisions.GetStatusAsync(a, cancellationToken))?.State == ArtifactState.ScanFailed;
+        if (TrivyMode)
+        {
+            // Direct Trivy mode: Harbor has no scanner to ask; run Trivy again.
+            await ScanWithTrivyAsync(a, null, causeId, "scan-timeout sweep", publisher, cancellationToken);
+            return;
+        }
+
         var artifact = await Harbor.GetArtifactAsync(a.Project, a.Repository, a.Digest, cancellationToken);
         if (artifact is null)
         {
-            await decisions.RecordTransitionAsync(new ArtifactTransition($"{causeId}:gone", a, null, ArtifactStates.ScanFailed,
-                "artifact no longer in Harbor", "scan-timeout sweep", null, time.GetUtcNow()), cancellationToken);
+            await decisions.ApplyAsync(new LifecycleChange(a, new DeletedCause(time.GetUtcNow()), $"{causeId}:gone",
+                "artifact no longer in Harbor", "scan-timeout sweep", time.GetUtcNow()), cancellationToken);
             return;
         }
 
         var status = artifact.ScanOverviews.FirstOrDefault()?.ScanStatus;
-        switch (status)
+        if (status == "Success")
         {
-            case "Success":
-                logger.LogInformation("Scan of {Digest} finished but its webhook never arrived; deciding now", a.Digest);
-                await EvaluateAsync(a, artifact.Tags.FirstOrDefault(), causeId, "scan result found by the scan-timeout sweep", publisher, cancellationToken);
-                return;
-            case "Error" or "Stopped":
-                await HandleScanFailureAsync(a, artifact.Tags.FirstOrDefault(), status, causeId, publisher, cancellationToken);
-                return;
+            logger.LogInformation("Scan of {Digest} finished but its webhook never arrived; deciding now", a.Digest);
+            await EvaluateAsync(a, artifact.Tags.FirstOrDefault(), causeId, "scan result found by the scan-timeout sweep", publisher, cancellationToken);
+            return;
+        }
+
+        if (status is "Error" or "Stopped" && !held)
+        {
+            await ApplyScanFailureAsync(a, artifact.Tags.FirstOrDefault(), status, causeId, confirmed: true, publisher, cancellationToken);
+            return;
         }
 
         if (check.Attempts < scanOptions.Value.MaxScanAttempts)
@@ -206,19 +255,19 @@ internal sealed class ScanOrchestrator(
             if (await decisions.CanRequestScanAsync(a, causeId, cancellationToken))
             {
                 var started = await Harbor.StartScanAsync(a.Project, a.Repository, a.Digest, cancellationToken);
-                logger.LogWarning("Scan of {Project}/{Repository}@{Digest} timed out (attempt {Attempt}); asked Harbor again: {ScanStart}",
-                    a.Project, a.Repository, a.Digest, check.Attempts, started);
-                if (await decisions.MarkScanRequestedAsync(a, causeId, "scan-timeout sweep", time.GetUtcNow(), cancellationToken))
-                {
-                    Hosting.HarborBridgeMetrics.ScanRequests.WithLabels("retry").Inc();
-                }
+                logger.LogWarning("Scan of {Project}/{Repository}@{Digest} {Why} (attempt {Attempt}); asked Harbor again: {ScanStart}",
+                    a.Project, a.Repository, a.Digest, held ? "failed before" : "timed out", check.Attempts, started);
+                await MarkScanRequestedAsync(a, causeId, "scan-timeout sweep", "retry", cancellationToken);
             }
 
             return;
         }
 
-        logger.LogWarning("Scan of {Project}/{Repository}@{Digest} did not finish after {Attempts} attempts", a.Project, a.Repository, a.Digest, check.Attempts);
-        await HandleScanFailureAsync(a, artifact.Tags.FirstOrDefault(), "Timeout", causeId, publisher, cancellationToken);
+        if (!held)
+        {
+            logger.LogWarning("Scan of {Project}/{Repository}@{Digest} did not finish after {Attempts} attempts", a.Project, a.Repository, a.Digest, check.Attempts);
+            await ApplyScanFailureAsync(a, artifact.Tags.FirstOrDefault(), "Timeout", causeId, confirmed: true, publisher, cancellationToken);
+        }
     }
 
     /// <summary>The status of a scan Harbor started at or after <paramref name="pushedAt"/> (both are Harbor's clock), or
@@ -229,42 +278,40 @@ internal sealed class ScanOrchestrator(
     /// <summary>Judges the report against the policy in force, then stores and publishes the decision.</summary>
     private async Task DecideAsync(ArtifactRef a, ScanReport report, string? tag, string causeId, string cause, IPublishEndpoint publisher, CancellationToken cancellationToken)
     {
-        using var timer = Hosting.HarborBridgeMetrics.Stage("decide");
-        var (policy, kev) = policies.Current;
-        var decision = PolicyEvaluator.Evaluate(a, report, policy, kev, time.GetUtcNow());
-        await RecordAndPublishAsync(ToRecord(decision, causeId, tag, cause), publisher, cancellationToken);
-    }
-
-    /// <summary>The decision as stored: its id is derived from the cause, so a redelivery finds it again.</summary>
-    internal static DecisionRecord ToRecord(Decision decision, string causeId, string? tag, string cause) => new(
-        DecisionId(causeId, decision.Artifact), decision.Artifact, tag, decision.Verdict.ToString(), decision.Enforced, decision.PolicyVersion,
-        decision.ReportDigest, Reason(decision), cause, decision.EvaluatedAt, DecidingFindings(decision), DecisionRenderer.ToJson(decision));
-
-    /// <summary>Stores the decision (or finds the one stored before under its id), publishes its verdict, and decides
-    /// any image index the artifact belongs to once all its platforms are judged.</summary>
-    private async Task RecordAndPublishAsync(DecisionRecord record, IPublishEndpoint publisher, CancellationToken cancellationToken)
-    {
-        var a = record.Artifact;
-        var newState = (record.Verdict, record.Enforced) switch
+        var decision = decider.Evaluate(a, report);
+        var result = await decider.RecordAsync(decision, new ScanVerdictCause(decision.Verdict, decision.Enforced, decision.ReportCreatedAt), causeId, tag, cause,
+            cancellationToken);
+        if (result.Step.ReleaseRequested && result.Recorded)
         {
-            (nameof(Verdict.Pass), _) => ArtifactStates.Approved,
-            (nameof(Verdict.Block), true) => ArtifactStates.Quarantined,
-            _ => ArtifactStates.Warned,
-        };
-        var (stored, inserted) = await decisions.RecordDecisionAsync(record, newState, cancellationToken);
-        if (inserted)
-        {
-            Hosting.HarborBridgeMetrics.Decisions.WithLabels(stored.Verdict.ToLowerInvariant(), stored.Enforced ? "true" : "false").Inc();
+            await decider.RequestReleaseAsync(a, causeId, decision, "newer report", publisher, cancellationToken);
+            return;
         }
 
-        logger.LogInformation("{Verdict} {Project}/{Repository}@{Digest} ({Reason}){Redelivery}", stored.Verdict, a.Project, a.Repository, a.Digest,
-            stored.Reason, inserted ? "" : " [already decided; republished]");
-        var message = ToEvent(stored);
-        await publisher.Publish(message, message.GetType(), cancellationToken);
-        foreach (var index in await decisions.GetParentsAsync(a, cancellationToken))
+        await PublishOutcomeAsync(result, publisher, cancellationToken);
+    }
+
+    /// <summary>Publishes the verdict of a recorded decision (or of a redelivered one still in force), then decides any image
+    /// index the artifact belongs to once all its platforms are judged.</summary>
+    private async Task PublishOutcomeAsync(LifecycleResult result, IPublishEndpoint publisher, CancellationToken cancellationToken)
+    {
+        if (result.Decision is not { } stored || !(result.Recorded || result.DecisionInForce))
+        {
+            return;
+        }
+
+        await DecisionService.PublishAsync(stored, publisher, cancellationToken);
+        foreach (var index in await decisions.GetParentsAsync(stored.Artifact, cancellationToken))
         {
             await DecideIndexIfCompleteAsync(index, null, publisher, cancellationToken);
         }
+    }
+
+    /// <summary>A redelivered cause whose decision is stored: publish it again only while it is the verdict in force.</summary>
+    private async Task RepublishIfInForceAsync(DecisionRecord decided, IPublishEndpoint publisher, CancellationToken cancellationToken)
+    {
+        var result = await decisions.ApplyAsync(new LifecycleChange(decided.Artifact, new ScanRequestedCause(), decided.DecisionId, decided.Reason,
+            "policy", decided.DecidedAt, decided), cancellationToken);
+        await PublishOutcomeAsync(result, publisher, cancellationToken);
     }
 
     /// <summary>Decides an image index once every platform manifest has a decision (worst verdict wins).</summary>
@@ -286,46 +333,24 @@ internal sealed class ScanOrchestrator(
 
         if (latest.Count > 0)
         {
-            await RecordAndPublishAsync(IndexDecisions.Aggregate(index, tag, latest, time.GetUtcNow()), publisher, cancellationToken);
+            var record = IndexDecisions.Aggregate(index, tag, latest, time.GetUtcNow());
+            var verdict = Enum.Parse<Verdict>(record.Verdict);
+            var result = await decisions.ApplyAsync(new LifecycleChange(index, new ScanVerdictCause(verdict, record.Enforced, record.DecidedAt),
+                $"{record.DecisionId}:scan-verdict", record.Reason, "policy", record.DecidedAt, record, record.DecidedAt), cancellationToken);
+            await PublishOutcomeAsync(result, publisher, cancellationToken);
         }
     }
 
-    internal static object ToEvent(DecisionRecord d) => d.Verdict switch
+    private bool IgnoredInTrivyMode(ArtifactRef a, string cause)
     {
-        nameof(Verdict.Pass) => new ArtifactApproved(d.DecisionId, d.Artifact, d.Tag, d.PolicyVersion, d.ReportDigest, d.DecidedAt,
-            AppliedExceptions.FromDecisionJson(d.DecisionJson)),
-        nameof(Verdict.Warn) => new ArtifactWarned(d.DecisionId, d.Artifact, d.Tag, d.PolicyVersion, d.ReportDigest, d.Findings, d.DecidedAt,
-            AppliedExceptions.FromDecisionJson(d.DecisionJson)),
-        _ => new ArtifactBlocked(d.DecisionId, d.Artifact, d.Tag, d.PolicyVersion, d.ReportDigest, d.Reason, d.Findings, d.Enforced, d.DecidedAt),
-    };
-
-    internal static string Reason(Decision decision)
-    {
-        if (decision.ReportRule is { } reportRule)
+        if (TrivyMode)
         {
-            return reportRule;
+            logger.LogWarning("{Cause} for {Project}/{Repository}@{Digest} ignored: HarborBridge scans with Trivy directly, Harbor's scans do not decide",
+                cause, a.Project, a.Repository, a.Digest);
         }
 
-        var blocking = decision.Blocking.ToList();
-        var warnings = decision.Warnings.ToList();
-        return decision.Verdict switch
-        {
-            Verdict.Block => $"{blocking.Count} finding(s) at or above the block threshold ({decision.RuleSource}): {blocking[0].Rule}",
-            Verdict.Warn => $"{warnings.Count} finding(s) at or above the warn threshold ({decision.RuleSource}): {warnings[0].Rule}",
-            _ => $"no finding at or above a threshold ({decision.RuleSource})",
-        } + (decision.Enforced ? "" : "; dry run: not enforced");
+        return TrivyMode;
     }
-
-    internal static List<DecidingFinding> DecidingFindings(Decision decision) =>
-        decision.Findings.Where(f => f.Outcome is FindingOutcome.Block or FindingOutcome.Warn)
-            .Select(f => new DecidingFinding(f.Finding.Id, f.Finding.PackageName, f.Finding.InstalledVersion,
-                f.Finding.FixedVersions.Count == 0 ? null : string.Join(", ", f.Finding.FixedVersions),
-                f.Finding.Severity.ToString().ToUpperInvariant(), f.Finding.PrimaryUrl, f.Outcome.ToString()))
-            .ToList();
-
-    /// <summary>One decision per cause and artifact, so a redelivery finds the decision it already made.</summary>
-    internal static string DecisionId(string causeId, ArtifactRef a) =>
-        "dec-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{causeId}|{a}")))[..32];
 
     private bool IsHarborConfigured(ArtifactRef a)
     {

@@ -19,6 +19,12 @@ internal static class HarborBridgeMetrics
         "harborbridge_decisions_total", "Policy decisions stored, by verdict and whether they are enforced.",
         new CounterConfiguration { LabelNames = ["verdict", "enforced"] });
 
+    /// <summary>State changes the artifact life cycle refused (a scan failure after a verdict, an older report, a late
+    /// event for a deleted artifact, ...), by the state met and the kind of cause.</summary>
+    public static readonly Counter TransitionsRefused = Metrics.CreateCounter(
+        "harborbridge_transitions_refused_total", "Artifact state changes refused by the life-cycle rules, by state met and cause.",
+        new CounterConfiguration { LabelNames = ["from", "cause"] });
+
     public static readonly Counter ScanRequests = Metrics.CreateCounter(
         "harborbridge_scan_requests_total", "Scans HarborBridge asked for, by how: harbor, harbor_auto_scan, trivy, retry.",
         new CounterConfiguration { LabelNames = ["mode"] });

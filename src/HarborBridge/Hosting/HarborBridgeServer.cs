@@ -146,6 +146,7 @@ internal static class HarborBridgeServer
         services.AddSingleton<Consumers.ProjectAutoScanCache>();
         services.AddSection<Scanning.TrivyOptions>(Scanning.TrivyOptions.SectionName);
         services.AddSingleton<Scanning.TrivyRunner>();
+        Decisions.DecisionExtensions.AddDecisions(services);
         services.AddHostedService<Policy.PolicyValidationHostedService>();
         services.AddPersistence();
         Notifications.NotificationExtensions.AddNotifications(services, configuration);

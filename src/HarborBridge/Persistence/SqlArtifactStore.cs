@@ -5,7 +5,7 @@ using HarborBridge.Core.Artifacts;
 namespace HarborBridge.Persistence;
 
 /// <summary>Dapper implementation of <see cref="IArtifactStore"/>; the SQL runs unchanged on SQLite and PostgreSQL.</summary>
-internal sealed class SqlArtifactStore(DbConnectionFactory connections, TimeProvider time) : IArtifactStore
+internal sealed class SqlArtifactStore(DbConnectionFactory connections, TimeProvider time, ILogger<SqlArtifactStore> logger) : IArtifactStore
 {
     private const string ArtifactColumns =
         "project, repository, digest, state, media_type AS MediaType, pusher, pushed_at AS PushedAt, " +
@@ -41,12 +41,17 @@ internal sealed class SqlArtifactStore(DbConnectionFactory connections, TimeProv
                 ON CONFLICT (project, repository, digest) DO UPDATE SET
                     pusher = COALESCE(artifacts.pusher, excluded.pusher),
                     pushed_at = COALESCE(artifacts.pushed_at, excluded.pushed_at),
-                    deleted_at = COALESCE(excluded.deleted_at, artifacts.deleted_at),
                     updated_at = excluded.updated_at
                 """,
-                new { a.Project, a.Repository, a.Digest, state = ArtifactStates.Received, observation.Pusher, observation.PushedAt, now,
-                    deletedAt = observation.Deleted ? now : (DateTimeOffset?)null },
+                new { a.Project, a.Repository, a.Digest, state = ArtifactStates.Received, observation.Pusher, PushedAt = observation.Deleted ? null : observation.PushedAt,
+                    now, deletedAt = (DateTimeOffset?)null },
                 transaction, cancellationToken: cancellationToken));
+            if (!await ApplyDeleteOrRevivalAsync(connection, transaction, artifactEvent, observation, cancellationToken))
+            {
+                // Another writer changed the artifact's state meanwhile: nothing of this event is kept, the message is retried.
+                await transaction.RollbackAsync(cancellationToken);
+                throw new InvalidOperationException($"The state of {a} changed while recording event {artifactEvent.EventId}; retry.");
+            }
             if (observation.Tag is not null && !observation.Deleted)
             {
                 await connection.ExecuteAsync(new CommandDefinition(
@@ -60,6 +65,27 @@ internal sealed class SqlArtifactStore(DbConnectionFactory connections, TimeProv
 
         await transaction.CommitAsync(cancellationToken);
         return true;
+    }
+
+    /// <summary>A delete moves the artifact to Deleted; a push of a deleted digest (newer than the delete) revives it as
+    /// Received. Both go through the life cycle like every state write. False when the compare-and-set lost.</summary>
+    private async Task<bool> ApplyDeleteOrRevivalAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction,
+        ArtifactEvent artifactEvent, ArtifactObservation observation, CancellationToken cancellationToken)
+    {
+        LifecycleCause cause = observation.Deleted
+            ? new DeletedCause(artifactEvent.OccurredAt)
+            : new PushedCause(observation.PushedAt ?? artifactEvent.OccurredAt);
+        var (result, _) = await LifecycleSql.ApplyAsync(connection, transaction, new LifecycleChange(observation.Artifact, cause,
+            $"{artifactEvent.EventId}:{cause.Kind}", observation.Deleted ? "deleted in Harbor" : "pushed again after its deletion",
+            artifactEvent.Operator ?? "harbor", artifactEvent.OccurredAt, SkipIfUnchanged: true), time.GetUtcNow(), cancellationToken);
+        if (result is { Refused: true })
+        {
+            logger.LogWarning("Event {EventId} ({EventType}) does not change {Artifact}: {Refusal}", artifactEvent.EventId, artifactEvent.EventType,
+                observation.Artifact, result.Step.Refusal);
+            Hosting.HarborBridgeMetrics.TransitionsRefused.WithLabels(result.From.ToString(), cause.Kind).Inc();
+        }
+
+        return result is not null;
     }
 
     public async Task<IReadOnlyList<ArtifactRecord>> FindByDigestAsync(string digest, CancellationToken cancellationToken)

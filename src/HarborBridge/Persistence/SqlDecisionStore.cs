@@ -3,112 +3,77 @@ using System.Text.Json;
 using Dapper;
 using HarborBridge.Contracts;
 using HarborBridge.Core.Artifacts;
+using HarborBridge.Hosting;
 
 namespace HarborBridge.Persistence;
 
 /// <summary>Dapper implementation of <see cref="IDecisionStore"/>; the SQL runs unchanged on SQLite and PostgreSQL.</summary>
-internal sealed class SqlDecisionStore(DbConnectionFactory connections, TimeProvider time) : IDecisionStore
+internal sealed class SqlDecisionStore(DbConnectionFactory connections, TimeProvider time, ILogger<SqlDecisionStore> logger) : IDecisionStore
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    // States a new scan may start from; a decided artifact is only re-judged through a decision.
-    private static readonly string[] ScannableStates = [ArtifactStates.Received, ArtifactStates.Scanning, ArtifactStates.ScanFailed];
+    private const int ConflictRetries = 20;
 
-    public async Task<bool> MarkScanRequestedAsync(ArtifactRef artifact, string causeId, string actor, DateTimeOffset at, CancellationToken cancellationToken)
+    public async Task<LifecycleResult> ApplyAsync(LifecycleChange change, CancellationToken cancellationToken)
     {
-        await using var connection = await connections.OpenAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var current = await EnsureArtifactAsync(connection, transaction, artifact, at, cancellationToken);
-        if (!ScannableStates.Contains(current))
+        // A lost compare-and-set means another writer moved the artifact between our read and our write: read again and
+        // let the rules judge the cause against the state that won.
+        for (var attempt = 0; ; attempt++)
         {
-            await transaction.RollbackAsync(cancellationToken);
-            return false;
-        }
+            await using var connection = await connections.OpenAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            var (result, wrote) = await LifecycleSql.ApplyAsync(connection, transaction, change, time.GetUtcNow(), cancellationToken);
+            if (result is null)
+            {
+                await transaction.RollbackAsync(cancellationToken);
+                if (attempt < ConflictRetries)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 10 + (attempt * 10))), cancellationToken);
+                    continue;
+                }
 
-        var inserted = await InsertTransitionAsync(connection, transaction,
-            new ArtifactTransition(ScanTransitionId(causeId), artifact, current, ArtifactStates.Scanning, "scan requested", actor, null, at), cancellationToken);
-        if (!inserted)
-        {
-            await transaction.RollbackAsync(cancellationToken);
-            return false;
-        }
+                throw new InvalidOperationException($"The state of {change.Artifact} kept changing under {change.Cause.Kind}; giving up for now.");
+            }
 
-        await connection.ExecuteAsync(new CommandDefinition(
-            """
-            UPDATE artifacts SET state = @state, scan_requested_at = @at, scan_attempts = scan_attempts + 1, updated_at = @at
-            WHERE project = @Project AND repository = @Repository AND digest = @Digest
-            """,
-            new { state = ArtifactStates.Scanning, at, artifact.Project, artifact.Repository, artifact.Digest }, transaction, cancellationToken: cancellationToken));
-        await transaction.CommitAsync(cancellationToken);
-        return true;
+            if (wrote)
+            {
+                await transaction.CommitAsync(cancellationToken);
+            }
+            else
+            {
+                await transaction.RollbackAsync(cancellationToken);
+            }
+
+            if (result.Refused)
+            {
+                HarborBridgeMetrics.TransitionsRefused.WithLabels(result.From.ToString(), change.Cause.Kind).Inc();
+                logger.LogWarning("Refused {Cause} for {Project}/{Repository}@{Digest} in state {State}: {Refusal}",
+                    change.Cause.Kind, change.Artifact.Project, change.Artifact.Repository, change.Artifact.Digest, result.From, result.Step.Refusal);
+            }
+
+            return result;
+        }
     }
-
-    private static string ScanTransitionId(string causeId) => $"{causeId}:scan";
 
     public async Task<bool> CanRequestScanAsync(ArtifactRef artifact, string causeId, CancellationToken cancellationToken)
     {
         await using var connection = await connections.OpenAsync(cancellationToken);
-        var state = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
-            "SELECT state FROM artifacts WHERE project = @Project AND repository = @Repository AND digest = @Digest",
-            new { artifact.Project, artifact.Repository, artifact.Digest }, cancellationToken: cancellationToken));
-        if (state is not null && !ScannableStates.Contains(state))
+        var status = await LifecycleSql.ReadStatusAsync(connection, null, artifact, cancellationToken);
+        if (status is { } s && !ArtifactLifecycle.IsUndecided(s.Status.State))
         {
             return false;
         }
 
         var recorded = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
             "SELECT COUNT(*) FROM artifact_transitions WHERE transition_id = @id",
-            new { id = ScanTransitionId(causeId) }, cancellationToken: cancellationToken));
+            new { id = LifecycleSql.ScanTransitionId(causeId) }, cancellationToken: cancellationToken));
         return recorded == 0;
     }
 
-    public async Task<(DecisionRecord Decision, bool Inserted)> RecordDecisionAsync(DecisionRecord decision, string newState, CancellationToken cancellationToken)
+    public async Task<ArtifactStatus?> GetStatusAsync(ArtifactRef artifact, CancellationToken cancellationToken)
     {
         await using var connection = await connections.OpenAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var a = decision.Artifact;
-        var inserted = await connection.ExecuteAsync(new CommandDefinition(
-            """
-            INSERT INTO decisions (decision_id, project, repository, digest, tag, verdict, enforced, policy_version, report_digest,
-                                   reason, cause, decided_at, findings_json, decision_json)
-            VALUES (@DecisionId, @Project, @Repository, @Digest, @Tag, @Verdict, @enforced, @PolicyVersion, @ReportDigest,
-                    @Reason, @Cause, @DecidedAt, @findings, @DecisionJson)
-            ON CONFLICT (decision_id) DO NOTHING
-            """,
-            new { decision.DecisionId, a.Project, a.Repository, a.Digest, decision.Tag, decision.Verdict, enforced = decision.Enforced ? 1 : 0,
-                decision.PolicyVersion, decision.ReportDigest, decision.Reason, decision.Cause, decision.DecidedAt,
-                findings = JsonSerializer.Serialize(decision.Findings, Json), decision.DecisionJson },
-            transaction, cancellationToken: cancellationToken));
-        if (inserted == 0)
-        {
-            await transaction.RollbackAsync(cancellationToken);
-            var stored = (await QueryDecisionsAsync(connection, "decision_id = @id", new { id = decision.DecisionId }, cancellationToken)).Single();
-            return (stored, false);
-        }
-
-        var current = await EnsureArtifactAsync(connection, transaction, a, decision.DecidedAt, cancellationToken);
-        await InsertTransitionAsync(connection, transaction,
-            new ArtifactTransition($"{decision.DecisionId}:{newState}", a, current, newState, decision.Reason, "policy", decision.DecisionId, decision.DecidedAt),
-            cancellationToken);
-        await SetStateAsync(connection, transaction, a, newState, decision.DecidedAt, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return (decision, true);
-    }
-
-    public async Task<bool> RecordTransitionAsync(ArtifactTransition transition, CancellationToken cancellationToken)
-    {
-        await using var connection = await connections.OpenAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var current = await EnsureArtifactAsync(connection, transaction, transition.Artifact, transition.At, cancellationToken);
-        if (!await InsertTransitionAsync(connection, transaction, transition with { FromState = current }, cancellationToken))
-        {
-            await transaction.RollbackAsync(cancellationToken);
-            return false;
-        }
-
-        await SetStateAsync(connection, transaction, transition.Artifact, transition.ToState, transition.At, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return true;
+        return (await LifecycleSql.ReadStatusAsync(connection, null, artifact, cancellationToken))?.Status;
     }
 
     public async Task<IReadOnlyList<DecisionRecord>> GetDecisionsAsync(string digest, CancellationToken cancellationToken)
@@ -130,17 +95,22 @@ internal sealed class SqlDecisionStore(DbConnectionFactory connections, TimeProv
             r.Cause, r.Actor, r.DecisionId, r.At)).ToList();
     }
 
-    public async Task<IReadOnlyList<(ArtifactRef Artifact, int Attempts)>> FindStaleScansAsync(DateTimeOffset requestedBefore, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<StaleScan>> FindStaleScansAsync(DateTimeOffset requestedBefore, int maxAttempts, int limit, CancellationToken cancellationToken)
     {
         await using var connection = await connections.OpenAsync(cancellationToken);
-        var rows = await connection.QueryAsync<(string Project, string Repository, string Digest, long Attempts)>(new CommandDefinition(
+        var rows = await connection.QueryAsync<StaleRow>(new CommandDefinition(
             """
-            SELECT project, repository, digest, CAST(scan_attempts AS BIGINT) FROM artifacts
-            WHERE state = @state AND scan_requested_at < @requestedBefore AND deleted_at IS NULL
-            ORDER BY scan_requested_at LIMIT @limit
+            SELECT project, repository, digest, state, CAST(scan_attempts AS BIGINT) AS Attempts, scan_requested_at AS RequestedAt,
+                   updated_at AS UpdatedAt
+            FROM artifacts
+            WHERE deleted_at IS NULL AND ((state = @scanning AND scan_requested_at < @requestedBefore)
+                                          OR (state = @failed AND scan_attempts < @maxAttempts))
+            ORDER BY updated_at LIMIT @limit
             """,
-            new { state = ArtifactStates.Scanning, requestedBefore, limit }, cancellationToken: cancellationToken));
-        return rows.Select(r => (new ArtifactRef(r.Project, r.Repository, r.Digest), (int)r.Attempts)).ToList();
+            new { scanning = ArtifactStates.Scanning, failed = ArtifactStates.ScanFailed, requestedBefore, maxAttempts, limit },
+            cancellationToken: cancellationToken));
+        return rows.Select(r => new StaleScan(new ArtifactRef(r.Project, r.Repository, r.Digest), ArtifactLifecycle.Parse(r.State), (int)r.Attempts,
+            r.RequestedAt, r.UpdatedAt)).ToList();
     }
 
     public async Task RecordChildrenAsync(ArtifactRef index, IReadOnlyList<string> childDigests, CancellationToken cancellationToken)
@@ -176,44 +146,14 @@ internal sealed class SqlDecisionStore(DbConnectionFactory connections, TimeProv
             new { index.Project, index.Repository, index.Digest }, cancellationToken: cancellationToken))).ToList();
     }
 
-    /// <summary>Inserts the artifact when a decision or scan arrives before its push was recorded; returns its state.</summary>
-    private async Task<string> EnsureArtifactAsync(DbConnection connection, DbTransaction transaction, ArtifactRef a, DateTimeOffset at, CancellationToken cancellationToken)
-    {
-        await connection.ExecuteAsync(new CommandDefinition(
-            """
-            INSERT INTO artifacts (project, repository, digest, state, first_seen_at, updated_at)
-            VALUES (@Project, @Repository, @Digest, @state, @now, @now)
-            ON CONFLICT (project, repository, digest) DO NOTHING
-            """,
-            new { a.Project, a.Repository, a.Digest, state = ArtifactStates.Received, now = time.GetUtcNow() }, transaction, cancellationToken: cancellationToken));
-        return await connection.ExecuteScalarAsync<string>(new CommandDefinition(
-            "SELECT state FROM artifacts WHERE project = @Project AND repository = @Repository AND digest = @Digest",
-            new { a.Project, a.Repository, a.Digest }, transaction, cancellationToken: cancellationToken)) ?? ArtifactStates.Received;
-    }
-
-    private static async Task<bool> InsertTransitionAsync(DbConnection connection, DbTransaction transaction, ArtifactTransition t, CancellationToken cancellationToken) =>
-        await connection.ExecuteAsync(new CommandDefinition(
-            """
-            INSERT INTO artifact_transitions (transition_id, project, repository, digest, from_state, to_state, cause, actor, decision_id, at)
-            VALUES (@TransitionId, @Project, @Repository, @Digest, @FromState, @ToState, @Cause, @Actor, @DecisionId, @At)
-            ON CONFLICT (transition_id) DO NOTHING
-            """,
-            new { t.TransitionId, t.Artifact.Project, t.Artifact.Repository, t.Artifact.Digest, t.FromState, t.ToState, t.Cause, t.Actor, t.DecisionId, t.At },
-            transaction, cancellationToken: cancellationToken)) > 0;
-
-    private static Task SetStateAsync(DbConnection connection, DbTransaction transaction, ArtifactRef a, string state, DateTimeOffset at, CancellationToken cancellationToken) =>
-        connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE artifacts SET state = @state, updated_at = @at WHERE project = @Project AND repository = @Repository AND digest = @Digest",
-            new { state, at, a.Project, a.Repository, a.Digest }, transaction, cancellationToken: cancellationToken));
-
-    private static async Task<IReadOnlyList<DecisionRecord>> QueryDecisionsAsync(DbConnection connection, string where, object parameters, CancellationToken cancellationToken)
+    internal static async Task<IReadOnlyList<DecisionRecord>> QueryDecisionsAsync(DbConnection connection, string where, object parameters, CancellationToken cancellationToken, DbTransaction? transaction = null)
     {
         var rows = await connection.QueryAsync<DecisionRow>(new CommandDefinition(
             $"""
             SELECT decision_id AS DecisionId, project, repository, digest, tag, verdict, enforced, policy_version AS PolicyVersion,
                    report_digest AS ReportDigest, reason, cause, decided_at AS DecidedAt, findings_json AS FindingsJson, decision_json AS DecisionJson
             FROM decisions WHERE {where} ORDER BY decided_at, decision_id
-            """, parameters, cancellationToken: cancellationToken));
+            """, parameters, transaction, cancellationToken: cancellationToken));
         return rows.Select(r => new DecisionRecord(r.DecisionId, new ArtifactRef(r.Project, r.Repository, r.Digest), r.Tag, r.Verdict, r.Enforced != 0,
             r.PolicyVersion, r.ReportDigest, r.Reason, r.Cause, r.DecidedAt,
             JsonSerializer.Deserialize<List<DecidingFinding>>(r.FindingsJson, Json) ?? [], r.DecisionJson)).ToList();
@@ -235,6 +175,17 @@ internal sealed class SqlDecisionStore(DbConnectionFactory connections, TimeProv
         public DateTimeOffset DecidedAt { get; init; }
         public string FindingsJson { get; init; } = "";
         public string DecisionJson { get; init; } = "";
+    }
+
+    private sealed class StaleRow
+    {
+        public string Project { get; init; } = "";
+        public string Repository { get; init; } = "";
+        public string Digest { get; init; } = "";
+        public string State { get; init; } = "";
+        public long Attempts { get; init; }
+        public DateTimeOffset? RequestedAt { get; init; }
+        public DateTimeOffset UpdatedAt { get; init; }
     }
 
     private sealed class TransitionRow

@@ -43,6 +43,16 @@ internal sealed partial class QuarantineService(
             return;
         }
 
+        // A blocking decision overtaken by a newer one (a release, a newer passing report) applies nothing: the life cycle
+        // says whether the artifact is still Quarantined.
+        if (await decisions.GetStatusAsync(a, cancellationToken) is { } status
+            && ArtifactLifecycle.Next(status, new QuarantineAppliedCause()) is { Allowed: false } refused)
+        {
+            logger.LogWarning("Not quarantining {Artifact} for decision {DecisionId}: {Refusal}", a, blocked.DecisionId, refused.Refusal);
+            Hosting.HarborBridgeMetrics.TransitionsRefused.WithLabels(status.State.ToString(), "quarantine-applied").Inc();
+            return;
+        }
+
         var (document, _) = policy.Current;
         var rules = document.Resolve(a.Project, a.Repository).Rules;
         var steps = (await store.GetStepsAsync(a, cancellationToken)).ToDictionary(s => s.Strategy, StringComparer.Ordinal);
@@ -54,8 +64,8 @@ internal sealed partial class QuarantineService(
         var now = time.GetUtcNow();
         if (current is null)
         {
-            await decisions.RecordTransitionAsync(new ArtifactTransition($"{blocked.DecisionId}:quarantine-gone", a, null, ArtifactStates.Quarantined,
-                "quarantine not applied: the artifact no longer exists in Harbor", Actor, blocked.DecisionId, now), cancellationToken);
+            await decisions.ApplyAsync(new LifecycleChange(a, new DeletedCause(now), $"{blocked.DecisionId}:quarantine-gone",
+                "quarantine not applied: the artifact no longer exists in Harbor", Actor, now), cancellationToken);
             return;
         }
 
@@ -121,8 +131,8 @@ internal sealed partial class QuarantineService(
 
         var cause = (changes.Count > 0 ? "quarantine applied: " + string.Join("; ", changes) : "quarantine not applied")
             + (left is null ? "" : "; " + left) + $" (why: {blocked.Reason})";
-        await decisions.RecordTransitionAsync(new ArtifactTransition(
-            $"{blocked.DecisionId}:quarantine:{string.Join('+', applied)}", a, null, ArtifactStates.Quarantined, cause, Actor, blocked.DecisionId, now), cancellationToken);
+        await decisions.ApplyAsync(new LifecycleChange(a, new QuarantineAppliedCause(), $"{blocked.DecisionId}:quarantine:{string.Join('+', applied)}",
+            cause, Actor, now), cancellationToken);
         if (left is null)
         {
             await publisher.Publish(new ArtifactQuarantined(blocked.DecisionId, a, blocked.Tag, applied, blocked.Reason, blocked.Findings, now), cancellationToken);
@@ -264,17 +274,17 @@ internal sealed partial class QuarantineService(
         var why = $"{request.Cause} release by {request.Actor}: {request.Reason}";
         if (left.Count > 0)
         {
-            await decisions.RecordTransitionAsync(new ArtifactTransition($"{request.RequestId}:{a}:release-incomplete:{done.Count}", a, null, ArtifactStates.Quarantined,
-                $"{why}; restored: {Join(done)}; left (retry the release): {Join(left)}", request.Actor, null, now), cancellationToken);
+            await decisions.ApplyAsync(new LifecycleChange(a, new AuditNoteCause(), $"{request.RequestId}:{a}:release-incomplete:{done.Count}",
+                $"{why}; restored: {Join(done)}; left (retry the release): {Join(left)}", request.Actor, now), cancellationToken);
             return (done, left);
         }
 
-        await decisions.RecordTransitionAsync(new ArtifactTransition($"{request.RequestId}:{a}:released", a, null, ArtifactStates.Released,
-            $"{why}; restored: {Join(done)}", request.Actor, null, now), cancellationToken);
+        await decisions.ApplyAsync(new LifecycleChange(a, new ReleaseCause(request.Actor), $"{request.RequestId}:{a}:released",
+            $"{why}; restored: {Join(done)}", request.Actor, now), cancellationToken);
         if (signature is not null)
         {
-            await decisions.RecordTransitionAsync(new ArtifactTransition($"{request.RequestId}:{a}:signed", a, null, ArtifactStates.Approved,
-                $"signed again after the release ({signature.SignatureReference})", Actor, null, time.GetUtcNow()), cancellationToken);
+            await decisions.ApplyAsync(new LifecycleChange(a, new SignedAfterReleaseCause(), $"{request.RequestId}:{a}:signed",
+                $"signed again after the release ({signature.SignatureReference})", Actor, time.GetUtcNow()), cancellationToken);
             done.Add("signed again");
             await publisher.Publish(new ArtifactSigned(request.RequestId, a, signature.SignatureReference, signature.KeyId, time.GetUtcNow()), cancellationToken);
         }

@@ -1,11 +1,8 @@
-using System.Text;
-using HarborBridge.Consumers;
 using HarborBridge.Contracts;
 using HarborBridge.Core.Artifacts;
-using HarborBridge.Core.Findings;
-using HarborBridge.Core.Harbor;
 using HarborBridge.Core.Policy;
 using HarborBridge.Core.Scheduling;
+using HarborBridge.Decisions;
 using HarborBridge.Harbor;
 using HarborBridge.Policy;
 using MassTransit;
@@ -14,47 +11,58 @@ using Microsoft.Extensions.Options;
 namespace HarborBridge.Scheduling;
 
 /// <summary>
-/// Judges a decided artifact again against Harbor's current report and the policy in force:
+/// Judges a decided artifact again against its current report (from the evidence source it is decided with: Harbor's
+/// report, or a new Trivy run) and the policy in force, through the artifact life cycle:
 /// Approved/Warned that now blocks → AtRisk with a fix-by deadline (<see cref="ArtifactAtRisk"/>); AtRisk that passes
-/// again (an exception, or a report without the finding) → back to Approved/Warned; Quarantined that passes →
-/// <see cref="ReleaseArtifact"/>. At the deadline an artifact still blocked is quarantined (<see cref="ArtifactBlocked"/>).
-/// One Harbor call per artifact (the report); every step is idempotent per request id.
+/// again (an exception, or a report without the finding) → back to Approved/Warned; Quarantined that passes on a newer
+/// report or a changed policy → <see cref="ReleaseArtifact"/>. At the deadline an artifact still blocked is quarantined
+/// (<see cref="ArtifactBlocked"/>). Every step is idempotent per request id.
 /// </summary>
 internal sealed class RescanService(
-    IServiceProvider services,
     IOptions<HarborOptions> harborOptions,
-    IArtifactStore artifacts,
     IDecisionStore decisions,
+    DecisionService decider,
     IScheduleStore schedule,
     PolicyProvider policies,
     TimeProvider time,
     ILogger<RescanService> logger)
 {
-    private IHarborClient Harbor => services.GetRequiredService<IHarborClient>();
-
     public async Task ReevaluateAsync(ReevaluateArtifact command, IPublishEndpoint publisher, CancellationToken cancellationToken)
     {
         var a = command.Artifact;
-        if (await CurrentStateAsync(a, cancellationToken) is not { } state || !harborOptions.Value.IsConfigured)
+        if (await decisions.GetStatusAsync(a, cancellationToken) is not { } status || status.State == ArtifactState.Deleted || !harborOptions.Value.IsConfigured)
         {
             return;
         }
 
-        var decision = await EvaluateAsync(a, cancellationToken);
-        var blocks = decision.Verdict == Verdict.Block && decision.Enforced;
-        switch (state)
+        if (await EvaluateAsync(a, cancellationToken) is not { } decision)
         {
-            case ArtifactStates.Approved or ArtifactStates.Warned when blocks:
-                await PutAtRiskAsync(decision, command, publisher, cancellationToken);
-                break;
-            case ArtifactStates.AtRisk when !blocks:
-                await ClearAtRiskAsync(decision, $"{command.RequestId}:cleared", command.Cause, publisher, cancellationToken);
-                break;
-            case ArtifactStates.Quarantined when decision.Verdict != Verdict.Block:
-                logger.LogInformation("Quarantined {Project}/{Repository}@{Digest} passes the policy now; asking for its release", a.Project, a.Repository, a.Digest);
-                await publisher.Publish(new ReleaseArtifact($"release:{command.RequestId}", a, "rescan",
-                    $"passes the policy in force ({ScanOrchestrator.Reason(decision)})", "rescan", time.GetUtcNow()), cancellationToken);
-                break;
+            return;
+        }
+
+        var result = await decider.RecordAsync(decision, new RescanCause(decision.Verdict, decision.Enforced, decision.ReportCreatedAt, decision.PolicyVersion),
+            command.RequestId, null, command.Cause, cancellationToken, skipIfUnchanged: true);
+        if (result.Step.ReleaseRequested)
+        {
+            await decider.RequestReleaseAsync(a, command.RequestId, decision, "rescan", publisher, cancellationToken);
+            return;
+        }
+
+        if (result.Decision is not { } stored || !(result.Recorded || result.DecisionInForce))
+        {
+            return;
+        }
+
+        var now = result.Recorded ? result.Step.To : result.From;
+        if (now == ArtifactState.AtRisk)
+        {
+            await AnnounceAtRiskAsync(decision, stored, publisher, cancellationToken);
+        }
+        else if (result.From == ArtifactState.AtRisk || !result.Recorded)
+        {
+            await schedule.ResolveAtRiskAsync(a, "cleared", time.GetUtcNow(), cancellationToken);
+            logger.LogInformation("{Project}/{Repository}@{Digest} is no longer at risk ({Reason})", a.Project, a.Repository, a.Digest, stored.Reason);
+            await DecisionService.PublishAsync(stored, publisher, cancellationToken);
         }
     }
 
@@ -68,41 +76,50 @@ internal sealed class RescanService(
         }
 
         var causeId = $"deadline:{deadline.DecisionId}";
-        var state = await CurrentStateAsync(a, cancellationToken);
-        if (state != ArtifactStates.AtRisk)
+        var state = (await decisions.GetStatusAsync(a, cancellationToken))?.State;
+        if (state != ArtifactState.AtRisk)
         {
             // Released by an admin, deleted, or already enforced (a redelivery): republish what was decided, if anything.
-            await schedule.ResolveAtRiskAsync(a, state ?? "deleted", time.GetUtcNow(), cancellationToken);
-            if (state == ArtifactStates.Quarantined && (await decisions.GetDecisionsAsync(a.Digest, cancellationToken))
-                    .FirstOrDefault(d => d.DecisionId == ScanOrchestrator.DecisionId(causeId, a)) is { } enforced)
+            await schedule.ResolveAtRiskAsync(a, state is null or ArtifactState.Deleted ? "deleted" : state.ToString()!, time.GetUtcNow(), cancellationToken);
+            if (state == ArtifactState.Quarantined && (await decisions.GetDecisionsAsync(a.Digest, cancellationToken))
+                    .FirstOrDefault(d => d.DecisionId == DecisionService.DecisionId(causeId, a)) is { } enforced)
             {
-                await PublishAsync(enforced, publisher, cancellationToken);
+                await DecisionService.PublishAsync(enforced, publisher, cancellationToken);
             }
 
             return;
         }
 
-        // The last look before quarantine: a fix or an exception may have arrived since the rescan.
-        var decision = await EvaluateAsync(a, cancellationToken);
-        if (!(decision.Verdict == Verdict.Block && decision.Enforced))
+        // The last look before quarantine: a fix or an exception may have arrived since the rescan. Without a report (the
+        // scanner failed) nothing is decided; the deadline job asks again on its next run.
+        if (await EvaluateAsync(a, cancellationToken) is not { } decision)
         {
-            await ClearAtRiskAsync(decision, causeId, "fix-by deadline: passes now", publisher, cancellationToken);
             return;
         }
 
-        var record = ScanOrchestrator.ToRecord(decision, causeId, null, $"fix-by deadline {deadline.FixBy:u} passed");
-        var (stored, _) = await decisions.RecordDecisionAsync(record with { Reason = $"not fixed by {deadline.FixBy:u}: {record.Reason}" }, ArtifactStates.Quarantined, cancellationToken);
-        await schedule.ResolveAtRiskAsync(a, "quarantined", time.GetUtcNow(), cancellationToken);
-        logger.LogWarning("{Project}/{Repository}@{Digest} was not fixed by {FixBy}; blocking it", a.Project, a.Repository, a.Digest, deadline.FixBy);
-        await PublishAsync(stored, publisher, cancellationToken);
+        var blocks = decision.Verdict == Verdict.Block && decision.Enforced;
+        var result = await decider.RecordAsync(decision, new DeadlineCause(decision.Verdict, decision.Enforced), causeId, null,
+            blocks ? $"fix-by deadline {deadline.FixBy:u} passed" : "fix-by deadline: passes now", cancellationToken,
+            blocks ? r => r with { Reason = $"not fixed by {deadline.FixBy:u}: {r.Reason}" } : null);
+        if (result.Decision is not { } stored || !(result.Recorded || result.DecisionInForce))
+        {
+            return;
+        }
+
+        await schedule.ResolveAtRiskAsync(a, blocks ? "quarantined" : "cleared", time.GetUtcNow(), cancellationToken);
+        if (blocks)
+        {
+            logger.LogWarning("{Project}/{Repository}@{Digest} was not fixed by {FixBy}; blocking it", a.Project, a.Repository, a.Digest, deadline.FixBy);
+        }
+
+        await DecisionService.PublishAsync(stored, publisher, cancellationToken);
     }
 
-    private async Task PutAtRiskAsync(Decision decision, ReevaluateArtifact command, IPublishEndpoint publisher, CancellationToken cancellationToken)
+    private async Task AnnounceAtRiskAsync(Decision decision, DecisionRecord stored, IPublishEndpoint publisher, CancellationToken cancellationToken)
     {
         var a = decision.Artifact;
         var now = time.GetUtcNow();
         var fixBy = FixByDeadline.Compute(decision, policies.Current.Policy.RescanRulesInForce, now);
-        var (stored, _) = await decisions.RecordDecisionAsync(ScanOrchestrator.ToRecord(decision, command.RequestId, null, command.Cause), ArtifactStates.AtRisk, cancellationToken);
         await schedule.OpenAtRiskAsync(new AtRiskDeadline(a, stored.DecisionId, fixBy, stored.Reason, now, null, null), cancellationToken);
         var deadline = await schedule.GetAtRiskAsync(a, cancellationToken) ?? throw new InvalidOperationException($"No at-risk deadline stored for {a}.");
         logger.LogWarning("{Project}/{Repository}@{Digest} now fails the policy ({Reason}); at risk until {FixBy}", a.Project, a.Repository, a.Digest, stored.Reason, deadline.FixBy);
@@ -115,31 +132,18 @@ internal sealed class RescanService(
         }
     }
 
-    private async Task ClearAtRiskAsync(Decision decision, string causeId, string cause, IPublishEndpoint publisher, CancellationToken cancellationToken)
+    /// <summary>The policy's verdict on the artifact's current report, or null when there is none to judge (the scanner
+    /// failed, or a newer scan is replacing the report): a rescan without evidence changes nothing.</summary>
+    private async Task<Decision?> EvaluateAsync(ArtifactRef a, CancellationToken cancellationToken)
     {
-        var a = decision.Artifact;
-        var newState = decision.Verdict == Verdict.Pass ? ArtifactStates.Approved : ArtifactStates.Warned;
-        var (stored, _) = await decisions.RecordDecisionAsync(ScanOrchestrator.ToRecord(decision, causeId, null, cause), newState, cancellationToken);
-        await schedule.ResolveAtRiskAsync(a, "cleared", time.GetUtcNow(), cancellationToken);
-        logger.LogInformation("{Project}/{Repository}@{Digest} is no longer at risk ({Reason})", a.Project, a.Repository, a.Digest, stored.Reason);
-        await PublishAsync(stored, publisher, cancellationToken);
-    }
+        var evidence = await decider.FetchAsync(a, cancellationToken);
+        if (evidence.Report is null)
+        {
+            logger.LogWarning("No report to judge {Project}/{Repository}@{Digest} again ({Problem}); its verdict stays", a.Project, a.Repository, a.Digest,
+                evidence.Failure ?? "a newer scan is running");
+            return null;
+        }
 
-    private async Task<Decision> EvaluateAsync(ArtifactRef a, CancellationToken cancellationToken)
-    {
-        var report = await Harbor.GetVulnerabilityReportAsync(a.Project, a.Repository, a.Digest, cancellationToken);
-        var scan = ReportReader.Read(Encoding.UTF8.GetBytes(report?.Json ?? "{}"));
-        var (policy, kev) = policies.Current;
-        return PolicyEvaluator.Evaluate(a, scan, policy, kev, time.GetUtcNow());
-    }
-
-    private async Task<string?> CurrentStateAsync(ArtifactRef a, CancellationToken cancellationToken) =>
-        (await artifacts.FindByDigestAsync(a.Digest, cancellationToken))
-            .FirstOrDefault(r => r.Artifact == a && r.DeletedAt is null)?.State;
-
-    private static Task PublishAsync(DecisionRecord record, IPublishEndpoint publisher, CancellationToken cancellationToken)
-    {
-        var message = ScanOrchestrator.ToEvent(record);
-        return publisher.Publish(message, message.GetType(), cancellationToken);
+        return decider.Evaluate(a, evidence.Report);
     }
 }

@@ -1,3 +1,4 @@
+using HarborBridge.Core.Policy;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
@@ -65,7 +66,8 @@ public sealed class ReconcileRescanBenchmark(ITestOutputHelper output)
         // The pipeline approves what was announced (outside the benchmark); then every artifact is re-evaluated.
         var decisions = services.GetRequiredService<IDecisionStore>();
         await Parallel.ForEachAsync(announced, new ParallelOptions { MaxDegreeOfParallelism = Concurrency }, async (a, ct) =>
-            await decisions.RecordTransitionAsync(new ArtifactTransition($"bench:{a.Artifact}", a.Artifact, null, ArtifactStates.Approved, "benchmark set-up", "test", null, DateTimeOffset.UtcNow), ct));
+            await decisions.ApplyAsync(new LifecycleChange(a.Artifact, new ScanVerdictCause(Verdict.Pass, true, DateTimeOffset.UtcNow.AddDays(-1)),
+                $"bench:{a.Artifact}", "benchmark set-up", "test", DateTimeOffset.UtcNow), ct));
         var rescans = services.GetRequiredService<RescanService>();
         var beforeRescan = session.Simulator.State.ApiRequests;
         var rescanClock = Stopwatch.StartNew();

@@ -1,6 +1,8 @@
+using HarborBridge.Core.Policy;
 using HarborBridge.Consumers;
 using HarborBridge.Contracts;
 using HarborBridge.Core.Artifacts;
+using HarborBridge.Decisions;
 using HarborBridge.Core.Harbor;
 using HarborBridge.Harbor;
 using HarborBridge.Persistence;
@@ -53,6 +55,8 @@ public sealed class ScanRequestRetryTests : IAsyncLifetime
                 .Configure<PolicyOptions>(o => o.File = policyFile)
                 .AddSingleton<IDecisionStore, SqlDecisionStore>()
                 .AddSingleton<PolicyProvider>()
+                .AddSingleton<IScanEvidence, HarborScanEvidence>()
+                .AddSingleton<DecisionService>()
                 .AddSingleton<TrivyRunner>()
                 .AddSingleton<ProjectAutoScanCache>()
                 .AddSingleton<ScanOrchestrator>(),
@@ -97,7 +101,7 @@ public sealed class ScanRequestRetryTests : IAsyncLifetime
     }
 
     private async Task<int> ScanAttemptsRecordedAsync() =>
-        (await Decisions.FindStaleScansAsync(Now.AddDays(1), 10, CancellationToken.None)).Single(s => s.Artifact == Artifact).Attempts;
+        (await Decisions.FindStaleScansAsync(Now.AddDays(1), 10, 10, CancellationToken.None)).Single(s => s.Artifact == Artifact).Attempts;
 
     private async Task<int> ScanRequestedTransitionsAsync() =>
         (await Decisions.GetTransitionsAsync(Artifact.Digest, CancellationToken.None)).Count(t => t.ToState == ArtifactStates.Scanning);
@@ -143,8 +147,8 @@ public sealed class ScanRequestRetryTests : IAsyncLifetime
     [Fact]
     public async Task Push_ArtifactAlreadyDecided_HarborNotAsked()
     {
-        await Decisions.RecordTransitionAsync(
-            new ArtifactTransition("setup:approved", Artifact, null, ArtifactStates.Approved, "test set-up", "test", null, Now), CancellationToken.None);
+        await Decisions.ApplyAsync(new LifecycleChange(Artifact, new ScanVerdictCause(Verdict.Pass, true, Now), "setup:approved", "test set-up", "test", Now),
+            CancellationToken.None);
 
         await HandleAsync(Pushed("push-2"));
 

@@ -63,8 +63,9 @@ public sealed class QuarantineServiceTests : IDisposable
 
     private List<T> Published<T>() => _publisher.ReceivedCalls().Select(c => c.GetArguments()[0]).OfType<T>().ToList();
 
-    private List<ArtifactTransition> Transitions() =>
-        _decisions.ReceivedCalls().Select(c => c.GetArguments()[0]).OfType<ArtifactTransition>().ToList();
+    /// <summary>The audited changes the service recorded (every state write goes through IDecisionStore.ApplyAsync).</summary>
+    private List<LifecycleChange> Transitions() =>
+        _decisions.ReceivedCalls().Select(c => c.GetArguments()[0]).OfType<LifecycleChange>().ToList();
 
     [Fact]
     public async Task Apply_QuarantineProjectMissing_CreatesItPrivateWithPreventVulBeforeCopying()
@@ -87,7 +88,7 @@ public sealed class QuarantineServiceTests : IDisposable
         });
         var quarantined = Assert.Single(Published<ArtifactQuarantined>());
         Assert.Equal(["prevent-pull", "unsign", "move"], quarantined.Strategies);
-        Assert.Contains($"created the quarantine project {QuarantineProject}", Assert.Single(Transitions()).Cause, StringComparison.Ordinal);
+        Assert.Contains($"created the quarantine project {QuarantineProject}", Assert.Single(Transitions()).Reason, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -116,7 +117,7 @@ public sealed class QuarantineServiceTests : IDisposable
         await _harbor.Received(1).CopyArtifactAsync(QuarantineProject, "payments/api", "payments", "api", Arg.Any<string>(), Arg.Any<CancellationToken>());
         Assert.Single(Published<ArtifactQuarantined>());
         Assert.Empty(Published<OperatorAlertRaised>());
-        Assert.Contains("created meanwhile by another replica", Assert.Single(Transitions()).Cause, StringComparison.Ordinal);
+        Assert.Contains("created meanwhile by another replica", Assert.Single(Transitions()).Reason, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -139,8 +140,8 @@ public sealed class QuarantineServiceTests : IDisposable
         await _harbor.DidNotReceiveWithAnyArgs().CopyArtifactAsync(default!, default!, default!, default!, default!, default);
         await _store.DidNotReceiveWithAnyArgs().SaveStepAsync(default!, default);
         var transition = Assert.Single(Transitions());
-        Assert.StartsWith("quarantine not applied; move not applied:", transition.Cause, StringComparison.Ordinal);
-        Assert.Contains($"'{QuarantineProject}'", transition.Cause, StringComparison.Ordinal);
+        Assert.StartsWith("quarantine not applied; move not applied:", transition.Reason, StringComparison.Ordinal);
+        Assert.Contains($"'{QuarantineProject}'", transition.Reason, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -171,7 +172,7 @@ public sealed class QuarantineServiceTests : IDisposable
         var step = (QuarantineStep)_store.ReceivedCalls().Single(c => c.GetMethodInfo().Name == nameof(IQuarantineStore.SaveStepAsync)).GetArguments()[0]!;
         Assert.Equal("unsign", step.Strategy);
         Assert.Equal(new UnsignPrior(1, 1, 2), System.Text.Json.JsonSerializer.Deserialize<UnsignPrior>(step.PriorJson, HarborBridge.Persistence.SqlQuarantineStore.Json));
-        Assert.Contains("2 Sigstore bundle referrer(s)", Assert.Single(Transitions()).Cause, StringComparison.Ordinal);
+        Assert.Contains("2 Sigstore bundle referrer(s)", Assert.Single(Transitions()).Reason, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,6 +1,8 @@
+using HarborBridge.Core.Policy;
 using HarborBridge.Consumers;
 using HarborBridge.Contracts;
 using HarborBridge.Core.Artifacts;
+using HarborBridge.Decisions;
 using HarborBridge.Core.Harbor;
 using HarborBridge.Core.Scheduling;
 using HarborBridge.Harbor;
@@ -53,6 +55,8 @@ public sealed class RescanConsumerTests : IAsyncLifetime
                 .AddSingleton<IDecisionStore, SqlDecisionStore>()
                 .AddSingleton<IScheduleStore, SqlScheduleStore>()
                 .AddSingleton<PolicyProvider>()
+                .AddSingleton<IScanEvidence, HarborScanEvidence>()
+                .AddSingleton<DecisionService>()
                 .AddSingleton<RescanService>(),
             x =>
             {
@@ -67,8 +71,10 @@ public sealed class RescanConsumerTests : IAsyncLifetime
         _harbor.GetVulnerabilityReportAsync(Artifact.Project, Artifact.Repository, Artifact.Digest, Arg.Any<CancellationToken>())
             .Returns(new HarborVulnerabilityReport(HarborReportMimeTypes.Vulnerability11, json));
 
-    private Task InStateAsync(string state) => Decisions.RecordTransitionAsync(
-        new ArtifactTransition($"setup:{state}", Artifact, null, state, "test set-up", "test", null, Now.AddDays(-1)), CancellationToken.None);
+    // Reached as the pipeline reaches it: a verdict on a report of yesterday (Approved: pass; Quarantined: an enforced block).
+    private Task InStateAsync(string state) => Decisions.ApplyAsync(new LifecycleChange(Artifact,
+        new ScanVerdictCause(state == ArtifactStates.Quarantined ? Verdict.Block : Verdict.Pass, true, Now.AddDays(-1)), $"setup:{state}",
+        "test set-up", "test", Now.AddDays(-1)), CancellationToken.None);
 
     private async Task<string> StateAsync() =>
         (await _host.Get<IArtifactStore>().FindByDigestAsync(Artifact.Digest, CancellationToken.None)).Single().State;

@@ -1,0 +1,115 @@
+using System.Security.Cryptography;
+using System.Text;
+using HarborBridge.Contracts;
+using HarborBridge.Core.Artifacts;
+using HarborBridge.Core.Findings;
+using HarborBridge.Core.Policy;
+using HarborBridge.Policy;
+using MassTransit;
+
+namespace HarborBridge.Decisions;
+
+/// <summary>
+/// The one decision path: fetches the evidence (Harbor's report, or a new Trivy run in direct Trivy mode), evaluates the
+/// policy in force, and records the decision through the artifact life cycle. Used by the scan path, rescans,
+/// re-evaluation and the fix-by deadline, so that each judges with the same evidence source and the same rules.
+/// </summary>
+internal sealed class DecisionService(
+    IDecisionStore decisions,
+    IScanEvidence evidence,
+    PolicyProvider policies,
+    TimeProvider time,
+    ILogger<DecisionService> logger)
+{
+    /// <summary>The current report of the artifact from the evidence source it is decided with; null when it has none
+    /// (no report in Harbor, or the scanner failed).</summary>
+    public Task<EvidenceResult> FetchAsync(ArtifactRef artifact, CancellationToken cancellationToken) => evidence.FetchAsync(artifact, cancellationToken);
+
+    public Decision Evaluate(ArtifactRef artifact, ScanReport report)
+    {
+        using var timer = Hosting.HarborBridgeMetrics.Stage("decide");
+        var (policy, kev) = policies.Current;
+        return PolicyEvaluator.Evaluate(artifact, report, policy, kev, time.GetUtcNow());
+    }
+
+    /// <summary>Records <paramref name="decision"/> as the outcome of <paramref name="cause"/>. The decision id derives from
+    /// <paramref name="causeId"/>, so a redelivery finds the decision it made before.</summary>
+    public async Task<LifecycleResult> RecordAsync(Decision decision, LifecycleCause cause, string causeId, string? tag, string causeText,
+        CancellationToken cancellationToken, Func<DecisionRecord, DecisionRecord>? adjust = null, bool skipIfUnchanged = false)
+    {
+        var record = ToRecord(decision, causeId, tag, causeText);
+        record = adjust?.Invoke(record) ?? record;
+        var result = await decisions.ApplyAsync(new LifecycleChange(record.Artifact, cause, $"{record.DecisionId}:{cause.Kind}", record.Reason, "policy",
+            record.DecidedAt, record, decision.ReportCreatedAt, skipIfUnchanged), cancellationToken);
+        if (result.Recorded && result.Decision is { } stored)
+        {
+            Hosting.HarborBridgeMetrics.Decisions.WithLabels(stored.Verdict.ToLowerInvariant(), stored.Enforced ? "true" : "false").Inc();
+        }
+
+        var a = record.Artifact;
+        if (!result.Refused)
+        {
+            logger.LogInformation("{Verdict} {Project}/{Repository}@{Digest} ({Reason}): {From} -> {To}{Redelivery}", record.Verdict, a.Project, a.Repository,
+                a.Digest, record.Reason, result.From, result.Step.To, result.Recorded || result.Decision is null ? "" : " [already decided]");
+        }
+
+        return result;
+    }
+
+    /// <summary>Publishes the verdict event of a stored decision (ArtifactApproved, ArtifactWarned or ArtifactBlocked).</summary>
+    public static Task PublishAsync(DecisionRecord record, IPublishEndpoint publisher, CancellationToken cancellationToken)
+    {
+        var message = ToEvent(record);
+        return publisher.Publish(message, message.GetType(), cancellationToken);
+    }
+
+    /// <summary>Asks for the release of a quarantined artifact that the life cycle found entitled to leave.</summary>
+    public Task RequestReleaseAsync(ArtifactRef a, string requestId, Decision decision, string cause, IPublishEndpoint publisher, CancellationToken cancellationToken)
+    {
+        logger.LogInformation("Quarantined {Project}/{Repository}@{Digest} passes the policy now; asking for its release", a.Project, a.Repository, a.Digest);
+        return publisher.Publish(new ReleaseArtifact($"release:{requestId}", a, cause, $"passes the policy in force ({Reason(decision)})", cause,
+            time.GetUtcNow()), cancellationToken);
+    }
+
+    /// <summary>The decision as stored: its id is derived from the cause, so a redelivery finds it again.</summary>
+    internal static DecisionRecord ToRecord(Decision decision, string causeId, string? tag, string cause) => new(
+        DecisionId(causeId, decision.Artifact), decision.Artifact, tag, decision.Verdict.ToString(), decision.Enforced, decision.PolicyVersion,
+        decision.ReportDigest, Reason(decision), cause, decision.EvaluatedAt, DecidingFindings(decision), DecisionRenderer.ToJson(decision));
+
+    internal static object ToEvent(DecisionRecord d) => d.Verdict switch
+    {
+        nameof(Verdict.Pass) => new ArtifactApproved(d.DecisionId, d.Artifact, d.Tag, d.PolicyVersion, d.ReportDigest, d.DecidedAt,
+            AppliedExceptions.FromDecisionJson(d.DecisionJson)),
+        nameof(Verdict.Warn) => new ArtifactWarned(d.DecisionId, d.Artifact, d.Tag, d.PolicyVersion, d.ReportDigest, d.Findings, d.DecidedAt,
+            AppliedExceptions.FromDecisionJson(d.DecisionJson)),
+        _ => new ArtifactBlocked(d.DecisionId, d.Artifact, d.Tag, d.PolicyVersion, d.ReportDigest, d.Reason, d.Findings, d.Enforced, d.DecidedAt),
+    };
+
+    internal static string Reason(Decision decision)
+    {
+        if (decision.ReportRule is { } reportRule)
+        {
+            return reportRule;
+        }
+
+        var blocking = decision.Blocking.ToList();
+        var warnings = decision.Warnings.ToList();
+        return decision.Verdict switch
+        {
+            Verdict.Block => $"{blocking.Count} finding(s) at or above the block threshold ({decision.RuleSource}): {blocking[0].Rule}",
+            Verdict.Warn => $"{warnings.Count} finding(s) at or above the warn threshold ({decision.RuleSource}): {warnings[0].Rule}",
+            _ => $"no finding at or above a threshold ({decision.RuleSource})",
+        } + (decision.Enforced ? "" : "; dry run: not enforced");
+    }
+
+    internal static List<DecidingFinding> DecidingFindings(Decision decision) =>
+        decision.Findings.Where(f => f.Outcome is FindingOutcome.Block or FindingOutcome.Warn)
+            .Select(f => new DecidingFinding(f.Finding.Id, f.Finding.PackageName, f.Finding.InstalledVersion,
+                f.Finding.FixedVersions.Count == 0 ? null : string.Join(", ", f.Finding.FixedVersions),
+                f.Finding.Severity.ToString().ToUpperInvariant(), f.Finding.PrimaryUrl, f.Outcome.ToString()))
+            .ToList();
+
+    /// <summary>One decision per cause and artifact, so a redelivery finds the decision it already made.</summary>
+    internal static string DecisionId(string causeId, ArtifactRef a) =>
+        "dec-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{causeId}|{a}")))[..32];
+}
