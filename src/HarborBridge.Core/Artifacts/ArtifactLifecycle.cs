@@ -180,8 +180,10 @@ public static class ArtifactLifecycle
                 : LifecycleStep.MoveTo(deadline.Verdict == Verdict.Block && deadline.Enforced
                     ? ArtifactState.Quarantined
                     : VerdictState(deadline.Verdict, deadline.Enforced)),
-            QuarantineAppliedCause => state == ArtifactState.Quarantined
-                ? Stay(state)
+            // Failing closed: a block for an artifact not yet decided here quarantines it too; one decided since (approved,
+            // released, at risk) means the blocking decision was overtaken.
+            QuarantineAppliedCause => state == ArtifactState.Quarantined || IsUndecided(state)
+                ? LifecycleStep.MoveTo(ArtifactState.Quarantined)
                 : LifecycleStep.Refuse($"the artifact is {state} now; the blocking decision was overtaken"),
             AuditNoteCause => Stay(state),
             ReleaseCause => state is ArtifactState.Quarantined or ArtifactState.AtRisk

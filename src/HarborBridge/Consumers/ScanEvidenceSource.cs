@@ -22,7 +22,7 @@ internal sealed partial class ScanEvidenceSource(
     public async Task<SigningDecision> WithEvidenceAsync(ArtifactRef artifact, SigningDecision decision, CancellationToken cancellationToken)
     {
         // Keyless mode writes no attestations, so it needs no report.
-        if (!signing.Value.Attest || signing.Value.IsKeyless || decision.ReportDigest.Length == 0 || !harbor.Value.IsConfigured)
+        if (!signing.Value.Attest || signing.Value.IsKeyless || decision.ReportDigest.Length == 0)
         {
             return decision;
         }

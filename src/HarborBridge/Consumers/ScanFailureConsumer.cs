@@ -5,8 +5,8 @@ namespace HarborBridge.Consumers;
 
 /// <summary>A scan that failed or was stopped: once Harbor confirms it, hold, quarantine or allow, as the policy's
 /// onScanFailure says, for an artifact not yet decided on a report.</summary>
-internal sealed class ScanFailureConsumer(ScanOrchestrator orchestrator) : IConsumer<ScanFailed>
+internal sealed class ScanFailureConsumer(ScanFailureHandler failures) : IConsumer<ScanFailed>
 {
     public Task Consume(ConsumeContext<ScanFailed> context) =>
-        orchestrator.HandleScanFailedEventAsync(context.Message, context, context.CancellationToken);
+        failures.HandleScanFailedEventAsync(context.Message, context, context.CancellationToken);
 }

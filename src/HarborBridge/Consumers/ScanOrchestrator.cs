@@ -19,29 +19,24 @@ namespace HarborBridge.Consumers;
 /// </summary>
 internal sealed class ScanOrchestrator(
     IServiceProvider services,
-    IOptions<HarborOptions> harborOptions,
     IDecisionStore decisions,
     DecisionService decider,
-    PolicyProvider policies,
+    VerdictPublisher verdicts,
+    ScanFailureHandler failures,
     IOptions<PolicyOptions> scanOptions,
     IOptions<Scanning.TrivyOptions> trivyOptions,
     ProjectAutoScanCache autoScans,
     TimeProvider time,
     ILogger<ScanOrchestrator> logger)
 {
-    // Resolved only once Harbor is known to be configured: the client refuses to exist without a URL, and
-    // the embedded default runs without Harbor (webhooks are then recorded, not scanned).
+    // A typed HTTP client, resolved per use so that its handler rotates; this class exists only where Harbor is
+    // configured (record-only processes register no scan consumer: HarborMode).
     private IHarborClient Harbor => services.GetRequiredService<IHarborClient>();
 
     private bool TrivyMode => trivyOptions.Value.Enabled;
 
     public async Task RequestScanAsync(ArtifactPushed pushed, IPublishEndpoint publisher, CancellationToken cancellationToken)
     {
-        if (!IsHarborConfigured(pushed.Artifact))
-        {
-            return;
-        }
-
         var a = pushed.Artifact;
         if ((await decisions.GetStatusAsync(a, cancellationToken))?.State == ArtifactState.Deleted)
         {
@@ -67,7 +62,7 @@ internal sealed class ScanOrchestrator(
         {
             // An image index: Harbor scans each platform manifest; the index is decided when all of them are.
             await decisions.RecordChildrenAsync(a, artifact.ChildDigests, cancellationToken);
-            await DecideIndexIfCompleteAsync(a, pushed.Tag, publisher, cancellationToken);
+            await verdicts.DecideIndexIfCompleteAsync(a, pushed.Tag, publisher, cancellationToken);
         }
 
         if (!await decisions.CanRequestScanAsync(a, pushed.EventId, cancellationToken))
@@ -117,7 +112,7 @@ internal sealed class ScanOrchestrator(
         if ((await decisions.GetDecisionsAsync(a.Digest, cancellationToken)).FirstOrDefault(d => d.DecisionId == DecisionService.DecisionId(trivyCause, a)) is { } decided)
         {
             logger.LogInformation("Trivy scan of {Project}/{Repository}@{Digest} was decided before; republishing", a.Project, a.Repository, a.Digest);
-            await RepublishIfInForceAsync(decided, publisher, cancellationToken);
+            await verdicts.RepublishIfInForceAsync(decided, publisher, cancellationToken);
             return;
         }
 
@@ -132,7 +127,7 @@ internal sealed class ScanOrchestrator(
         if (evidence.Report is null)
         {
             logger.LogWarning("Trivy scan of {Project}/{Repository}@{Digest} failed: {Problem}", a.Project, a.Repository, a.Digest, evidence.Failure);
-            await ApplyScanFailureAsync(a, tag, "Error", trivyCause, confirmed: true, publisher, cancellationToken);
+            await failures.ApplyScanFailureAsync(a, tag, "Error", trivyCause, confirmed: true, publisher, cancellationToken);
             return;
         }
 
@@ -141,7 +136,7 @@ internal sealed class ScanOrchestrator(
 
     public async Task EvaluateAsync(ArtifactRef a, string? tag, string causeId, string cause, IPublishEndpoint publisher, CancellationToken cancellationToken)
     {
-        if (!IsHarborConfigured(a) || IgnoredInTrivyMode(a, cause))
+        if (failures.IgnoredInTrivyMode(a, cause))
         {
             return;
         }
@@ -158,66 +153,11 @@ internal sealed class ScanOrchestrator(
         await DecideAsync(a, evidence.Report, tag, causeId, cause, publisher, cancellationToken);
     }
 
-    /// <summary>A SCANNING_FAILED/STOPPED webhook. It acts only when Harbor's own scan status of the artifact says the scan
-    /// failed or stopped; anything else (a forged or stale event) is refused by the life cycle and raises one alert.</summary>
-    public async Task HandleScanFailedEventAsync(ScanFailed failed, IPublishEndpoint publisher, CancellationToken cancellationToken)
-    {
-        var a = failed.Artifact;
-        if (!IsHarborConfigured(a) || IgnoredInTrivyMode(a, $"SCANNING_{failed.ScanStatus.ToUpperInvariant()}"))
-        {
-            return;
-        }
-
-        var artifact = await Harbor.GetArtifactAsync(a.Project, a.Repository, a.Digest, cancellationToken);
-        var harborStatus = artifact?.ScanOverviews.FirstOrDefault()?.ScanStatus;
-        var confirmed = harborStatus is "Error" or "Stopped";
-        await ApplyScanFailureAsync(a, failed.Tag, failed.ScanStatus, failed.EventId, confirmed, publisher, cancellationToken,
-            $"Harbor's scan status of the artifact is {harborStatus ?? "unknown (artifact not found)"}");
-    }
-
-    /// <summary>Applies onScanFailure (hold, quarantine or allow) to a confirmed scan failure of an undecided artifact.</summary>
-    private async Task ApplyScanFailureAsync(ArtifactRef a, string? tag, string status, string causeId, bool confirmed, IPublishEndpoint publisher,
-        CancellationToken cancellationToken, string? evidence = null)
-    {
-        var (rules, _) = policies.Current.Policy.Resolve(a.Project, a.Repository);
-        var cause = new ScanFailureCause(rules.OnScanFailure, confirmed);
-        LifecycleResult result;
-        if (rules.OnScanFailure == ScanFailureAction.Hold)
-        {
-            result = await decisions.ApplyAsync(new LifecycleChange(a, cause, $"{causeId}:{ArtifactStates.ScanFailed}",
-                $"scan {status.ToLowerInvariant()}; onScanFailure: hold", "harbor", time.GetUtcNow()), cancellationToken);
-            if (result.Recorded)
-            {
-                logger.LogWarning("Scan of {Project}/{Repository}@{Digest} ended {ScanStatus}; held for a rescan (onScanFailure: hold)", a.Project, a.Repository, a.Digest, status);
-            }
-        }
-        else
-        {
-            // quarantine or allow: the policy judges the artifact as having no report.
-            var decision = decider.Evaluate(a, ReportReader.Read("{}"u8));
-            result = await decider.RecordAsync(decision, cause, causeId, tag, $"scan {status.ToLowerInvariant()}", cancellationToken);
-            await PublishOutcomeAsync(result, publisher, cancellationToken);
-        }
-
-        if (result.Refused && evidence is not null)
-        {
-            await publisher.Publish(new OperatorAlertRaised($"refused-scan-failure:{causeId}:{a}", "lifecycle",
-                $"Ignored a {(status == "Stopped" ? "SCANNING_STOPPED" : "SCANNING_FAILED")} event for {a.Project}/{a.Repository}@{a.Digest}",
-                $"{result.Step.Refusal}. {evidence}. The artifact stays {result.From}. If no scan of it really failed, someone may be sending " +
-                "forged webhooks with the webhook auth header.", a, time.GetUtcNow()), cancellationToken);
-        }
-    }
-
     /// <summary>A scan that timed out, or a failed scan held for a retry: use Harbor's result if it has one, otherwise
     /// start the scan again until <see cref="PolicyOptions.MaxScanAttempts"/>, then treat it as failed (onScanFailure).</summary>
     public async Task CheckScanAsync(CheckScan check, IPublishEndpoint publisher, CancellationToken cancellationToken)
     {
         var a = check.Artifact;
-        if (!IsHarborConfigured(a))
-        {
-            return;
-        }
-
         var causeId = $"scan-check:{a}:{check.Attempts}";
         var held = (await decisions.GetStatusAsync(a, cancellationToken))?.State == ArtifactState.ScanFailed;
         if (TrivyMode)
@@ -245,7 +185,7 @@ internal sealed class ScanOrchestrator(
 
         if (status is "Error" or "Stopped" && !held)
         {
-            await ApplyScanFailureAsync(a, artifact.Tags.FirstOrDefault(), status, causeId, confirmed: true, publisher, cancellationToken);
+            await failures.ApplyScanFailureAsync(a, artifact.Tags.FirstOrDefault(), status, causeId, confirmed: true, publisher, cancellationToken);
             return;
         }
 
@@ -266,7 +206,7 @@ internal sealed class ScanOrchestrator(
         if (!held)
         {
             logger.LogWarning("Scan of {Project}/{Repository}@{Digest} did not finish after {Attempts} attempts", a.Project, a.Repository, a.Digest, check.Attempts);
-            await ApplyScanFailureAsync(a, artifact.Tags.FirstOrDefault(), "Timeout", causeId, confirmed: true, publisher, cancellationToken);
+            await failures.ApplyScanFailureAsync(a, artifact.Tags.FirstOrDefault(), "Timeout", causeId, confirmed: true, publisher, cancellationToken);
         }
     }
 
@@ -287,79 +227,6 @@ internal sealed class ScanOrchestrator(
             return;
         }
 
-        await PublishOutcomeAsync(result, publisher, cancellationToken);
-    }
-
-    /// <summary>Publishes the verdict of a recorded decision (or of a redelivered one still in force), then decides any image
-    /// index the artifact belongs to once all its platforms are judged.</summary>
-    private async Task PublishOutcomeAsync(LifecycleResult result, IPublishEndpoint publisher, CancellationToken cancellationToken)
-    {
-        if (result.Decision is not { } stored || !(result.Recorded || result.DecisionInForce))
-        {
-            return;
-        }
-
-        await DecisionService.PublishAsync(stored, publisher, cancellationToken);
-        foreach (var index in await decisions.GetParentsAsync(stored.Artifact, cancellationToken))
-        {
-            await DecideIndexIfCompleteAsync(index, null, publisher, cancellationToken);
-        }
-    }
-
-    /// <summary>A redelivered cause whose decision is stored: publish it again only while it is the verdict in force.</summary>
-    private async Task RepublishIfInForceAsync(DecisionRecord decided, IPublishEndpoint publisher, CancellationToken cancellationToken)
-    {
-        var result = await decisions.ApplyAsync(new LifecycleChange(decided.Artifact, new ScanRequestedCause(), decided.DecisionId, decided.Reason,
-            "policy", decided.DecidedAt, decided), cancellationToken);
-        await PublishOutcomeAsync(result, publisher, cancellationToken);
-    }
-
-    /// <summary>Decides an image index once every platform manifest has a decision (worst verdict wins).</summary>
-    private async Task DecideIndexIfCompleteAsync(ArtifactRef index, string? tag, IPublishEndpoint publisher, CancellationToken cancellationToken)
-    {
-        var latest = new List<DecisionRecord>();
-        foreach (var child in await decisions.GetChildrenAsync(index, cancellationToken))
-        {
-            var decided = (await decisions.GetDecisionsAsync(child, cancellationToken))
-                .Where(d => d.Artifact.Project == index.Project && d.Artifact.Repository == index.Repository)
-                .MaxBy(d => d.DecidedAt);
-            if (decided is null)
-            {
-                return; // not all platforms are judged yet
-            }
-
-            latest.Add(decided);
-        }
-
-        if (latest.Count > 0)
-        {
-            var record = IndexDecisions.Aggregate(index, tag, latest, time.GetUtcNow());
-            var verdict = Enum.Parse<Verdict>(record.Verdict);
-            var result = await decisions.ApplyAsync(new LifecycleChange(index, new ScanVerdictCause(verdict, record.Enforced, record.DecidedAt),
-                $"{record.DecisionId}:scan-verdict", record.Reason, "policy", record.DecidedAt, record, record.DecidedAt), cancellationToken);
-            await PublishOutcomeAsync(result, publisher, cancellationToken);
-        }
-    }
-
-    private bool IgnoredInTrivyMode(ArtifactRef a, string cause)
-    {
-        if (TrivyMode)
-        {
-            logger.LogWarning("{Cause} for {Project}/{Repository}@{Digest} ignored: HarborBridge scans with Trivy directly, Harbor's scans do not decide",
-                cause, a.Project, a.Repository, a.Digest);
-        }
-
-        return TrivyMode;
-    }
-
-    private bool IsHarborConfigured(ArtifactRef a)
-    {
-        if (harborOptions.Value.IsConfigured)
-        {
-            return true;
-        }
-
-        logger.LogWarning("Harbor is not configured (HarborBridge:Harbor:Url); {Project}/{Repository}@{Digest} is recorded but not scanned", a.Project, a.Repository, a.Digest);
-        return false;
+        await verdicts.PublishOutcomeAsync(result, publisher, cancellationToken);
     }
 }

@@ -14,6 +14,8 @@ internal static class DecisionExtensions
             ? sp.GetRequiredService<TrivyScanEvidence>()
             : sp.GetRequiredService<HarborScanEvidence>());
         services.AddSingleton<DecisionService>();
+        services.AddSingleton<VerdictPublisher>();
+        services.AddSingleton<Consumers.ScanFailureHandler>();
         return services;
     }
 }

@@ -101,6 +101,7 @@ internal static class HarborBridgeServer
         builder.Services.AddHarborBridge(builder.Configuration, roles);
 
         var app = builder.Build();
+        HarborMode.LogAtStart(app.Services);
         // One event per request: method, path (no query string), status, elapsed. Headers and bodies are never logged.
         app.UseSerilogRequestLogging(o => o.GetLevel = RequestLogLevels.For);
         app.MapHealth();
@@ -150,7 +151,8 @@ internal static class HarborBridgeServer
         services.AddHostedService<Policy.PolicyValidationHostedService>();
         services.AddPersistence();
         Notifications.NotificationExtensions.AddNotifications(services, configuration);
-        services.AddQuarantine();
+        services.AddSigning();
+        services.AddQuarantine(HarborMode.IsConfigured(configuration));
         services.AddMessaging(configuration, roles);
         services.AddScheduling(configuration, roles);
         services.AddHealthChecks().AddCheck<HarborHealthCheck>("harbor", tags: ["ready"]);

@@ -38,15 +38,20 @@ internal static class MessagingExtensions
                 x.AddConsumer<RecordScanCompletedConsumer>();
                 x.AddConsumer<RecordScanFailedConsumer>();
                 x.AddConsumer<RecordRegistryEventConsumer>();
-                x.AddConsumer<RequestScanConsumer>();
-                x.AddConsumer<EvaluateScanConsumer>();
-                x.AddConsumer<ScanFailureConsumer>();
-                x.AddConsumer<CheckScanConsumer>();
-                x.AddArtifactSigning();
                 Notifications.NotificationExtensions.AddNotificationConsumers(x);
-                x.AddQuarantineConsumers();
                 x.AddConsumer<PoisonMessageAlertConsumer>();
-                x.AddScheduledWorkConsumers();
+                // Without Harbor (the embedded default on a laptop) HarborBridge records what it is sent and nothing more:
+                // decided once here, not guarded in every consumer.
+                if (HarborMode.IsConfigured(configuration))
+                {
+                    x.AddConsumer<RequestScanConsumer>();
+                    x.AddConsumer<EvaluateScanConsumer>();
+                    x.AddConsumer<ScanFailureConsumer>();
+                    x.AddConsumer<CheckScanConsumer>();
+                    x.AddArtifactSigning();
+                    x.AddQuarantineConsumers();
+                    x.AddScheduledWorkConsumers();
+                }
             }
 
             x.AddConfigureEndpointsCallback((context, name, endpoint) =>

@@ -12,16 +12,15 @@ namespace HarborBridge.Hosting;
 internal static class QuarantineExtensions
 {
     /// <summary>Quarantine and release services for every role (the release API runs in webhook/API processes too).</summary>
-    public static IServiceCollection AddQuarantine(this IServiceCollection services)
+    public static IServiceCollection AddQuarantine(this IServiceCollection services, bool harborConfigured)
     {
-        services.AddOptions<SigningOptions>().BindConfiguration(SigningOptions.SectionName);
-        services.TryAddSingleton<SigningKeyProvider>();
-        services.TryAddScoped<IArtifactSigner, RegistryArtifactSigner>();
-        services.TryAddScoped<IArtifactUnsigner, RegistryArtifactUnsigner>();
         services.TryAddSingleton<IQuarantineStore, SqlQuarantineStore>();
         services.TryAddSingleton<QuarantineProjects>();
         services.TryAddScoped<QuarantineService>();
-        services.AddHostedService<PolicyAllowlistRefresher>();
+        if (harborConfigured)
+        {
+            services.AddHostedService<PolicyAllowlistRefresher>();
+        }
         return services;
     }
 

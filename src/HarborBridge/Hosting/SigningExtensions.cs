@@ -9,14 +9,23 @@ namespace HarborBridge.Hosting;
 
 internal static class SigningExtensions
 {
-    /// <summary>Signing in a worker: options (validated at start when a key file is set), the signer port and the two
-    /// sign consumers (<c>ArtifactApproved</c>, <c>ArtifactWarned</c>) and the alert raised when signing fails after all retries.</summary>
+    /// <summary>The signer and unsigner ports, registered once for every role: the sign consumers (worker) and the release
+    /// API (webhook role) sign with the same signer, the one <c>HarborBridge:Signing:Mode</c> names (key or keyless).
+    /// Options are validated at start when a key file or keyless mode is set.</summary>
+    public static IServiceCollection AddSigning(this IServiceCollection services)
+    {
+        services.AddOptions<SigningOptions>().BindConfiguration(SigningOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SigningOptions>, SigningOptionsValidator>();
+        services.AddSingleton<SigningKeyProvider>();
+        services.AddArtifactSignerByMode();
+        services.AddScoped<IArtifactUnsigner, RegistryArtifactUnsigner>();
+        return services;
+    }
+
+    /// <summary>Signing in a worker: the two sign consumers (<c>ArtifactApproved</c>, <c>ArtifactWarned</c>) and the alert
+    /// raised when signing fails after all retries. The signer itself comes from <see cref="AddSigning"/>.</summary>
     public static void AddArtifactSigning(this IBusRegistrationConfigurator x)
     {
-        x.AddOptions<SigningOptions>().BindConfiguration(SigningOptions.SectionName).ValidateOnStart();
-        x.AddSingleton<IValidateOptions<SigningOptions>, SigningOptionsValidator>();
-        x.AddSingleton<SigningKeyProvider>();
-        x.AddArtifactSignerByMode();
         x.AddScoped<ScanEvidenceSource>();
         x.AddScoped<SignArtifactService>();
         x.AddConsumer<SignApprovedArtifactConsumer>();

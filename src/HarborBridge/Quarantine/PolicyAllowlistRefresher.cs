@@ -14,7 +14,6 @@ namespace HarborBridge.Quarantine;
 internal sealed partial class PolicyAllowlistRefresher(
     IServiceScopeFactory scopes,
     PolicyProvider policy,
-    IOptions<HarborOptions> harbor,
     TimeProvider time,
     ILogger<PolicyAllowlistRefresher> logger) : BackgroundService
 {
@@ -24,11 +23,6 @@ internal sealed partial class PolicyAllowlistRefresher(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!harbor.Value.IsConfigured)
-        {
-            return;
-        }
-
         using var timer = new PeriodicTimer(Interval, time);
         try
         {

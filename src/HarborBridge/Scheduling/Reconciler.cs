@@ -16,7 +16,6 @@ namespace HarborBridge.Scheduling;
 /// </summary>
 internal sealed class Reconciler(
     IServiceProvider services,
-    IOptions<HarborOptions> harborOptions,
     IOptions<SchedulesOptions> options,
     IScheduleStore schedule,
     WebhookRepair repair,
@@ -31,12 +30,6 @@ internal sealed class Reconciler(
 
     public async Task ReconcileAsync(ReconcileHarbor command, IPublishEndpoint publisher, CancellationToken cancellationToken)
     {
-        if (!harborOptions.Value.IsConfigured)
-        {
-            logger.LogWarning("Harbor is not configured (HarborBridge:Harbor:Url); nothing to reconcile");
-            return;
-        }
-
         var started = time.GetUtcNow();
         var watermark = await schedule.GetWatermarkAsync(WatermarkName, cancellationToken);
         DateTimeOffset? from = watermark is { } w ? w - Settings.Overlap : Settings.InitialLookback is { } back ? started - back : null;

@@ -3,10 +3,8 @@ using HarborBridge.Core.Artifacts;
 using HarborBridge.Core.Policy;
 using HarborBridge.Core.Scheduling;
 using HarborBridge.Decisions;
-using HarborBridge.Harbor;
 using HarborBridge.Policy;
 using MassTransit;
-using Microsoft.Extensions.Options;
 
 namespace HarborBridge.Scheduling;
 
@@ -19,7 +17,6 @@ namespace HarborBridge.Scheduling;
 /// (<see cref="ArtifactBlocked"/>). Every step is idempotent per request id.
 /// </summary>
 internal sealed class RescanService(
-    IOptions<HarborOptions> harborOptions,
     IDecisionStore decisions,
     DecisionService decider,
     IScheduleStore schedule,
@@ -30,7 +27,7 @@ internal sealed class RescanService(
     public async Task ReevaluateAsync(ReevaluateArtifact command, IPublishEndpoint publisher, CancellationToken cancellationToken)
     {
         var a = command.Artifact;
-        if (await decisions.GetStatusAsync(a, cancellationToken) is not { } status || status.State == ArtifactState.Deleted || !harborOptions.Value.IsConfigured)
+        if (await decisions.GetStatusAsync(a, cancellationToken) is not { } status || status.State == ArtifactState.Deleted)
         {
             return;
         }
@@ -70,7 +67,7 @@ internal sealed class RescanService(
     {
         var a = command.Artifact;
         var deadline = await schedule.GetAtRiskAsync(a, cancellationToken);
-        if (deadline is null || deadline.DecisionId != command.AtRiskDecisionId || !harborOptions.Value.IsConfigured)
+        if (deadline is null || deadline.DecisionId != command.AtRiskDecisionId)
         {
             return;
         }

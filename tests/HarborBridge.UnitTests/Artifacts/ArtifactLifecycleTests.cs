@@ -40,7 +40,7 @@ public sealed class ArtifactLifecycleTests
         ("rescan pass, older report, policy changed", new RescanCause(Verdict.Pass, true, Older, "p2"), "- - - - - - - - -"),
         ("deadline, still blocking", new DeadlineCause(Verdict.Block, true), "- - - - - Q - - -"),
         ("deadline, passes now", new DeadlineCause(Verdict.Pass, true), "- - - - - A - - -"),
-        ("quarantine applied", new QuarantineAppliedCause(), "- - - - - - Q - -"),
+        ("quarantine applied", new QuarantineAppliedCause(), "Q Q Q - - - Q - -"),
         ("release", new ReleaseCause("alice"), "- - - - - Rel Rel - -"),
         ("signed after release", new SignedAfterReleaseCause(), "- - - - - - - A -"),
         ("deleted after the last push", new DeletedCause(Newer), "D D D D D D D D D"),

@@ -248,7 +248,7 @@ public sealed class QuarantineServiceTests : IDisposable
         var services = new ServiceCollection().AddScoped(_ => Service()).BuildServiceProvider();
         await using var _ = services;
         var refresher = new PolicyAllowlistRefresher(services.GetRequiredService<IServiceScopeFactory>(), _policy,
-            Options.Create(new HarborBridge.Harbor.HarborOptions { Url = "https://harbor.example.com" }), new FakeTimeProvider(Now), NullLogger<PolicyAllowlistRefresher>.Instance);
+            new FakeTimeProvider(Now), NullLogger<PolicyAllowlistRefresher>.Instance);
 
         await refresher.CheckAsync(TestTimeout.Token()); // first round after the start: looks, the list is right
         await refresher.CheckAsync(TestTimeout.Token()); // same policy version: does not look again
