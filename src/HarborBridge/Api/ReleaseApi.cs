@@ -43,7 +43,7 @@ internal static partial class ReleaseApi
                 detail: "Set HarborBridge:Harbor:Url (and the robot's credentials): a release changes Harbor.");
         }
 
-        var quarantine = services.GetRequiredService<QuarantineService>();
+        var quarantine = services.GetRequiredService<ReleaseService>();
         var command = new ReleaseArtifact(Guid.NewGuid().ToString("N"), new ArtifactRef("", "", digest), actor!, reason!, "admin", time.GetUtcNow());
         var outcome = await quarantine.ReleaseAsync(command, publisher, cancellationToken);
         return outcome.Status switch

@@ -29,7 +29,7 @@ internal sealed partial class ReleaseArtifactConsumer(IServiceProvider services,
     {
         var m = context.Message;
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["Digest"] = m.Artifact.Digest });
-        var outcome = await services.GetRequiredService<QuarantineService>().ReleaseAsync(m, context, context.CancellationToken);
+        var outcome = await services.GetRequiredService<ReleaseService>().ReleaseAsync(m, context, context.CancellationToken);
         if (outcome.Status is not ReleaseStatus.Released)
         {
             LogNotReleased(logger, m.Artifact.Digest, outcome.Status, string.Join("; ", outcome.Left));

@@ -1,4 +1,5 @@
 using HarborBridge.Contracts;
+using HarborBridge.Core.Artifacts;
 using HarborBridge.Core.Signing;
 using MassTransit;
 
@@ -10,14 +11,30 @@ public sealed class ArtifactSigningException(string message, Exception innerExce
 
 /// <summary>What both sign consumers do: sign (+ attest, with the scan report read again from Harbor), with the signer verifying what it wrote, then publish
 /// <see cref="ArtifactSigned"/>. A failure throws, so MassTransit retries and the artifact is never reported signed.</summary>
-internal sealed partial class SignArtifactService(IArtifactSigner signer, ScanEvidenceSource evidence, TimeProvider time, ILogger<SignArtifactService> logger)
+internal sealed partial class SignArtifactService(
+    IArtifactSigner signer,
+    ScanEvidenceSource evidence,
+    IDecisionStore decisions,
+    TimeProvider time,
+    ILogger<SignArtifactService> logger)
 {
+    /// <summary>States in which HarborBridge's signature may be written: a redelivered or reordered approval for an artifact
+    /// quarantined, deleted or not decided since must not sign it.</summary>
+    private static bool MaySign(ArtifactState state) => state is ArtifactState.Approved or ArtifactState.Warned or ArtifactState.AtRisk or ArtifactState.Released;
+
     public async Task SignAsync(ConsumeContext context, ArtifactRef artifact, SigningDecision decision)
     {
         var cancellationToken = context.CancellationToken;
         if (!signer.IsEnabled)
         {
             LogDisabled(logger, artifact.Project, artifact.Repository, artifact.Digest);
+            return;
+        }
+
+        if (await decisions.GetStatusAsync(artifact, cancellationToken) is { } status && !MaySign(status.State))
+        {
+            LogNotSigning(logger, artifact.Project, artifact.Repository, artifact.Digest, decision.DecisionId, status.State);
+            Hosting.HarborBridgeMetrics.TransitionsRefused.WithLabels(status.State.ToString(), "sign").Inc();
             return;
         }
 
@@ -40,6 +57,9 @@ internal sealed partial class SignArtifactService(IArtifactSigner signer, ScanEv
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Signing is disabled (HarborBridge:Signing:KeyFile not set); not signing {Project}/{Repository}@{Digest}")]
     private static partial void LogDisabled(ILogger logger, string project, string repository, string digest);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Not signing {Project}/{Repository}@{Digest} for decision {DecisionId}: it is {State} now")]
+    private static partial void LogNotSigning(ILogger logger, string project, string repository, string digest, string decisionId, ArtifactState state);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Signed {Project}/{Repository}@{Digest}: {SignatureReference} (new: {Added})")]
     private static partial void LogSigned(ILogger logger, string project, string repository, string digest, string signatureReference, bool added);

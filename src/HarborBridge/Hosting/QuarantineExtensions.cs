@@ -7,6 +7,8 @@ using HarborBridge.Signing.Registry;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
+using HarborBridge.Quarantine.Strategies;
+
 namespace HarborBridge.Hosting;
 
 internal static class QuarantineExtensions
@@ -16,7 +18,13 @@ internal static class QuarantineExtensions
     {
         services.TryAddSingleton<IQuarantineStore, SqlQuarantineStore>();
         services.TryAddSingleton<QuarantineProjects>();
+        services.TryAddSingleton<QuarantineAlerts>();
+        services.AddScoped<IQuarantineStrategy, PreventPullStrategy>();
+        services.AddScoped<IQuarantineStrategy, UnsignStrategy>();
+        services.AddScoped<IQuarantineStrategy, MoveStrategy>();
+        services.AddScoped<IQuarantineStrategy, LabelStrategy>();
         services.TryAddScoped<QuarantineService>();
+        services.TryAddScoped<ReleaseService>();
         if (harborConfigured)
         {
             services.AddHostedService<PolicyAllowlistRefresher>();

@@ -69,11 +69,15 @@ public sealed class EmbeddedDefaultTests : IDisposable
         Assert.Equal(["1.0.0"], record.GetProperty("tags").EnumerateArray().Select(t => t.GetString()));
         Assert.Equal("PUSH_ARTIFACT", artifact.GetProperty("events")[0].GetProperty("eventType").GetString());
 
-        // Without Harbor, scanning is skipped, not failed: no consumer may fault (regression: the scan consumer
-        // used to fail on every push because the Harbor client cannot exist without a URL).
+        // Without Harbor the worker is record-only: the push is recorded, no consumer faults (regression: the scan
+        // consumer used to fail on every push because the Harbor client cannot exist without a URL), and nothing that
+        // needs Harbor consumed the push.
         await Task.Delay(1000);
         Assert.Equal(0, faults.Count);
-        Assert.True(faults.Consumed > 1, "the scan consumer did not run");
+        Assert.Equal(1, faults.Consumed); // the history consumer only; no scan request
+        using var scope = factory.Services.CreateScope();
+        Assert.Null(scope.ServiceProvider.GetService<Consumers.RequestScanConsumer>());
+        Assert.NotNull(scope.ServiceProvider.GetService<Consumers.RecordArtifactPushedConsumer>());
     }
 
     private sealed class FaultCounter : MassTransit.IConsumeObserver

@@ -1,3 +1,5 @@
+using HarborBridge.Core.Artifacts;
+using NSubstitute;
 using System.Text.Json;
 using HarborBridge.Contracts;
 using HarborBridge.Harbor;
@@ -75,6 +77,8 @@ public sealed class KeylessPipelineSigningTests(SigstoreMockServers mock, Regist
             .AddSingleton<IConfiguration>(configuration)
             .AddSingleton(TimeProvider.System)
             .AddHarborClients(configuration)
+            .AddSigning()
+            .AddSingleton(Substitute.For<IDecisionStore>()) // no record of the artifact: signing is not held back
             .AddMassTransitTestHarness(x =>
             {
                 x.SetTestTimeouts(testInactivityTimeout: TimeSpan.FromSeconds(10));

@@ -57,6 +57,8 @@ public sealed class ScanRequestRetryTests : IAsyncLifetime
                 .AddSingleton<PolicyProvider>()
                 .AddSingleton<IScanEvidence, HarborScanEvidence>()
                 .AddSingleton<DecisionService>()
+                .AddSingleton<VerdictPublisher>()
+                .AddSingleton<ScanFailureHandler>()
                 .AddSingleton<TrivyRunner>()
                 .AddSingleton<ProjectAutoScanCache>()
                 .AddSingleton<ScanOrchestrator>(),

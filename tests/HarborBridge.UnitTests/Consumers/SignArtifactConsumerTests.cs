@@ -1,3 +1,4 @@
+using HarborBridge.Core.Artifacts;
 using HarborBridge.Consumers;
 using HarborBridge.Contracts;
 using HarborBridge.Core.Harbor;
@@ -21,6 +22,7 @@ public sealed class SignArtifactConsumerTests : IAsyncLifetime
     private const int Retries = 2;
     private readonly IArtifactSigner _signer = Substitute.For<IArtifactSigner>();
     private readonly IHarborClient _harbor = Substitute.For<IHarborClient>();
+    private readonly IDecisionStore _decisions = Substitute.For<IDecisionStore>();
     private ServiceProvider _provider = null!;
     private ITestHarness _harness = null!;
 
@@ -32,6 +34,7 @@ public sealed class SignArtifactConsumerTests : IAsyncLifetime
             .AddSingleton<TimeProvider>(new FakeTimeProvider(Now))
             .AddSingleton(_signer)
             .AddSingleton(_harbor)
+            .AddSingleton(_decisions)
             .Configure<HarborOptions>(o => o.Url = "https://harbor.example.com")
             .Configure<SigningOptions>(_ => { })
             .AddScoped<ScanEvidenceSource>()
@@ -75,6 +78,23 @@ public sealed class SignArtifactConsumerTests : IAsyncLifetime
         var signed = _harness.Published.Select<ArtifactSigned>().Single().Context.Message;
         Assert.Equal(new ArtifactSigned("decision-1", Artifact, "harbor.example.com/payments/team/api:sig", "key-hint", Now), signed);
         await _signer.Received(1).SignAsync(Artifact, new SigningDecision("decision-1", "pass", "policy-7", "sha256:report", Now), Arg.Any<CancellationToken>());
+    }
+
+    [Theory]
+    [InlineData(ArtifactState.Quarantined)]
+    [InlineData(ArtifactState.Deleted)]
+    [InlineData(ArtifactState.Scanning)]
+    public async Task Approved_ButTheArtifactMovedOnSince_NotSigned(ArtifactState now)
+    {
+        // A redelivered or reordered approval: a newer decision quarantined the artifact (or it was deleted, or is being
+        // scanned again) since this one was made.
+        _decisions.GetStatusAsync(Artifact, Arg.Any<CancellationToken>()).Returns(new ArtifactStatus(now));
+
+        await _harness.Bus.Publish(new ArtifactApproved("decision-old", Artifact, "v1", "policy-7", "sha256:report", Now));
+
+        Assert.True(await _harness.Consumed.Any<ArtifactApproved>());
+        Assert.False(await _harness.Published.Any<ArtifactSigned>());
+        await _signer.DidNotReceiveWithAnyArgs().SignAsync(default!, default!, default);
     }
 
     [Fact]

@@ -5,6 +5,7 @@ using HarborBridge.Core.Quarantine;
 using HarborBridge.Core.Signing;
 using HarborBridge.Policy;
 using HarborBridge.Quarantine;
+using HarborBridge.Quarantine.Strategies;
 using HarborBridge.UnitTests.Harbor;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
@@ -54,8 +55,14 @@ public sealed class QuarantineServiceTests : IDisposable
         Directory.Delete(_dir, recursive: true);
     }
 
-    private QuarantineService Service() => new(_harbor, _unsigner, Substitute.For<IArtifactSigner>(), Substitute.For<IArtifactStore>(), _store, _decisions,
-        _policy, _projects, new FakeTimeProvider(Now), NullLogger<QuarantineService>.Instance);
+    private QuarantineService Service()
+    {
+        var time = new FakeTimeProvider(Now);
+        IQuarantineStrategy[] strategies =
+            [new PreventPullStrategy(_harbor, _store, time), new UnsignStrategy(_unsigner), new MoveStrategy(_harbor, _projects), new LabelStrategy(_harbor)];
+        return new(_harbor, strategies, _store, _decisions, _policy, _projects, new QuarantineAlerts(time, NullLogger<QuarantineAlerts>.Instance), time,
+            NullLogger<QuarantineService>.Instance);
+    }
 
     private static ArtifactBlocked Blocked(string digestChar) => new(
         "decision-" + digestChar, new ArtifactRef("payments", "api", "sha256:" + new string(digestChar[0], 64)), "v1", "sha256:policy", "sha256:report",
