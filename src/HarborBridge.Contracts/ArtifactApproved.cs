@@ -3,6 +3,8 @@ namespace HarborBridge.Contracts;
 /// <summary>The policy passed the artifact: it should be signed.</summary>
 /// <param name="DecisionId">Identity of the stored decision; effects (signing) are idempotent per decision and digest.</param>
 /// <param name="ExceptionsUsed">Policy exceptions that waived findings in this decision; null from senders older than this field.</param>
+/// <param name="Verdict">What the signature attests: null (pass) for a policy decision, <c>Released</c> for the signature written
+/// again after a release from quarantine.</param>
 public sealed record ArtifactApproved(
     string DecisionId,
     ArtifactRef Artifact,
@@ -10,4 +12,5 @@ public sealed record ArtifactApproved(
     string PolicyVersion,
     string ReportDigest,
     DateTimeOffset DecidedAt,
-    IReadOnlyList<AppliedException>? ExceptionsUsed = null);
+    IReadOnlyList<AppliedException>? ExceptionsUsed = null,
+    string? Verdict = null);

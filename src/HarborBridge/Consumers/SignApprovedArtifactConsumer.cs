@@ -9,6 +9,6 @@ internal sealed class SignApprovedArtifactConsumer(SignArtifactService signing) 
 {
     public Task Consume(ConsumeContext<ArtifactApproved> context) =>
         signing.SignAsync(context, context.Message.Artifact, new SigningDecision(
-            context.Message.DecisionId, "pass", context.Message.PolicyVersion, context.Message.ReportDigest, context.Message.DecidedAt,
+            context.Message.DecisionId, context.Message.Verdict ?? "pass", context.Message.PolicyVersion, context.Message.ReportDigest, context.Message.DecidedAt,
             context.Message.ExceptionsUsed));
 }

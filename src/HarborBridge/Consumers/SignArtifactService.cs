@@ -31,10 +31,11 @@ internal sealed partial class SignArtifactService(
             return;
         }
 
-        if (await decisions.GetStatusAsync(artifact, cancellationToken) is { } status && !MaySign(status.State))
+        var status = await decisions.GetStatusAsync(artifact, cancellationToken);
+        if (status is { } known && !MaySign(known.State))
         {
-            LogNotSigning(logger, artifact.Project, artifact.Repository, artifact.Digest, decision.DecisionId, status.State);
-            Hosting.HarborBridgeMetrics.TransitionsRefused.WithLabels(status.State.ToString(), "sign").Inc();
+            LogNotSigning(logger, artifact.Project, artifact.Repository, artifact.Digest, decision.DecisionId, known.State);
+            Hosting.HarborBridgeMetrics.TransitionsRefused.WithLabels(known.State.ToString(), "sign").Inc();
             return;
         }
 
@@ -52,6 +53,13 @@ internal sealed partial class SignArtifactService(
 
         Hosting.HarborBridgeMetrics.SignatureVerified(signature.Added);
         LogSigned(logger, artifact.Project, artifact.Repository, artifact.Digest, signature.SignatureReference, signature.Added);
+        if (status?.State == ArtifactState.Released)
+        {
+            // Signed again after a release from quarantine: the release is complete.
+            await decisions.ApplyAsync(new LifecycleChange(artifact, new SignedAfterReleaseCause(), $"{decision.DecisionId}:{artifact}:signed",
+                $"signed again after the release ({signature.SignatureReference})", "harborbridge", time.GetUtcNow()), cancellationToken);
+        }
+
         await context.Publish(new ArtifactSigned(decision.DecisionId, artifact, signature.SignatureReference, signature.KeyId, time.GetUtcNow()), cancellationToken);
     }
 

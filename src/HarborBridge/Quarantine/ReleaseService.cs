@@ -90,28 +90,6 @@ internal sealed partial class ReleaseService(
             }
         }
 
-        ArtifactSignature? signature = null;
-        if (left.Count == 0 && signer.IsEnabled && await harbor.GetArtifactAsync(a.Project, a.Repository, a.Digest, cancellationToken) is not null)
-        {
-            // Signed before the release is recorded: if signing fails the artifact stays Quarantined and a retry signs again.
-            try
-            {
-                // The attestation names the release and the policy/report of the artifact's latest decision.
-                var latest = (await decisions.GetDecisionsAsync(a.Digest, cancellationToken)).Where(d => d.Artifact == a).MaxBy(d => d.DecidedAt);
-                signature = await signer.SignAsync(a, new SigningDecision(request.RequestId, ArtifactStates.Released,
-                    latest?.PolicyVersion ?? "", latest?.ReportDigest ?? "", time.GetUtcNow()), cancellationToken);
-                var check = await signer.VerifyAsync(a, cancellationToken);
-                if (!check.Verified)
-                {
-                    left.Add($"sign again: the new signature does not verify ({check.Explanation})");
-                }
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                left.Add($"sign again: {e.Message}");
-            }
-        }
-
         var now = time.GetUtcNow();
         var why = $"{request.Cause} release by {request.Actor}: {request.Reason}";
         if (left.Count > 0)
@@ -121,14 +99,21 @@ internal sealed partial class ReleaseService(
             return (done, left);
         }
 
+        var signAgain = signer.IsEnabled && await harbor.GetArtifactAsync(a.Project, a.Repository, a.Digest, cancellationToken) is not null;
+        if (signAgain)
+        {
+            done.Add("signing again through the signer (Released → Approved once signed)");
+        }
+
         await decisions.ApplyAsync(new LifecycleChange(a, new ReleaseCause(request.Actor), $"{request.RequestId}:{a}:released",
             $"{why}; restored: {Join(done)}", request.Actor, now), cancellationToken);
-        if (signature is not null)
+        if (signAgain)
         {
-            await decisions.ApplyAsync(new LifecycleChange(a, new SignedAfterReleaseCause(), $"{request.RequestId}:{a}:signed",
-                $"signed again after the release ({signature.SignatureReference})", Actor, time.GetUtcNow()), cancellationToken);
-            done.Add("signed again");
-            await publisher.Publish(new ArtifactSigned(request.RequestId, a, signature.SignatureReference, signature.KeyId, time.GetUtcNow()), cancellationToken);
+            // Signed by the normal signing path (retries, verification, the signing-failed alert): the attestation names the
+            // release and the policy/report of the artifact's latest decision; the signer moves it from Released to Approved.
+            var latest = (await decisions.GetDecisionsAsync(a.Digest, cancellationToken)).Where(d => d.Artifact == a).MaxBy(d => d.DecidedAt);
+            await publisher.Publish(new ArtifactApproved(request.RequestId, a, null, latest?.PolicyVersion ?? "", latest?.ReportDigest ?? "", now, null,
+                ArtifactStates.Released), cancellationToken);
         }
 
         await publisher.Publish(new ArtifactReleased(request.RequestId, a, request.Actor, request.Reason, request.Cause, now), cancellationToken);

@@ -41,6 +41,8 @@ public sealed class QuarantineStrategyTests(QuarantineFixture f)
         using var release = await f.ReleaseAsync(artifact.Digest, new { reason = "false positive, see SEC-12", actor = "alice" });
 
         Assert.Equal(HttpStatusCode.OK, release.StatusCode);
+        // Signed again by the signer (the normal signing message), which completes the release: Released → Approved.
+        await f.WaitForTransitionAsync(artifact.Digest, "signed again after the release");
         Assert.Equal("signature.cosign", Assert.Single(await f.Harbor.ListAccessoriesAsync(project, "api", artifact.Digest, ct)).Type);
         Assert.Equal(200, await f.PullStatusAsync(artifact, ct));
         var transitions = await f.TransitionsAsync(artifact.Digest);

@@ -98,6 +98,19 @@ public sealed class SignArtifactConsumerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ApprovedAfterARelease_SignedAsReleased_ReleaseCompletedToApproved()
+    {
+        _decisions.GetStatusAsync(Artifact, Arg.Any<CancellationToken>()).Returns(new ArtifactStatus(ArtifactState.Released));
+        _signer.SignAsync(Artifact, Arg.Any<SigningDecision>(), Arg.Any<CancellationToken>()).Returns(new ArtifactSignature("ref", "key-hint", true));
+
+        await _harness.Bus.Publish(new ArtifactApproved("release-1", Artifact, null, "policy-7", "sha256:report", Now, null, "Released"));
+
+        Assert.True(await _harness.Published.Any<ArtifactSigned>(m => m.Context.Message.DecisionId == "release-1"));
+        await _signer.Received(1).SignAsync(Artifact, Arg.Is<SigningDecision>(d => d.Verdict == "Released"), Arg.Any<CancellationToken>());
+        await _decisions.Received(1).ApplyAsync(Arg.Is<LifecycleChange>(c => c.Cause is SignedAfterReleaseCause && c.Artifact == Artifact), Arg.Any<CancellationToken>());
+    }
+
+    [Fact]
     public async Task Warned_IsSignedWithVerdictWarn()
     {
         _signer.SignAsync(Artifact, Arg.Any<SigningDecision>(), Arg.Any<CancellationToken>()).Returns(new ArtifactSignature("ref", "key-hint", true));
