@@ -47,6 +47,7 @@ internal sealed class SqliteHarness : IAsyncDisposable
             .AddLogging()
             .Configure<DatabaseOptions>(o => o.ConnectionString = $"Data Source={Path.Combine(dir, "hb.db")}")
             .AddSingleton<DbConnectionFactory>()
+            .AddSingleton<HarborBridge.Hosting.PipelineMetrics>()
             .AddSingleton<SchemaMigrator>();
         services(collection);
         collection.AddMassTransitTestHarness(x =>

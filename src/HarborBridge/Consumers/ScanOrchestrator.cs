@@ -26,6 +26,7 @@ internal sealed class ScanOrchestrator(
     IOptions<PolicyOptions> scanOptions,
     IOptions<Scanning.TrivyOptions> trivyOptions,
     ProjectAutoScanCache autoScans,
+    Hosting.PipelineMetrics metrics,
     TimeProvider time,
     ILogger<ScanOrchestrator> logger)
 {
@@ -100,7 +101,7 @@ internal sealed class ScanOrchestrator(
             "scan requested", actor, time.GetUtcNow()), cancellationToken);
         if (result.Recorded)
         {
-            Hosting.HarborBridgeMetrics.ScanRequests.WithLabels(mode).Inc();
+            metrics.ScanRequested(mode);
         }
     }
 

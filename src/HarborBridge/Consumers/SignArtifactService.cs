@@ -15,6 +15,7 @@ internal sealed partial class SignArtifactService(
     IArtifactSigner signer,
     ScanEvidenceSource evidence,
     IDecisionStore decisions,
+    Hosting.PipelineMetrics metrics,
     TimeProvider time,
     ILogger<SignArtifactService> logger)
 {
@@ -35,11 +36,11 @@ internal sealed partial class SignArtifactService(
         if (status is { } known && !MaySign(known.State))
         {
             LogNotSigning(logger, artifact.Project, artifact.Repository, artifact.Digest, decision.DecisionId, known.State);
-            Hosting.HarborBridgeMetrics.TransitionsRefused.WithLabels(known.State.ToString(), "sign").Inc();
+            metrics.TransitionRefused(known.State, "sign");
             return;
         }
 
-        using var timer = Hosting.HarborBridgeMetrics.Stage("sign");
+        using var timer = metrics.Stage("sign");
         ArtifactSignature signature;
         try
         {
@@ -51,7 +52,7 @@ internal sealed partial class SignArtifactService(
                 $"Signing {artifact.Project}/{artifact.Repository}@{artifact.Digest} failed: {e.Message}", e);
         }
 
-        Hosting.HarborBridgeMetrics.SignatureVerified(signature.Added);
+        metrics.SignatureVerified(signature.Added);
         LogSigned(logger, artifact.Project, artifact.Repository, artifact.Digest, signature.SignatureReference, signature.Added);
         if (status?.State == ArtifactState.Released)
         {

@@ -18,6 +18,7 @@ internal sealed class DecisionService(
     IDecisionStore decisions,
     IScanEvidence evidence,
     PolicyProvider policies,
+    Hosting.PipelineMetrics metrics,
     TimeProvider time,
     ILogger<DecisionService> logger)
 {
@@ -27,7 +28,7 @@ internal sealed class DecisionService(
 
     public Decision Evaluate(ArtifactRef artifact, ScanReport report)
     {
-        using var timer = Hosting.HarborBridgeMetrics.Stage("decide");
+        using var timer = metrics.Stage("decide");
         var (policy, kev) = policies.Current;
         return PolicyEvaluator.Evaluate(artifact, report, policy, kev, time.GetUtcNow());
     }
@@ -43,7 +44,7 @@ internal sealed class DecisionService(
             record.DecidedAt, record, decision.ReportCreatedAt, skipIfUnchanged), cancellationToken);
         if (result.Recorded && result.Decision is { } stored)
         {
-            Hosting.HarborBridgeMetrics.Decisions.WithLabels(stored.Verdict.ToLowerInvariant(), stored.Enforced ? "true" : "false").Inc();
+            metrics.DecisionRecorded(stored.Verdict, stored.Enforced);
         }
 
         var a = record.Artifact;

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using HarborBridge.Core.Artifacts;
 using HarborBridge.Persistence;
 
@@ -13,6 +14,7 @@ internal static class PersistenceExtensions
         services.AddSingleton<SchemaMigrator>();
         services.AddSingleton<IArtifactStore, SqlArtifactStore>();
         services.AddSingleton<IDecisionStore, SqlDecisionStore>();
+        services.TryAddSingleton<PipelineMetrics>();
         // Registered before MassTransit's hosted service, so the schema exists before the first message is consumed.
         services.AddHostedService<SchemaMigrationHostedService>();
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using HarborBridge.Consumers;
 using HarborBridge.Core.Signing;
 using HarborBridge.Signing.Keyless;
@@ -17,6 +18,7 @@ internal static class SigningExtensions
         services.AddOptions<SigningOptions>().BindConfiguration(SigningOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<SigningOptions>, SigningOptionsValidator>();
         services.AddSingleton<SigningKeyProvider>();
+        services.TryAddSingleton<PipelineMetrics>();
         services.AddArtifactSignerByMode();
         services.AddScoped<IArtifactUnsigner, RegistryArtifactUnsigner>();
         return services;

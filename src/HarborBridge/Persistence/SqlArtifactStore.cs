@@ -5,7 +5,7 @@ using HarborBridge.Core.Artifacts;
 namespace HarborBridge.Persistence;
 
 /// <summary>Dapper implementation of <see cref="IArtifactStore"/>; the SQL runs unchanged on SQLite and PostgreSQL.</summary>
-internal sealed class SqlArtifactStore(DbConnectionFactory connections, TimeProvider time, ILogger<SqlArtifactStore> logger) : IArtifactStore
+internal sealed class SqlArtifactStore(DbConnectionFactory connections, TimeProvider time, Hosting.PipelineMetrics metrics, ILogger<SqlArtifactStore> logger) : IArtifactStore
 {
     private const string ArtifactColumns =
         "project, repository, digest, state, media_type AS MediaType, pusher, pushed_at AS PushedAt, " +
@@ -82,7 +82,7 @@ internal sealed class SqlArtifactStore(DbConnectionFactory connections, TimeProv
         {
             logger.LogWarning("Event {EventId} ({EventType}) does not change {Artifact}: {Refusal}", artifactEvent.EventId, artifactEvent.EventType,
                 observation.Artifact, result.Step.Refusal);
-            Hosting.HarborBridgeMetrics.TransitionsRefused.WithLabels(result.From.ToString(), cause.Kind).Inc();
+            metrics.TransitionRefused(result.From, cause.Kind);
         }
 
         return result is not null;

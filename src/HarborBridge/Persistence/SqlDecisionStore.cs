@@ -8,7 +8,7 @@ using HarborBridge.Hosting;
 namespace HarborBridge.Persistence;
 
 /// <summary>Dapper implementation of <see cref="IDecisionStore"/>; the SQL runs unchanged on SQLite and PostgreSQL.</summary>
-internal sealed class SqlDecisionStore(DbConnectionFactory connections, TimeProvider time, ILogger<SqlDecisionStore> logger) : IDecisionStore
+internal sealed class SqlDecisionStore(DbConnectionFactory connections, TimeProvider time, PipelineMetrics metrics, ILogger<SqlDecisionStore> logger) : IDecisionStore
 {
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -46,7 +46,7 @@ internal sealed class SqlDecisionStore(DbConnectionFactory connections, TimeProv
 
             if (result.Refused)
             {
-                HarborBridgeMetrics.TransitionsRefused.WithLabels(result.From.ToString(), change.Cause.Kind).Inc();
+                metrics.TransitionRefused(result.From, change.Cause.Kind);
                 logger.LogWarning("Refused {Cause} for {Project}/{Repository}@{Digest} in state {State}: {Refusal}",
                     change.Cause.Kind, change.Artifact.Project, change.Artifact.Repository, change.Artifact.Digest, result.From, result.Step.Refusal);
             }

@@ -24,6 +24,7 @@ internal sealed partial class QuarantineService(
     PolicyProvider policy,
     QuarantineProjects quarantineProjects,
     QuarantineAlerts alerts,
+    Hosting.PipelineMetrics metrics,
     TimeProvider time,
     ILogger<QuarantineService> logger)
 {
@@ -45,7 +46,7 @@ internal sealed partial class QuarantineService(
             && ArtifactLifecycle.Next(status, new QuarantineAppliedCause()) is { Allowed: false } refused)
         {
             logger.LogWarning("Not quarantining {Artifact} for decision {DecisionId}: {Refusal}", a, blocked.DecisionId, refused.Refusal);
-            Hosting.HarborBridgeMetrics.TransitionsRefused.WithLabels(status.State.ToString(), "quarantine-applied").Inc();
+            metrics.TransitionRefused(status.State, "quarantine-applied");
             return;
         }
 
@@ -120,7 +121,7 @@ internal sealed partial class QuarantineService(
             await publisher.Publish(new ArtifactQuarantined(blocked.DecisionId, a, blocked.Tag, applied, blocked.Reason, blocked.Findings, now), cancellationToken);
             if (!again)
             {
-                Hosting.HarborBridgeMetrics.ArtifactQuarantined("policy");
+                metrics.ArtifactQuarantined("policy");
             }
 
             LogQuarantined(logger, a.Project, a.Repository, a.Digest, string.Join(", ", applied));

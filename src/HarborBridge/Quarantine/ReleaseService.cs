@@ -21,6 +21,7 @@ internal sealed partial class ReleaseService(
     IQuarantineStore store,
     IDecisionStore decisions,
     QuarantineAlerts alerts,
+    Hosting.PipelineMetrics metrics,
     TimeProvider time,
     ILogger<ReleaseService> logger)
 {
@@ -117,7 +118,7 @@ internal sealed partial class ReleaseService(
         }
 
         await publisher.Publish(new ArtifactReleased(request.RequestId, a, request.Actor, request.Reason, request.Cause, now), cancellationToken);
-        Hosting.HarborBridgeMetrics.ArtifactReleased(request.Cause);
+        metrics.ArtifactReleased(request.Cause);
         LogReleased(logger, a.Project, a.Repository, a.Digest, request.Actor, request.Cause);
         return (done, left);
     }

@@ -35,6 +35,7 @@ public sealed class SignArtifactConsumerTests : IAsyncLifetime
             .AddSingleton(_signer)
             .AddSingleton(_harbor)
             .AddSingleton(_decisions)
+            .AddSingleton<HarborBridge.Hosting.PipelineMetrics>()
             .Configure<HarborOptions>(o => o.Url = "https://harbor.example.com")
             .Configure<SigningOptions>(_ => { })
             .AddScoped<ScanEvidenceSource>()

@@ -60,8 +60,8 @@ public sealed class QuarantineServiceTests : IDisposable
         var time = new FakeTimeProvider(Now);
         IQuarantineStrategy[] strategies =
             [new PreventPullStrategy(_harbor, _store, time), new UnsignStrategy(_unsigner), new MoveStrategy(_harbor, _projects), new LabelStrategy(_harbor)];
-        return new(_harbor, strategies, _store, _decisions, _policy, _projects, new QuarantineAlerts(time, NullLogger<QuarantineAlerts>.Instance), time,
-            NullLogger<QuarantineService>.Instance);
+        return new(_harbor, strategies, _store, _decisions, _policy, _projects, new QuarantineAlerts(time, NullLogger<QuarantineAlerts>.Instance),
+            new HarborBridge.Hosting.PipelineMetrics(), time, NullLogger<QuarantineService>.Instance);
     }
 
     private static ArtifactBlocked Blocked(string digestChar) => new(
