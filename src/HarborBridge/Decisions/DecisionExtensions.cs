@@ -15,7 +15,7 @@ internal static class DecisionExtensions
             : sp.GetRequiredService<HarborScanEvidence>());
         services.AddSingleton<DecisionService>();
         services.AddSingleton<VerdictPublisher>();
-        services.AddSingleton<Consumers.ScanFailureHandler>();
+        services.AddSingleton<ScanFailureHandler>();
         return services;
     }
 }

@@ -1,6 +1,11 @@
-using HarborBridge.Consumers;
 using MassTransit;
 using Microsoft.Extensions.Options;
+using HarborBridge.ArtifactSigning;
+using HarborBridge.History;
+using HarborBridge.Notifications;
+using HarborBridge.Quarantine;
+using HarborBridge.Scanning;
+using HarborBridge.Scheduling;
 
 namespace HarborBridge.Hosting;
 

@@ -76,8 +76,8 @@ public sealed class EmbeddedDefaultTests : IDisposable
         Assert.Equal(0, faults.Count);
         Assert.Equal(1, faults.Consumed); // the history consumer only; no scan request
         using var scope = factory.Services.CreateScope();
-        Assert.Null(scope.ServiceProvider.GetService<Consumers.RequestScanConsumer>());
-        Assert.NotNull(scope.ServiceProvider.GetService<Consumers.RecordArtifactPushedConsumer>());
+        Assert.Null(scope.ServiceProvider.GetService<Scanning.RequestScanConsumer>());
+        Assert.NotNull(scope.ServiceProvider.GetService<History.RecordArtifactPushedConsumer>());
     }
 
     private sealed class FaultCounter : MassTransit.IConsumeObserver

@@ -3,6 +3,7 @@ using NSubstitute;
 using System.Text.Json;
 using HarborBridge.Contracts;
 using HarborBridge.Harbor;
+using HarborBridge.ArtifactSigning;
 using HarborBridge.Hosting;
 using HarborBridge.IntegrationTests.Harbor;
 using HarborBridge.Signing;

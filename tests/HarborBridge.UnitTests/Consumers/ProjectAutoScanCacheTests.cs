@@ -1,8 +1,13 @@
-using HarborBridge.Consumers;
 using HarborBridge.Core.Harbor;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using NSubstitute;
+using HarborBridge.ArtifactSigning;
+using HarborBridge.History;
+using HarborBridge.Notifications;
+using HarborBridge.Quarantine;
+using HarborBridge.Scanning;
+using HarborBridge.Scheduling;
 
 namespace HarborBridge.UnitTests.Consumers;
 

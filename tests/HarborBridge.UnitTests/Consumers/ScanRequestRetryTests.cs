@@ -1,5 +1,4 @@
 using HarborBridge.Core.Policy;
-using HarborBridge.Consumers;
 using HarborBridge.Contracts;
 using HarborBridge.Core.Artifacts;
 using HarborBridge.Decisions;
@@ -14,6 +13,11 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using NSubstitute;
 using NSubstitute.ExceptionExtensions;
+using HarborBridge.ArtifactSigning;
+using HarborBridge.History;
+using HarborBridge.Notifications;
+using HarborBridge.Quarantine;
+using HarborBridge.Scheduling;
 
 namespace HarborBridge.UnitTests.Consumers;
 

@@ -1,5 +1,4 @@
 using HarborBridge.Core.Artifacts;
-using HarborBridge.Consumers;
 using HarborBridge.Contracts;
 using HarborBridge.Core.Harbor;
 using HarborBridge.Core.Signing;
@@ -12,6 +11,12 @@ using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using NSubstitute;
 using NSubstitute.ExceptionExtensions;
+using HarborBridge.ArtifactSigning;
+using HarborBridge.History;
+using HarborBridge.Notifications;
+using HarborBridge.Quarantine;
+using HarborBridge.Scanning;
+using HarborBridge.Scheduling;
 
 namespace HarborBridge.UnitTests.Consumers;
 

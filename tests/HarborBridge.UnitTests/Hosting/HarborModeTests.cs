@@ -1,9 +1,13 @@
-using HarborBridge.Consumers;
 using HarborBridge.Hosting;
 using HarborBridge.Quarantine;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using HarborBridge.ArtifactSigning;
+using HarborBridge.History;
+using HarborBridge.Notifications;
+using HarborBridge.Scanning;
+using HarborBridge.Scheduling;
 
 namespace HarborBridge.UnitTests.Hosting;
 

@@ -1,5 +1,4 @@
 using HarborBridge.Core.Policy;
-using HarborBridge.Consumers;
 using HarborBridge.Contracts;
 using HarborBridge.Core.Artifacts;
 using HarborBridge.Decisions;
@@ -15,6 +14,11 @@ using MassTransit.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using NSubstitute;
+using HarborBridge.ArtifactSigning;
+using HarborBridge.History;
+using HarborBridge.Notifications;
+using HarborBridge.Quarantine;
+using HarborBridge.Scanning;
 
 namespace HarborBridge.UnitTests.Scheduling;
 

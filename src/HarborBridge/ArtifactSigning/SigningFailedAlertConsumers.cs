@@ -1,0 +1,44 @@
+using HarborBridge.Contracts;
+using MassTransit;
+
+namespace HarborBridge.ArtifactSigning;
+
+/// <summary>Signing an approved artifact failed after all retries: tell the operator (the artifact stays unsigned).</summary>
+internal sealed class SigningFailedApprovedAlertConsumer(TimeProvider time) : IConsumer<Fault<ArtifactApproved>>
+{
+    public Task Consume(ConsumeContext<Fault<ArtifactApproved>> context) =>
+        SigningFailureAlert.PublishAsync(context, context.Message.Message.Artifact, context.Message.Exceptions, time);
+}
+
+/// <summary>Signing an artifact with warnings failed after all retries: tell the operator.</summary>
+internal sealed class SigningFailedWarnedAlertConsumer(TimeProvider time) : IConsumer<Fault<ArtifactWarned>>
+{
+    public Task Consume(ConsumeContext<Fault<ArtifactWarned>> context) =>
+        SigningFailureAlert.PublishAsync(context, context.Message.Message.Artifact, context.Message.Exceptions, time);
+}
+
+internal static class SigningFailureAlert
+{
+    public const string Source = "signing";
+
+    // Faults of other consumers of the same decision message are not signing failures: only ours raise the alert.
+    public static async Task PublishAsync(ConsumeContext context, ArtifactRef artifact, ExceptionInfo[] exceptions, TimeProvider time)
+    {
+        var failure = exceptions.FirstOrDefault(e => e.ExceptionType == typeof(ArtifactSigningException).FullName);
+        if (failure is null)
+        {
+            return;
+        }
+
+        var cause = failure.InnerException?.Message ?? failure.Message;
+        await context.Publish(new OperatorAlertRaised(
+            $"signing-failed:{artifact.Project}/{artifact.Repository}@{artifact.Digest}",
+            Source,
+            $"Could not sign {artifact.Project}/{artifact.Repository}@{artifact.Digest}",
+            $"Signing failed after all retries, so the artifact is not signed: {cause} Check the signing key " +
+            "(HarborBridge:Signing:KeyFile and its password) and that the registry accepts the robot's pushes; the decision " +
+            "message is in the error queue and can be moved back to retry.",
+            artifact,
+            time.GetUtcNow()), context.CancellationToken);
+    }
+}
