@@ -97,12 +97,15 @@ internal static class HarborBridgeServer
     public static WebApplication Build(string[] args, ServerRoles roles)
     {
         var builder = WebApplication.CreateBuilder(args);
+        SecuritySettings.UseBaseDirectorySettings(builder);
+        SecuritySettings.AddSecretFiles(builder.Configuration);
         builder.AddLogging();
         builder.Services.AddHarborBridge(builder.Configuration, roles);
 
         var app = builder.Build();
         // One event per request: method, path (no query string), status, elapsed. Headers and bodies are never logged.
         app.UseSerilogRequestLogging(o => o.GetLevel = RequestLogLevels.For);
+        app.Use(SecurityHeaders.AddAsync);
         app.MapHealth();
         app.UseScrapeTimeGauges();
         app.MapMetrics();
@@ -119,6 +122,11 @@ internal static class HarborBridgeServer
             app.Logger.LogWarning("Webhook authentication is OFF (HarborBridge:Webhook:AllowUnauthenticated=true): anyone who can reach /webhooks/harbor can submit events");
         }
 
+        foreach (var warning in SecuritySettings.Warnings(app.Configuration, app.Services))
+        {
+            app.Logger.LogWarning("Insecure setting: {Warning}", warning);
+        }
+
         return app;
     }
 
@@ -132,13 +140,15 @@ internal static class HarborBridgeServer
         services.AddSingleton<IValidateOptions<WebhookOptions>, WebhookOptionsValidator>();
         services.AddSection<HarborOptions>(HarborOptions.SectionName);
         services.AddHarborClients(configuration);
-        services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName);
+        services.AddSection<AdminOptions>(AdminOptions.SectionName);
+        services.AddSingleton<IValidateOptions<AdminOptions>, AdminOptionsValidator>();
         services.AddSingleton(sp =>
         {
             var webhook = sp.GetRequiredService<IOptions<WebhookOptions>>().Value;
             return new WebhookLoopFilter(webhook.IgnoredOperators, webhook.ScannerRobotPattern);
         });
         services.AddScoped<WebhookIntake>();
+        services.AddSingleton<RecentWebhooks>();
         services.AddSingleton<Consumers.ArtifactHistory>();
         services.AddSection<Policy.PolicyOptions>(Policy.PolicyOptions.SectionName);
         services.AddSingleton<Policy.PolicyProvider>();

@@ -11,6 +11,7 @@ internal static class MessagingExtensions
     {
         var transport = configuration.GetSection(HarborBridgeOptions.SectionName).Get<HarborBridgeOptions>()?.Transport ?? TransportKind.InMemory;
         services.AddSection<RabbitMqOptions>(RabbitMqOptions.SectionName);
+        services.AddSingleton<IValidateOptions<RabbitMqOptions>, RabbitMqOptionsValidator>();
         services.AddMessagingTuning();
         // Start without waiting for the broker: readiness reports it, and the webhook answers 503 until it is back.
         services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = false);
@@ -23,6 +24,8 @@ internal static class MessagingExtensions
 
         services.AddMassTransit(x =>
         {
+            // No usage reports to usage-tracking.masstransit.io: a security checkpoint makes no third-party calls.
+            x.DisableUsageTelemetry();
             x.SetKebabCaseEndpointNameFormatter();
             x.ConfigureHealthCheckOptions(o =>
             {
@@ -74,6 +77,20 @@ internal static class MessagingExtensions
                         h.Password(rabbit.Password);
                         h.PublisherConfirmation = true;
                         h.RequestedConnectionTimeout(TimeSpan.FromSeconds(5));
+                        if (rabbit.UseTls)
+                        {
+                            h.UseSsl(ssl =>
+                            {
+                                ssl.ServerName = string.IsNullOrEmpty(rabbit.TlsServerName) ? rabbit.Host : rabbit.TlsServerName;
+                                ssl.Protocol = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13;
+                                if (!string.IsNullOrEmpty(rabbit.CaFile))
+                                {
+                                    var roots = Harbor.Http.TlsValidation.LoadCaFile(rabbit.CaFile, $"{RabbitMqOptions.SectionName}:CaFile");
+                                    ssl.CertificateValidationCallback = (_, certificate, chain, errors) =>
+                                        Harbor.Http.TlsValidation.IsTrusted(certificate, chain, errors, roots);
+                                }
+                            });
+                        }
                     });
                     cfg.PrefetchCount = rabbit.PrefetchCount;
                     if (rabbit.QuorumQueues)

@@ -49,9 +49,14 @@ public enum ChannelType
 /// <summary>How to reach the SMTP server.</summary>
 public enum SmtpSecurity
 {
-    /// <summary>STARTTLS when the server offers it (MailKit's <c>Auto</c>).</summary>
+    /// <summary>STARTTLS when the server offers it (MailKit's <c>Auto</c>): an attacker on the path can strip it, so a
+    /// login is refused on a connection that ended up unencrypted. Logged as a warning at start.</summary>
     Auto,
+
+    /// <summary>Plain SMTP, login included: the explicit opt-out, logged as a warning at start.</summary>
     None,
+
+    /// <summary>STARTTLS required (the default).</summary>
     StartTls,
     SslOnConnect,
 }
@@ -75,7 +80,7 @@ public sealed class ChannelOptions
 
     public int Port { get; set; } = 587;
 
-    public SmtpSecurity Security { get; set; } = SmtpSecurity.Auto;
+    public SmtpSecurity Security { get; set; } = SmtpSecurity.StartTls;
 
     /// <summary>E-mail: accept any server certificate (test servers only).</summary>
     public bool AllowInvalidCertificate { get; set; }

@@ -15,12 +15,21 @@ internal abstract record IntakeOutcome
     public sealed record Unavailable : IntakeOutcome;
 }
 
+/// <summary>The ids of recently accepted webhooks, in a cache of its own with a size limit
+/// (<c>HarborBridge:Webhook:DuplicateCacheEntries</c>), so a flood of distinct events cannot grow memory without bound.</summary>
+internal sealed class RecentWebhooks(IOptions<WebhookOptions> options) : IDisposable
+{
+    public MemoryCache Cache { get; } = new(new MemoryCacheOptions { SizeLimit = options.Value.DuplicateCacheEntries });
+
+    public void Dispose() => Cache.Dispose();
+}
+
 /// <summary>Parses, filters and publishes one webhook. Publishing uses the broker's publisher confirms;
 /// the webhook counts as accepted only when every message it produced was confirmed.</summary>
 internal sealed class WebhookIntake(
     IPublishEndpoint publisher,
     WebhookLoopFilter filter,
-    IMemoryCache recentlyAccepted,
+    RecentWebhooks recentlyAccepted,
     IOptions<WebhookOptions> options,
     ILogger<WebhookIntake> logger)
 {
@@ -31,7 +40,7 @@ internal sealed class WebhookIntake(
         HarborWebhookEvent webhook;
         try
         {
-            webhook = HarborWebhookParser.Parse(body, format);
+            webhook = HarborWebhookParser.Parse(body, format, options.Value.MaxResources);
         }
         catch (WebhookParseException e)
         {
@@ -51,7 +60,7 @@ internal sealed class WebhookIntake(
 
         // Harbor retries resend the same body; within the window a retry is answered without re-publishing.
         // Consumers deduplicate by event id as well, so this cache is an optimisation, not the guarantee.
-        if (recentlyAccepted.TryGetValue(webhook.EventId, out _))
+        if (recentlyAccepted.Cache.TryGetValue(webhook.EventId, out _))
         {
             logger.LogInformation("Webhook {EventType} {EventId} was already queued; retry acknowledged", webhook.RawType, webhook.EventId);
             HarborBridgeMetrics.Webhooks.WithLabels("duplicate", "").Inc();
@@ -81,7 +90,7 @@ internal sealed class WebhookIntake(
             return new IntakeOutcome.Unavailable();
         }
 
-        recentlyAccepted.Set(webhook.EventId, true, DuplicateWindow);
+        recentlyAccepted.Cache.Set(webhook.EventId, true, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = DuplicateWindow });
         HarborBridgeMetrics.Webhooks.WithLabels("queued", webhook.Type.ToHarborName().ToLowerInvariant()).Inc();
         logger.LogInformation("Queued {EventType} webhook for {Project}/{Repository} as {MessageCount} message(s)",
             webhook.RawType, webhook.Repository?.Project, webhook.Repository?.Name, messages.Count);

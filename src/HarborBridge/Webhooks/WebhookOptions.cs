@@ -19,6 +19,14 @@ public sealed class WebhookOptions
     [Range(1024, 64 * 1024 * 1024)]
     public int MaxBodyBytes { get; set; } = 1024 * 1024;
 
+    /// <summary>Most resources (artifacts) one webhook may carry; Harbor sends one. A larger list is refused with 400.</summary>
+    [Range(1, 10_000)]
+    public int MaxResources { get; set; } = Core.Webhooks.HarborWebhookParser.DefaultMaxResources;
+
+    /// <summary>How many accepted event ids are remembered to answer Harbor's retries without publishing again.</summary>
+    [Range(100, 10_000_000)]
+    public int DuplicateCacheEntries { get; set; } = 100_000;
+
     /// <summary>How long to wait for the broker to confirm before answering 503 (Harbor gives up after 3 s).</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:00:30")]
     public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(2);
