@@ -149,6 +149,7 @@ internal static class HarborBridgeServer
         });
         services.AddScoped<WebhookIntake>();
         services.AddSingleton<RecentWebhooks>();
+        services.AddSingleton<WebhookAuthenticator>();
         services.AddSingleton<Consumers.ArtifactHistory>();
         services.AddSection<Policy.PolicyOptions>(Policy.PolicyOptions.SectionName);
         services.AddSingleton<Policy.PolicyProvider>();

@@ -13,6 +13,7 @@ internal abstract record IntakeOutcome
     public sealed record Ignored(string EventId, string Reason) : IntakeOutcome;
     public sealed record Queued(string EventId, bool Duplicate) : IntakeOutcome;
     public sealed record Unavailable : IntakeOutcome;
+    public sealed record Unauthorized : IntakeOutcome;
 }
 
 /// <summary>The ids of recently accepted webhooks, in a cache of its own with a size limit
@@ -31,11 +32,12 @@ internal sealed class WebhookIntake(
     WebhookLoopFilter filter,
     RecentWebhooks recentlyAccepted,
     IOptions<WebhookOptions> options,
+    WebhookAuthenticator authenticator,
     ILogger<WebhookIntake> logger)
 {
     private static readonly TimeSpan DuplicateWindow = TimeSpan.FromMinutes(15);
 
-    public async Task<IntakeOutcome> AcceptAsync(byte[] body, WebhookPayloadFormat format, CancellationToken cancellationToken)
+    public async Task<IntakeOutcome> AcceptAsync(byte[] body, WebhookPayloadFormat format, string authorization, CancellationToken cancellationToken)
     {
         HarborWebhookEvent webhook;
         try
@@ -47,6 +49,13 @@ internal sealed class WebhookIntake(
             logger.LogWarning("Rejected a malformed {Format} webhook: {Reason}", format, e.Message);
             HarborBridgeMetrics.Webhooks.WithLabels("rejected", "malformed").Inc();
             return new IntakeOutcome.Invalid(e.Message);
+        }
+
+        if (!authenticator.IsAuthorizedFor(authorization, webhook.Repository?.Project))
+        {
+            logger.LogWarning("Refused a {EventType} webhook for project {Project}: its Authorization header is not that project's",
+                webhook.RawType, webhook.Repository?.Project);
+            return new IntakeOutcome.Unauthorized();
         }
 
         using var scope = logger.BeginScope(new Dictionary<string, object?> { ["EventId"] = webhook.EventId });

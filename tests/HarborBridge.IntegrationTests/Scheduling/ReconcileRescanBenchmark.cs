@@ -110,6 +110,7 @@ public sealed class ReconcileRescanBenchmark(ITestOutputHelper output)
             .AddSingleton<Core.Scheduling.IScheduleStore, SqlScheduleStore>()
             .AddSingleton<PolicyProvider>()
             .AddSingleton<RescanService>()
+            .AddSingleton<WebhookAuthenticator>()
             .AddSingleton<WebhookRepair>()
             .AddSingleton<Reconciler>()
             .BuildServiceProvider();
