@@ -107,16 +107,19 @@ internal static class HarborBridgeServer
         app.UseSerilogRequestLogging(o => o.GetLevel = RequestLogLevels.For);
         app.Use(SecurityHeaders.AddAsync);
         app.MapHealth();
-        app.UseScrapeTimeGauges();
-        app.MapMetrics();
+        app.MapProtectedMetrics();
         if (roles.HasFlag(ServerRoles.Webhook))
         {
             app.MapHarborWebhooks();
         }
 
-        app.MapArtifactsApi();
-        app.MapDashboard();
-        app.MapReleaseApi();
+        // A webhook-only process faces Harbor (often exposed more widely): it serves no admin API and no dashboard.
+        if (roles != ServerRoles.Webhook)
+        {
+            app.MapArtifactsApi();
+            app.MapDashboard();
+            app.MapReleaseApi();
+        }
         if (app.Services.GetRequiredService<IOptions<WebhookOptions>>().Value is { AllowUnauthenticated: true, AuthHeader: null or "" })
         {
             app.Logger.LogWarning("Webhook authentication is OFF (HarborBridge:Webhook:AllowUnauthenticated=true): anyone who can reach /webhooks/harbor can submit events");
@@ -165,6 +168,11 @@ internal static class HarborBridgeServer
         services.AddScheduling(configuration, roles);
         services.AddHealthChecks().AddCheck<HarborHealthCheck>("harbor", tags: ["ready"]);
         services.AddDashboard();
+        services.AddSection<Dashboard.MetricsOptions>(Dashboard.MetricsOptions.SectionName);
+        if (roles.HasFlag(ServerRoles.Scheduler))
+        {
+            services.AddHostedService<Dashboard.ArtifactGaugeRefresher>();
+        }
         return services;
     }
 }

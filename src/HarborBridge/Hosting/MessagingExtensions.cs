@@ -106,6 +106,12 @@ internal static class MessagingExtensions
                 x.UsingInMemory((context, cfg) => cfg.ConfigureEndpoints(context));
             }
         });
+        if (roles.HasFlag(ServerRoles.Worker))
+        {
+            // Registered after the bus, so it stops (and sends what it still holds) before the bus does.
+            services.AddHostedService<Notifications.OperatorAlertFlusher>();
+        }
+
         return services;
     }
 }

@@ -24,6 +24,11 @@ public sealed class NotificationOptions
     [Range(typeof(TimeSpan), "00:00:00", "30.00:00:00")]
     public TimeSpan FlapWindow { get; set; } = TimeSpan.FromHours(6);
 
+    /// <summary>Operator alerts of one cause (e.g. thousands of messages failing the same way) are collected for this long
+    /// and then sent as one message per channel, with the count.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan AlertWindow { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>When the daily digest goes out (Quartz cron, server time zone). Empty: no digest.</summary>
     public string? DigestCron { get; set; } = "0 0 8 * * ?";
 

@@ -162,6 +162,21 @@ public sealed class HostileRequestTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Get_MetricsBehindTheAdminToken_401WithoutIt200WithIt()
+    {
+        var (client, _) = await StartAsync(new() { ["HarborBridge:Metrics:RequireAdminToken"] = "true" });
+
+        using var anonymous = await client.GetAsync("/metrics");
+        using var withToken = new HttpRequestMessage(HttpMethod.Get, "/metrics");
+        withToken.Headers.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
+        using var scraped = await client.SendAsync(withToken);
+
+        await AssertProblemAsync(anonymous, HttpStatusCode.Unauthorized, "HarborBridge:Metrics:RequireAdminToken", "M01 unauthenticated /metrics");
+        Assert.Equal(HttpStatusCode.OK, scraped.StatusCode);
+        Assert.Contains("harborbridge_webhooks_total", await scraped.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Post_PerProjectMode_ForgedEventWithAnotherProjectsSecret401AndNothingPublished()
     {
         var (client, harness) = await StartAsync(new() { ["HarborBridge:Webhook:AuthMode"] = "PerProject", ["HarborBridge:Webhook:ProjectSecrets:Master"] = Master });
