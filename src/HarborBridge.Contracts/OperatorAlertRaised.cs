@@ -6,10 +6,13 @@ namespace HarborBridge.Contracts;
 /// <param name="Source">The component that raised it, e.g. <c>quarantine</c>, <c>signing</c>, <c>messaging</c>.</param>
 /// <param name="Summary">One line for a pager title.</param>
 /// <param name="Detail">What to do about it.</param>
+/// <param name="Cause">When set, alerts of the same cause (e.g. <c>poison:request-scan:System.TimeoutException</c>)
+/// are notified together: one message per channel and time window, with the count. Null: notified on its own.</param>
 public sealed record OperatorAlertRaised(
     string AlertKey,
     string Source,
     string Summary,
     string Detail,
     ArtifactRef? Artifact,
-    DateTimeOffset RaisedAt);
+    DateTimeOffset RaisedAt,
+    string? Cause = null);

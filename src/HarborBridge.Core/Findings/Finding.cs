@@ -55,8 +55,17 @@ public sealed record Finding(
     string? PrimaryUrl,
     string Target)
 {
+    /// <summary>The report's link for this finding, kept only when it is an absolute http or https URL: reports come
+    /// from scanners and registries, and a <c>javascript:</c> or <c>data:</c> link would end up in the dashboard,
+    /// e-mails and chat messages.</summary>
+    public string? PrimaryUrl { get; init; } = WebUrlOrNull(PrimaryUrl);
+
     /// <summary>True when the report names at least one version that fixes it.</summary>
     public bool HasFix => FixedVersions.Count > 0;
+
+    /// <summary><paramref name="url"/> when it is an absolute http(s) URL, otherwise null.</summary>
+    public static string? WebUrlOrNull(string? url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp) ? url : null;
 }
 
 /// <summary>Which input format a report was read from.</summary>

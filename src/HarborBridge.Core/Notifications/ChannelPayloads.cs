@@ -20,7 +20,7 @@ public static class ChannelPayloads
         var blocks = new JsonArray
         {
             new JsonObject { ["type"] = "header", ["text"] = PlainText(Cut(c.Title, 150)) },
-            Section(c.Summary),
+            Section(Escape(c.Summary)),
             new JsonObject
             {
                 ["type"] = "section",
@@ -29,7 +29,7 @@ public static class ChannelPayloads
         };
         if (c.Findings.Count > 0)
         {
-            blocks.Add(Section("*Findings that decided it*\n" + FindingLines(c.Findings, linkFormat: (text, url) => $"<{url}|{Escape(text)}>", escape: Escape)));
+            blocks.Add(Section("*Findings that decided it*\n" + FindingLines(c.Findings, linkFormat: (text, url) => $"<{Escape(url).Replace("|", "%7C", StringComparison.Ordinal)}|{Escape(text)}>", escape: Escape)));
         }
 
         if (c.Added.Count + c.Removed.Count > 0)
@@ -53,7 +53,7 @@ public static class ChannelPayloads
         }
 
         blocks.Add(new JsonObject { ["type"] = "context", ["elements"] = new JsonArray(Markdown("Sent by HarborBridge")) });
-        return new JsonObject { ["text"] = Cut($"{c.Title}: {c.Summary}", 3000), ["blocks"] = blocks };
+        return new JsonObject { ["text"] = Cut(Escape($"{c.Title}: {c.Summary}"), 3000), ["blocks"] = blocks };
 
         static JsonObject Section(string markdown) => new() { ["type"] = "section", ["text"] = Markdown(Cut(markdown, 3000)) };
     }
@@ -63,12 +63,12 @@ public static class ChannelPayloads
     {
         var body = new JsonArray
         {
-            new JsonObject { ["type"] = "TextBlock", ["text"] = c.Title, ["size"] = "Large", ["weight"] = "Bolder", ["wrap"] = true },
-            new JsonObject { ["type"] = "TextBlock", ["text"] = c.Summary, ["wrap"] = true },
+            new JsonObject { ["type"] = "TextBlock", ["text"] = TeamsEscape(c.Title), ["size"] = "Large", ["weight"] = "Bolder", ["wrap"] = true },
+            new JsonObject { ["type"] = "TextBlock", ["text"] = TeamsEscape(c.Summary), ["wrap"] = true },
             new JsonObject
             {
                 ["type"] = "FactSet",
-                ["facts"] = new JsonArray([.. c.Facts.Select(f => (JsonNode)new JsonObject { ["title"] = f.Label, ["value"] = f.Value })]),
+                ["facts"] = new JsonArray([.. c.Facts.Select(f => (JsonNode)new JsonObject { ["title"] = TeamsEscape(f.Label), ["value"] = TeamsEscape(f.Value) })]),
             },
         };
         if (c.Findings.Count > 0)
@@ -77,17 +77,17 @@ public static class ChannelPayloads
             body.Add(new JsonObject
             {
                 ["type"] = "TextBlock",
-                ["text"] = FindingLines(c.Findings, linkFormat: (text, url) => $"[{text}]({url})", escape: s => s),
+                ["text"] = FindingLines(c.Findings, linkFormat: (text, url) => $"[{TeamsEscape(text)}]({url.Replace("(", "%28", StringComparison.Ordinal).Replace(")", "%29", StringComparison.Ordinal)})", escape: TeamsEscape),
                 ["wrap"] = true,
             });
         }
 
         if (c.Added.Count + c.Removed.Count > 0)
         {
-            body.Add(new JsonObject { ["type"] = "TextBlock", ["text"] = "What changed\n\n" + ChangeLines(c, s => s), ["wrap"] = true });
+            body.Add(new JsonObject { ["type"] = "TextBlock", ["text"] = "What changed\n\n" + ChangeLines(c, TeamsEscape), ["wrap"] = true });
         }
 
-        body.Add(new JsonObject { ["type"] = "TextBlock", ["text"] = "What to do: " + c.NextSteps, ["wrap"] = true });
+        body.Add(new JsonObject { ["type"] = "TextBlock", ["text"] = "What to do: " + TeamsEscape(c.NextSteps), ["wrap"] = true });
         var card = new JsonObject
         {
             ["$schema"] = "http://adaptivecards.io/schemas/adaptive-card.json",
@@ -250,6 +250,24 @@ public static class ChannelPayloads
     // Slack mrkdwn treats &, < and > as control characters.
     private static string Escape(string text) => text.Replace("&", "&amp;", StringComparison.Ordinal)
         .Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal);
+
+    // Adaptive Card TextBlocks render a Markdown subset: a backslash makes each of its control characters literal, so
+    // text from reports, reasons or Harbor cannot add links, emphasis or headings.
+    private static string TeamsEscape(string text)
+    {
+        var result = new StringBuilder(text.Length + 8);
+        foreach (var ch in text)
+        {
+            if (ch is '\\' or '*' or '_' or '[' or ']' or '(' or ')' or '`' or '~' or '#' or '<' or '>' or '!')
+            {
+                result.Append('\\');
+            }
+
+            result.Append(ch);
+        }
+
+        return result.ToString();
+    }
 
     private static string Cut(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";
 }

@@ -55,6 +55,25 @@ public sealed record NotificationEvent(
     public static NotificationEvent From(OperatorAlertRaised e) => new(NotificationKind.OperatorAlert, $"{e.AlertKey}:{e.RaisedAt.ToUnixTimeMilliseconds()}",
         $"alert:{e.AlertKey}", e.Artifact, null, e.Summary, [], [Fact("Source", e.Source), Fact("What to do", e.Detail)], Hash(e.Summary), e.RaisedAt);
 
+    /// <summary>Several alerts of one cause within a window, notified as one: the subject (and PagerDuty's incident) is the
+    /// cause, the summary carries the count, the facts a few examples and what to do.</summary>
+    public static NotificationEvent FromAlerts(OperatorAlertRaised first, int count, DateTimeOffset from, DateTimeOffset to, IReadOnlyList<string> examples)
+    {
+        var summary = count == 1
+            ? first.Summary
+            : string.Create(CultureInfo.InvariantCulture, $"{count} alerts of one cause between {from:HH:mm:ss} and {to:HH:mm:ss} UTC; the first: {first.Summary}");
+        List<NotificationFact> facts = [Fact("Source", first.Source), Fact("Cause", first.Cause ?? first.AlertKey),
+            Fact("Count", count.ToString(CultureInfo.InvariantCulture))];
+        if (count > 1)
+        {
+            facts.Add(Fact("Examples", string.Join("\n", examples)));
+        }
+
+        facts.Add(Fact("What to do", first.Detail));
+        return new(NotificationKind.OperatorAlert, $"alerts:{first.Cause}:{from.ToUnixTimeMilliseconds()}", $"alert:{first.Cause}",
+            count == 1 ? first.Artifact : null, null, summary, [], facts, Hash(summary), to);
+    }
+
     /// <summary>Stable hash of a finding set: the same findings in any order give the same hash.</summary>
     public static string FindingSetHash(IReadOnlyList<DecidingFinding> findings) =>
         Hash(string.Join('\n', findings.Select(f => $"{f.Id}|{f.Package}|{f.InstalledVersion}|{f.FixedVersion}|{f.Severity}|{f.Outcome}")

@@ -138,16 +138,16 @@ public static partial class PolicyLoader
         return null;
     }
 
-    [GeneratedRegex("^sha256:[0-9a-f]{64}$")]
+    [GeneratedRegex("^sha256:[0-9a-f]{64}\\z")]
     private static partial Regex DigestPattern();
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._ -]{0,127}$")]
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._ -]{0,127}\\z")]
     private static partial Regex LabelPattern();
 
-    [GeneratedRegex("^[a-z0-9]+(?:[._-][a-z0-9]+)*$")]
+    [GeneratedRegex("^[a-z0-9]+(?:[._-][a-z0-9]+)*\\z")]
     private static partial Regex ProjectPattern();
 
-    [GeneratedRegex("^([0-9]+)([dhm])$")]
+    [GeneratedRegex("^([0-9]+)([dhm])\\z")]
     private static partial Regex DurationPattern();
 
     private static YamlNode? Get(this YamlMappingNode map, string key) =>

@@ -14,7 +14,13 @@ public static partial class HarborWebhookParser
 {
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 32 };
 
-    public static HarborWebhookEvent Parse(ReadOnlySpan<byte> body, WebhookPayloadFormat format)
+    /// <summary>Harbor's own limit for project and repository names (its database columns are varchar(255)).</summary>
+    public const int MaxNameLength = 255;
+
+    /// <summary>Default for <c>HarborBridge:Webhook:MaxResources</c>: Harbor sends one resource per artifact event.</summary>
+    public const int DefaultMaxResources = 100;
+
+    public static HarborWebhookEvent Parse(ReadOnlySpan<byte> body, WebhookPayloadFormat format, int maxResources = DefaultMaxResources)
     {
         if (!System.Text.Unicode.Utf8.IsValid(body))
         {
@@ -40,12 +46,12 @@ public static partial class HarborWebhookParser
             }
 
             return format == WebhookPayloadFormat.CloudEvents
-                ? ParseCloudEvent(root)
-                : ParseDefault(root, body);
+                ? ParseCloudEvent(root, body, maxResources)
+                : ParseDefault(root, body, maxResources);
         }
     }
 
-    private static HarborWebhookEvent ParseDefault(JsonElement root, ReadOnlySpan<byte> body)
+    private static HarborWebhookEvent ParseDefault(JsonElement root, ReadOnlySpan<byte> body, int maxResources)
     {
         if (root.TryGetProperty("specversion", out _))
         {
@@ -59,10 +65,10 @@ public static partial class HarborWebhookParser
         var data = RequiredObject(root, "event_data", "event_data");
         var eventId = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(body));
         return Build(eventId, HarborEventTypes.FromDefault(rawType), rawType, WebhookPayloadFormat.Default,
-            occurredAt, OptionalString(root, "operator"), data, "event_data");
+            occurredAt, OptionalString(root, "operator"), data, "event_data", maxResources);
     }
 
-    private static HarborWebhookEvent ParseCloudEvent(JsonElement root)
+    private static HarborWebhookEvent ParseCloudEvent(JsonElement root, ReadOnlySpan<byte> body, int maxResources)
     {
         var specVersion = RequiredString(root, "specversion", "specversion");
         if (specVersion != "1.0")
@@ -84,16 +90,19 @@ public static partial class HarborWebhookParser
         }
 
         var data = RequiredObject(root, "data", "data");
-        return Build("ce:" + id, HarborEventTypes.FromCloudEvents(rawType), rawType, WebhookPayloadFormat.CloudEvents,
-            time.ToUniversalTime(), OptionalString(root, "operator"), data, "data");
+        // The sender's id alone is not trusted as the identity: a different event reusing an id must not be taken
+        // for a retry. Harbor's retries resend the same bytes, so id + body hash still matches them.
+        var eventId = $"ce:{id}:{Convert.ToHexStringLower(SHA256.HashData(body))[..32]}";
+        return Build(eventId, HarborEventTypes.FromCloudEvents(rawType), rawType, WebhookPayloadFormat.CloudEvents,
+            time.ToUniversalTime(), OptionalString(root, "operator"), data, "data", maxResources);
     }
 
     private static HarborWebhookEvent Build(
         string eventId, HarborEventType type, string rawType, WebhookPayloadFormat format,
-        DateTimeOffset occurredAt, string? @operator, JsonElement data, string dataName)
+        DateTimeOffset occurredAt, string? @operator, JsonElement data, string dataName, int maxResources)
     {
         var repository = ParseRepository(data, dataName, required: type.IsArtifactEvent());
-        var resources = ParseResources(data, dataName, required: type.IsArtifactEvent());
+        var resources = ParseResources(data, dataName, required: type.IsArtifactEvent(), maxResources);
         string? scanType = null;
         if (data.TryGetProperty("scan", out var scan) && scan.ValueKind == JsonValueKind.Object)
         {
@@ -118,6 +127,11 @@ public static partial class HarborWebhookParser
 
         var project = RequiredString(repo, "namespace", $"{dataName}.repository.namespace");
         var name = RequiredString(repo, "name", $"{dataName}.repository.name");
+        if (project.Length > MaxNameLength || name.Length > MaxNameLength)
+        {
+            throw new WebhookParseException($"Field '{dataName}.repository' has a project or repository name longer than {MaxNameLength} characters (Harbor's limit).");
+        }
+
         if (!NamePattern().IsMatch(project) || !RepositoryPattern().IsMatch(name))
         {
             throw new WebhookParseException($"Field '{dataName}.repository' has a project or repository name Harbor would not accept.");
@@ -126,7 +140,7 @@ public static partial class HarborWebhookParser
         return new WebhookRepository(project, name, OptionalString(repo, "repo_full_name"), OptionalString(repo, "repo_type"));
     }
 
-    private static List<WebhookResource> ParseResources(JsonElement data, string dataName, bool required)
+    private static List<WebhookResource> ParseResources(JsonElement data, string dataName, bool required, int maxResources)
     {
         var list = new List<WebhookResource>();
         if (!data.TryGetProperty("resources", out var resources) || resources.ValueKind == JsonValueKind.Null)
@@ -137,6 +151,12 @@ public static partial class HarborWebhookParser
         if (resources.ValueKind != JsonValueKind.Array)
         {
             throw new WebhookParseException($"Field '{dataName}.resources' must be an array.");
+        }
+
+        if (resources.GetArrayLength() > maxResources)
+        {
+            throw new WebhookParseException(
+                $"Field '{dataName}.resources' has {resources.GetArrayLength()} entries; at most {maxResources} are accepted (HarborBridge:Webhook:MaxResources).");
         }
 
         var index = 0;
@@ -279,17 +299,17 @@ public static partial class HarborWebhookParser
     private static int? OptionalInt(JsonElement element, string name) =>
         element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var n) ? n : null;
 
-    [GeneratedRegex("^(sha256:[a-f0-9]{64}|sha384:[a-f0-9]{96}|sha512:[a-f0-9]{128})$")]
+    [GeneratedRegex("^(sha256:[a-f0-9]{64}|sha384:[a-f0-9]{96}|sha512:[a-f0-9]{128})\\z")]
     private static partial Regex DigestPattern();
 
     // OCI distribution spec tag grammar.
-    [GeneratedRegex("^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")]
+    [GeneratedRegex("^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}\\z")]
     private static partial Regex TagPattern();
 
-    [GeneratedRegex("^[a-z0-9]+(?:[._-][a-z0-9]+)*$")]
+    [GeneratedRegex("^[a-z0-9]+(?:[._-][a-z0-9]+)*\\z")]
     private static partial Regex NamePattern();
 
     // Repository path components per the distribution spec, separated by '/'.
-    [GeneratedRegex("^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$")]
+    [GeneratedRegex("^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*\\z")]
     private static partial Regex RepositoryPattern();
 }

@@ -36,6 +36,6 @@ internal static partial class HarborPaths
     public static string Artifacts(string project, string repository) =>
         $"projects/{Project(project)}/repositories/{Repository(repository)}/artifacts";
 
-    [GeneratedRegex("^(?:[a-z0-9]+:[a-f0-9]{32,}|[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$")]
+    [GeneratedRegex("^(?:[a-z0-9]+:[a-f0-9]{32,}|[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})\\z")]
     private static partial Regex SafeReference();
 }

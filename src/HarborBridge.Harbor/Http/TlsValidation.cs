@@ -30,20 +30,21 @@ internal static class PrimaryHandlers
     }
 }
 
-internal static class TlsValidation
+/// <summary>Trust in a private CA, for Harbor and for other services (RabbitMQ) that name a <c>CaFile</c>.</summary>
+public static class TlsValidation
 {
-    public static X509Certificate2Collection LoadCaFile(string path)
+    public static X509Certificate2Collection LoadCaFile(string path, string setting = "HarborBridge:Harbor:CaFile")
     {
         if (!File.Exists(path))
         {
-            throw new InvalidOperationException($"HarborBridge:Harbor:CaFile '{path}' does not exist.");
+            throw new InvalidOperationException($"{setting} '{path}' does not exist.");
         }
 
         var roots = new X509Certificate2Collection();
         roots.ImportFromPemFile(path);
         if (roots.Count == 0)
         {
-            throw new InvalidOperationException($"HarborBridge:Harbor:CaFile '{path}' holds no PEM certificate.");
+            throw new InvalidOperationException($"{setting} '{path}' holds no PEM certificate.");
         }
 
         return roots;

@@ -58,7 +58,7 @@ internal sealed partial class RegistryAuthHandler(
         AuthenticationHeaderValue? authorization = null;
         if (challenge.Scheme.Equals("Bearer", StringComparison.OrdinalIgnoreCase))
         {
-            var token = await FetchTokenAsync(authority, challenge.Parameter ?? "", scope, cancellationToken);
+            var token = await FetchTokenAsync(request.RequestUri!, challenge.Parameter ?? "", scope, cancellationToken);
             if (token is not null)
             {
                 _tokens[cacheKey] = token;
@@ -81,13 +81,41 @@ internal sealed partial class RegistryAuthHandler(
         return await base.SendAsync(request, cancellationToken);
     }
 
-    private async Task<CachedToken?> FetchTokenAsync(string authority, string challenge, string scope, CancellationToken cancellationToken)
+    /// <summary>Whether the registry's token realm may receive the registry's credentials: only over https (or http
+    /// when the registry itself is plain http), and only on the registry's own host. A realm elsewhere still gets
+    /// an anonymous token request (public registries such as Docker Hub put their realm on another host).</summary>
+    internal static (bool Allowed, bool SendCredentials) RealmPolicy(Uri registry, Uri realm)
     {
+        if (realm.Scheme is not ("https" or "http") || (realm.Scheme == "http" && registry.Scheme == "https"))
+        {
+            return (false, false);
+        }
+
+        return (true, realm.Host.Equals(registry.Host, StringComparison.OrdinalIgnoreCase));
+    }
+
+    private async Task<CachedToken?> FetchTokenAsync(Uri registry, string challenge, string scope, CancellationToken cancellationToken)
+    {
+        var authority = registry.Authority;
         var parameters = ParseChallenge(challenge);
         if (!parameters.TryGetValue("realm", out var realm) || !Uri.TryCreate(realm, UriKind.Absolute, out var realmUri))
         {
             logger.LogWarning("Registry {Registry} sent a Bearer challenge without a usable realm", authority);
             return null;
+        }
+
+        var (allowed, sendCredentials) = RealmPolicy(registry, realmUri);
+        if (!allowed)
+        {
+            logger.LogWarning("Registry {Registry} named the token realm {Realm}, which is not https while the registry is; no token was requested",
+                authority, realmUri.GetLeftPart(UriPartial.Path));
+            return null;
+        }
+
+        if (!sendCredentials && credentials.Find(authority) is not null)
+        {
+            logger.LogWarning("Registry {Registry} named a token realm on another host ({RealmHost}); the registry's credentials are not sent there",
+                authority, realmUri.Host);
         }
 
         var query = new List<string>();
@@ -108,7 +136,7 @@ internal sealed partial class RegistryAuthHandler(
         var builder = new UriBuilder(realmUri) { Query = string.Join('&', query) };
 
         using var tokenRequest = new HttpRequestMessage(HttpMethod.Get, builder.Uri);
-        if (credentials.Find(authority) is { } credential)
+        if (sendCredentials && credentials.Find(authority) is { } credential)
         {
             tokenRequest.Headers.Authorization = BasicHeader(credential);
         }

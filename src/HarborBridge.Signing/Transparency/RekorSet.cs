@@ -184,9 +184,9 @@ public static partial class RekorSet
         a[fa.Label] == b[fb.Label] &&
         Convert.FromBase64String(a[fa.Base64Data]).AsSpan().SequenceEqual(Convert.FromBase64String(b[fb.Base64Data]));
 
-    [GeneratedRegex("^[A-Za-z0-9+/]*={0,2}$")]
+    [GeneratedRegex("^[A-Za-z0-9+/]*={0,2}\\z")]
     private static partial Regex Base64();
 
-    [GeneratedRegex("^[0-9a-f]{64}$")]
+    [GeneratedRegex("^[0-9a-f]{64}\\z")]
     private static partial Regex HexId();
 }

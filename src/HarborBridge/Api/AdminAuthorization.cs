@@ -18,13 +18,18 @@ internal sealed class AdminAuthorization(IOptions<AdminOptions> options) : IEndp
                 detail: "Set HarborBridge:Admin:Token to enable the admin API.");
         }
 
-        var header = context.HttpContext.Request.Headers.Authorization.ToString();
-        var presented = header.StartsWith("Bearer ", StringComparison.Ordinal) ? header["Bearer ".Length..] : "";
-        var ok = CryptographicOperations.FixedTimeEquals(
-            SHA256.HashData(Encoding.UTF8.GetBytes(token)), SHA256.HashData(Encoding.UTF8.GetBytes(presented)));
-        return ok
+        return IsValid(token, context.HttpContext.Request)
             ? await next(context)
             : TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized",
                 detail: "Send Authorization: Bearer <HarborBridge:Admin:Token>.");
+    }
+
+    /// <summary>Whether the request carries <c>Authorization: Bearer &lt;token&gt;</c>, compared in fixed time.</summary>
+    public static bool IsValid(string token, HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString();
+        var presented = header.StartsWith("Bearer ", StringComparison.Ordinal) ? header["Bearer ".Length..] : "";
+        return CryptographicOperations.FixedTimeEquals(
+            SHA256.HashData(Encoding.UTF8.GetBytes(token)), SHA256.HashData(Encoding.UTF8.GetBytes(presented)));
     }
 }

@@ -89,6 +89,6 @@ internal static partial class ArtifactsApi
             d.ReportDigest, d.Reason, d.Cause, d.DecidedAt, d.Findings, System.Text.Json.JsonDocument.Parse(d.DecisionJson).RootElement.Clone());
     }
 
-    [GeneratedRegex("^sha256:[a-f0-9]{64}$")]
+    [GeneratedRegex("^sha256:[a-f0-9]{64}\\z")]
     private static partial Regex DigestPattern();
 }

@@ -115,6 +115,6 @@ internal static partial class ReleaseCommand
         }
     }
 
-    [GeneratedRegex("^sha256:[a-f0-9]{64}$")]
+    [GeneratedRegex("^sha256:[a-f0-9]{64}\\z")]
     private static partial Regex DigestPattern();
 }

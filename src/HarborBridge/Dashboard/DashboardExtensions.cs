@@ -3,11 +3,12 @@ using HarborBridge.Core.Artifacts;
 using HarborBridge.Hosting;
 using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Prometheus;
 
 namespace HarborBridge.Dashboard;
 
 /// <summary>The dashboard at <c>/</c> (static files embedded in the executable, no CDN), its statistics endpoint, and
-/// the gauges refreshed when <c>/metrics</c> is scraped.</summary>
+/// <c>/metrics</c>.</summary>
 internal static class DashboardExtensions
 {
     private const string ResourcePrefix = "HarborBridge.Dashboard.assets.";
@@ -35,37 +36,33 @@ internal static class DashboardExtensions
         return app;
     }
 
-    /// <summary>Refreshes the per-state gauge just before <c>/metrics</c> is written, so it is never stale and costs
-    /// nothing between scrapes. A database failure leaves the last values (readiness reports the database).</summary>
-    public static WebApplication UseScrapeTimeGauges(this WebApplication app)
+    /// <summary><c>/metrics</c>, optionally only for callers with the admin token (<c>HarborBridge:Metrics:RequireAdminToken</c>).
+    /// Scrapes read in-memory values only; the per-state artifact gauge is refreshed by <see cref="ArtifactGaugeRefresher"/>.</summary>
+    public static WebApplication MapProtectedMetrics(this WebApplication app)
     {
-        app.Use(async (context, next) =>
+        var settings = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<MetricsOptions>>().Value;
+        if (settings.RequireAdminToken)
         {
-            if (context.Request.Path.Equals("/metrics", StringComparison.Ordinal))
+            var admin = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<AdminOptions>>().Value;
+            app.Use(async (context, next) =>
             {
-                await RefreshArtifactGaugeAsync(context.RequestServices, context.RequestAborted);
-            }
+                if (context.Request.Path.Equals("/metrics", StringComparison.Ordinal)
+                    && (string.IsNullOrEmpty(admin.Token) || !AdminAuthorization.IsValid(admin.Token, context.Request)))
+                {
+                    context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                    await context.Response.WriteAsJsonAsync(new Microsoft.AspNetCore.Mvc.ProblemDetails
+                    {
+                        Status = 401, Title = "Unauthorized", Detail = "Send Authorization: Bearer <HarborBridge:Admin:Token> (HarborBridge:Metrics:RequireAdminToken is on).",
+                    }, (System.Text.Json.JsonSerializerOptions?)null, "application/problem+json", context.RequestAborted);
+                    return;
+                }
 
-            await next(context);
-        });
+                await next(context);
+            });
+        }
+
+        app.MapMetrics();
         return app;
-    }
-
-    private static async Task RefreshArtifactGaugeAsync(IServiceProvider services, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var counts = await services.GetRequiredService<DashboardQueries>().CountByStateAsync(cancellationToken);
-            foreach (var state in ArtifactStates.All)
-            {
-                HarborBridgeMetrics.Artifacts.WithLabels(state).Set(counts.GetValueOrDefault(state));
-            }
-        }
-        catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException or TimeoutException)
-        {
-            services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DashboardExtensions))
-                .LogWarning("Could not count artifacts for /metrics: {Error}", e.Message);
-        }
     }
 
     private static IResult Asset(string file)

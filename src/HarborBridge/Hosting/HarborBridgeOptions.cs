@@ -48,6 +48,47 @@ public sealed class RabbitMqOptions
 
     /// <summary>Declare queues as quorum queues (replicated; recommended for clusters).</summary>
     public bool QuorumQueues { get; set; }
+
+    /// <summary>Connect with TLS (AMQPS, usually port 5671).</summary>
+    public bool UseTls { get; set; }
+
+    /// <summary>TLS: the server name expected in the broker's certificate; the host name when empty.</summary>
+    public string? TlsServerName { get; set; }
+
+    /// <summary>TLS: a PEM file with the CA that signed the broker's certificate, when it is not publicly trusted.</summary>
+    public string? CaFile { get; set; }
+
+    /// <summary>True for a broker on this machine, the only place RabbitMQ's default <c>guest</c> account may be used
+    /// (RabbitMQ itself refuses <c>guest</c> from other hosts by default).</summary>
+    public bool IsLocal => Host is "localhost" or "127.0.0.1" or "::1" or "[::1]";
+}
+
+internal sealed class RabbitMqOptionsValidator(Microsoft.Extensions.Options.IOptions<HarborBridgeOptions> top)
+    : Microsoft.Extensions.Options.IValidateOptions<RabbitMqOptions>
+{
+    public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, RabbitMqOptions options)
+    {
+        if (top.Value.Transport != TransportKind.RabbitMq || options.IsLocal)
+        {
+            return Microsoft.Extensions.Options.ValidateOptionsResult.Success;
+        }
+
+        var failures = new List<string>();
+        if (options.Username == "guest" || options.Password == "guest")
+        {
+            failures.Add($"{RabbitMqOptions.SectionName}:Username/Password: the default guest account is refused for a broker on another host " +
+                $"({options.Host}); create a user for HarborBridge and set HarborBridge__RabbitMq__Username and __Password.");
+        }
+
+        if (!string.IsNullOrEmpty(options.CaFile) && !File.Exists(options.CaFile))
+        {
+            failures.Add($"{RabbitMqOptions.SectionName}:CaFile: the file does not exist.");
+        }
+
+        return failures.Count == 0
+            ? Microsoft.Extensions.Options.ValidateOptionsResult.Success
+            : Microsoft.Extensions.Options.ValidateOptionsResult.Fail(failures);
+    }
 }
 
 /// <summary>Where state is kept (section <c>HarborBridge:Database</c>).</summary>
@@ -75,6 +116,32 @@ public sealed class AdminOptions
 {
     public const string SectionName = "HarborBridge:Admin";
 
-    /// <summary>Bearer token for <c>/api/v1</c>; when unset the admin API answers 401 to everyone.</summary>
+    /// <summary>Shortest admin token accepted at start.</summary>
+    public const int MinTokenLength = 32;
+
+    /// <summary>The name recorded as "who" for admin actions when no identity header is configured.</summary>
+    public const string TokenActor = "admin-token";
+
+    /// <summary>Bearer token for <c>/api/v1</c> (at least 32 characters); when unset the admin API answers 401 to
+    /// everyone. Secret: from the environment or <c>HarborBridge:Admin:TokenFile</c>, never the command line.</summary>
     public string? Token { get; set; }
+
+    /// <summary>A request header set by an authenticating proxy in front of HarborBridge (for example
+    /// <c>X-Forwarded-User</c>) that names the person; it becomes the actor of releases. Only set this when the proxy
+    /// removes the header from client requests. Unset: the actor is <c>admin-token</c>.</summary>
+    public string? IdentityHeader { get; set; }
+
+    /// <summary>Largest release request body in bytes.</summary>
+    [Range(256, 1024 * 1024)]
+    public int MaxReleaseBodyBytes { get; set; } = 16 * 1024;
+}
+
+internal sealed class AdminOptionsValidator : Microsoft.Extensions.Options.IValidateOptions<AdminOptions>
+{
+    public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, AdminOptions options) =>
+        options.Token is { Length: > 0 } token && token.Length < AdminOptions.MinTokenLength
+            ? Microsoft.Extensions.Options.ValidateOptionsResult.Fail(
+                $"HarborBridge:Admin:Token is {token.Length} characters long; use at least {AdminOptions.MinTokenLength} random characters " +
+                "(for example: openssl rand -hex 32).")
+            : Microsoft.Extensions.Options.ValidateOptionsResult.Success;
 }

@@ -103,6 +103,8 @@ internal static class HarborBridgeServer
     public static WebApplication Build(string[] args, ServerRoles roles)
     {
         var builder = WebApplication.CreateBuilder(args);
+        SecuritySettings.UseBaseDirectorySettings(builder);
+        SecuritySettings.AddSecretFiles(builder.Configuration);
         builder.AddLogging();
         builder.Services.AddHarborBridge(builder.Configuration, roles);
 
@@ -110,20 +112,29 @@ internal static class HarborBridgeServer
         HarborMode.LogAtStart(app.Services);
         // One event per request: method, path (no query string), status, elapsed. Headers and bodies are never logged.
         app.UseSerilogRequestLogging(o => o.GetLevel = RequestLogLevels.For);
+        app.Use(SecurityHeaders.AddAsync);
         app.MapHealth();
-        app.UseScrapeTimeGauges();
-        app.MapMetrics();
+        app.MapProtectedMetrics();
         if (roles.HasFlag(ServerRoles.Webhook))
         {
             app.MapHarborWebhooks();
         }
 
-        app.MapArtifactsApi();
-        app.MapDashboard();
-        app.MapReleaseApi();
+        // A webhook-only process faces Harbor (often exposed more widely): it serves no admin API and no dashboard.
+        if (roles != ServerRoles.Webhook)
+        {
+            app.MapArtifactsApi();
+            app.MapDashboard();
+            app.MapReleaseApi();
+        }
         if (app.Services.GetRequiredService<IOptions<WebhookOptions>>().Value is { AllowUnauthenticated: true, AuthHeader: null or "" })
         {
             app.Logger.LogWarning("Webhook authentication is OFF (HarborBridge:Webhook:AllowUnauthenticated=true): anyone who can reach /webhooks/harbor can submit events");
+        }
+
+        foreach (var warning in SecuritySettings.Warnings(app.Configuration, app.Services))
+        {
+            app.Logger.LogWarning("Insecure setting: {Warning}", warning);
         }
 
         return app;
@@ -139,13 +150,16 @@ internal static class HarborBridgeServer
         services.AddSingleton<IValidateOptions<WebhookOptions>, WebhookOptionsValidator>();
         services.AddSection<HarborOptions>(HarborOptions.SectionName);
         services.AddHarborClients(configuration);
-        services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName);
+        services.AddSection<AdminOptions>(AdminOptions.SectionName);
+        services.AddSingleton<IValidateOptions<AdminOptions>, AdminOptionsValidator>();
         services.AddSingleton(sp =>
         {
             var webhook = sp.GetRequiredService<IOptions<WebhookOptions>>().Value;
             return new WebhookLoopFilter(webhook.IgnoredOperators, webhook.ScannerRobotPattern);
         });
         services.AddScoped<WebhookIntake>();
+        services.AddSingleton<RecentWebhooks>();
+        services.AddSingleton<WebhookAuthenticator>();
         services.AddHistory();
         services.AddSection<Policy.PolicyOptions>(Policy.PolicyOptions.SectionName);
         services.AddSingleton<Policy.PolicyProvider>();
@@ -159,6 +173,11 @@ internal static class HarborBridgeServer
         services.AddScheduling(configuration, roles);
         services.AddHealthChecks().AddCheck<HarborHealthCheck>("harbor", tags: ["ready"]);
         services.AddDashboard();
+        services.AddSection<Dashboard.MetricsOptions>(Dashboard.MetricsOptions.SectionName);
+        if (roles.HasFlag(ServerRoles.Scheduler))
+        {
+            services.AddHostedService<Dashboard.ArtifactGaugeRefresher>();
+        }
         return services;
     }
 }

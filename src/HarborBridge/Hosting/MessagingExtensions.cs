@@ -16,6 +16,7 @@ internal static class MessagingExtensions
     {
         var transport = configuration.GetSection(HarborBridgeOptions.SectionName).Get<HarborBridgeOptions>()?.Transport ?? TransportKind.InMemory;
         services.AddSection<RabbitMqOptions>(RabbitMqOptions.SectionName);
+        services.AddSingleton<IValidateOptions<RabbitMqOptions>, RabbitMqOptionsValidator>();
         services.AddMessagingTuning();
         // Start without waiting for the broker: readiness reports it, and the webhook answers 503 until it is back.
         services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = false);
@@ -28,6 +29,8 @@ internal static class MessagingExtensions
 
         services.AddMassTransit(x =>
         {
+            // No usage reports to usage-tracking.masstransit.io: a security checkpoint makes no third-party calls.
+            x.DisableUsageTelemetry();
             x.SetKebabCaseEndpointNameFormatter();
             x.ConfigureHealthCheckOptions(o =>
             {
@@ -84,6 +87,20 @@ internal static class MessagingExtensions
                         h.Password(rabbit.Password);
                         h.PublisherConfirmation = true;
                         h.RequestedConnectionTimeout(TimeSpan.FromSeconds(5));
+                        if (rabbit.UseTls)
+                        {
+                            h.UseSsl(ssl =>
+                            {
+                                ssl.ServerName = string.IsNullOrEmpty(rabbit.TlsServerName) ? rabbit.Host : rabbit.TlsServerName;
+                                ssl.Protocol = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13;
+                                if (!string.IsNullOrEmpty(rabbit.CaFile))
+                                {
+                                    var roots = Harbor.Http.TlsValidation.LoadCaFile(rabbit.CaFile, $"{RabbitMqOptions.SectionName}:CaFile");
+                                    ssl.CertificateValidationCallback = (_, certificate, chain, errors) =>
+                                        Harbor.Http.TlsValidation.IsTrusted(certificate, chain, errors, roots);
+                                }
+                            });
+                        }
                     });
                     cfg.PrefetchCount = rabbit.PrefetchCount;
                     if (rabbit.QuorumQueues)
@@ -99,6 +116,12 @@ internal static class MessagingExtensions
                 x.UsingInMemory((context, cfg) => cfg.ConfigureEndpoints(context));
             }
         });
+        if (roles.HasFlag(ServerRoles.Worker))
+        {
+            // Registered after the bus, so it stops (and sends what it still holds) before the bus does.
+            services.AddHostedService<Notifications.OperatorAlertFlusher>();
+        }
+
         return services;
     }
 }

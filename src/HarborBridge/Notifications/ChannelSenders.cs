@@ -131,6 +131,12 @@ internal sealed class EmailSender : IChannelSender
             await smtp.ConnectAsync(channel.Host!, channel.Port, security, cancellationToken);
             if (!string.IsNullOrEmpty(channel.Username))
             {
+                if (!smtp.IsSecure && channel.Security != SmtpSecurity.None)
+                {
+                    throw new ChannelDeliveryException($"Channel '{n.Channel}' (Email): the connection to {channel.Host} is not encrypted, so the SMTP " +
+                        "password is not sent. Use a server with STARTTLS, or set Security=None to allow a plain login.");
+                }
+
                 await smtp.AuthenticateAsync(channel.Username, channel.Password ?? "", cancellationToken);
             }
 

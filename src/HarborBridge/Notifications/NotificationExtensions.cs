@@ -19,6 +19,7 @@ internal static class NotificationExtensions
         services.AddSingleton<NotificationLog>();
         services.AddSingleton<NotificationDeliveryLog>();
         services.AddSingleton<NotificationDispatcher>();
+        services.AddSingleton<OperatorAlertAggregator>();
         services.AddSingleton<IChannelSender, SlackSender>();
         services.AddSingleton<IChannelSender, TeamsSender>();
         services.AddSingleton<IChannelSender, WebhookSender>();

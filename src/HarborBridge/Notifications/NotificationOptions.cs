@@ -24,6 +24,11 @@ public sealed class NotificationOptions
     [Range(typeof(TimeSpan), "00:00:00", "30.00:00:00")]
     public TimeSpan FlapWindow { get; set; } = TimeSpan.FromHours(6);
 
+    /// <summary>Operator alerts of one cause (e.g. thousands of messages failing the same way) are collected for this long
+    /// and then sent as one message per channel, with the count.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan AlertWindow { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>When the daily digest goes out (Quartz cron, server time zone). Empty: no digest.</summary>
     public string? DigestCron { get; set; } = "0 0 8 * * ?";
 
@@ -49,9 +54,14 @@ public enum ChannelType
 /// <summary>How to reach the SMTP server.</summary>
 public enum SmtpSecurity
 {
-    /// <summary>STARTTLS when the server offers it (MailKit's <c>Auto</c>).</summary>
+    /// <summary>STARTTLS when the server offers it (MailKit's <c>Auto</c>): an attacker on the path can strip it, so a
+    /// login is refused on a connection that ended up unencrypted. Logged as a warning at start.</summary>
     Auto,
+
+    /// <summary>Plain SMTP, login included: the explicit opt-out, logged as a warning at start.</summary>
     None,
+
+    /// <summary>STARTTLS required (the default).</summary>
     StartTls,
     SslOnConnect,
 }
@@ -75,7 +85,7 @@ public sealed class ChannelOptions
 
     public int Port { get; set; } = 587;
 
-    public SmtpSecurity Security { get; set; } = SmtpSecurity.Auto;
+    public SmtpSecurity Security { get; set; } = SmtpSecurity.StartTls;
 
     /// <summary>E-mail: accept any server certificate (test servers only).</summary>
     public bool AllowInvalidCertificate { get; set; }

@@ -45,8 +45,17 @@ internal sealed class NotifyExceptionExpiringConsumer(NotificationDispatcher dis
         dispatcher.DispatchAsync(NotificationEvent.From(context.Message), context, context.CancellationToken);
 }
 
-internal sealed class NotifyOperatorAlertConsumer(NotificationDispatcher dispatcher) : IConsumer<OperatorAlertRaised>
+/// <summary>An alert that names a cause joins its cause's batch (<see cref="OperatorAlertAggregator"/>); others go out at once.</summary>
+internal sealed class NotifyOperatorAlertConsumer(NotificationDispatcher dispatcher, OperatorAlertAggregator aggregator) : IConsumer<OperatorAlertRaised>
 {
-    public Task Consume(ConsumeContext<OperatorAlertRaised> context) =>
-        dispatcher.DispatchAsync(NotificationEvent.From(context.Message), context, context.CancellationToken);
+    public Task Consume(ConsumeContext<OperatorAlertRaised> context)
+    {
+        if (context.Message.Cause is { Length: > 0 })
+        {
+            aggregator.Add(context.Message);
+            return Task.CompletedTask;
+        }
+
+        return dispatcher.DispatchAsync(NotificationEvent.From(context.Message), context, context.CancellationToken);
+    }
 }

@@ -77,7 +77,7 @@ internal sealed class SqlArtifactStore(DbConnectionFactory connections, TimeProv
             : new PushedCause(observation.PushedAt ?? artifactEvent.OccurredAt);
         var (result, _) = await LifecycleSql.ApplyAsync(connection, transaction, new LifecycleChange(observation.Artifact, cause,
             $"{artifactEvent.EventId}:{cause.Kind}", observation.Deleted ? "deleted in Harbor" : "pushed again after its deletion",
-            artifactEvent.Operator ?? "harbor", artifactEvent.OccurredAt, SkipIfUnchanged: true), time.GetUtcNow(), cancellationToken);
+            artifactEvent.Operator ?? "harbor", time.GetUtcNow(), SkipIfUnchanged: true), time.GetUtcNow(), cancellationToken);
         if (result is { Refused: true })
         {
             logger.LogWarning("Event {EventId} ({EventType}) does not change {Artifact}: {Refusal}", artifactEvent.EventId, artifactEvent.EventType,

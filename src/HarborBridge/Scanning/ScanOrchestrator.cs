@@ -43,7 +43,7 @@ internal sealed class ScanOrchestrator(
         {
             // The push of a deleted digest revives it (the history consumer does the same under the same transition id).
             await decisions.ApplyAsync(new LifecycleChange(a, new PushedCause(pushed.OccurredAt), $"{pushed.EventId}:pushed",
-                "pushed again after its deletion", pushed.Pusher ?? "harbor", pushed.OccurredAt, SkipIfUnchanged: true), cancellationToken);
+                "pushed again after its deletion", pushed.Pusher ?? "harbor", time.GetUtcNow(), SkipIfUnchanged: true), cancellationToken);
         }
 
         if (TrivyMode)

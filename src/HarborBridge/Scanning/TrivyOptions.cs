@@ -22,6 +22,11 @@ public sealed class TrivyOptions
     /// <summary>Pass <c>--insecure</c> (registry with a self-signed certificate or plain HTTP).</summary>
     public bool Insecure { get; set; }
 
+    /// <summary>Trivy's cache folder (<c>--cache-dir</c>); Trivy's default when empty. This process runs one Trivy at a
+    /// time; several processes (replicas) must not share one folder, or Trivy's cache lock makes them wait, time out
+    /// and retry.</summary>
+    public string? CacheDir { get; set; }
+
     /// <summary>Largest report read from Trivy's output.</summary>
     [Range(1024, 1024 * 1024 * 1024)]
     public int MaxReportBytes { get; set; } = 256 * 1024 * 1024;

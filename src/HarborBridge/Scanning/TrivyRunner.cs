@@ -9,14 +9,67 @@ namespace HarborBridge.Scanning;
 /// <summary>A Trivy run that produced no usable report: non-zero exit, time-out, or output that is too large.</summary>
 public sealed class TrivyScanException(string message) : Exception(message);
 
+/// <summary>Trivy could not lock its cache (another process holds it). This says nothing about the image: it is not a
+/// scan failure (no <c>onScanFailure</c>), the message is retried and, once retries are spent, lands in <c>_error</c>.</summary>
+public sealed class TrivyCacheBusyException(string message) : Exception(message);
+
 /// <summary>
 /// Runs <c>trivy image --format json</c> against the registry for one digest. Registry credentials go to Trivy
 /// through its environment (<c>TRIVY_USERNAME</c>/<c>TRIVY_PASSWORD</c>), never on the command line, where any
-/// user of the machine could read them.
+/// user of the machine could read them. Trivy gets a minimal environment (<see cref="InheritedVariables"/>), never
+/// the service's own settings and secrets. Runs are serialised: Trivy's cache is a BoltDB file that one process at a
+/// time may lock, and a lock time-out would otherwise look like a failed scan.
 /// </summary>
-internal sealed class TrivyRunner(IOptions<TrivyOptions> options, IOptions<HarborOptions> harbor, ILogger<TrivyRunner> logger)
+internal sealed class TrivyRunner(IOptions<TrivyOptions> options, IOptions<HarborOptions> harbor, ILogger<TrivyRunner> logger) : IDisposable
 {
+    /// <summary>Variables passed on from the service's environment: the search path, the home and temp folders, the
+    /// proxy and CA settings, and the operator's own <c>TRIVY_*</c> settings. Nothing else (least of all
+    /// <c>HarborBridge__*</c>) reaches the child.</summary>
+    internal static readonly string[] InheritedVariables =
+    [
+        "PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "XDG_CACHE_HOME",
+        "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
+        "SSL_CERT_FILE", "SSL_CERT_DIR",
+    ];
+
+    private const string InheritedPrefix = "TRIVY_";
+
+    private readonly SemaphoreSlim _oneAtATime = new(1, 1);
+
+    public void Dispose() => _oneAtATime.Dispose();
+
     public async Task<byte[]> ScanAsync(ArtifactRef artifact, CancellationToken cancellationToken)
+    {
+        await _oneAtATime.WaitAsync(cancellationToken);
+        try
+        {
+            return await RunAsync(artifact, cancellationToken);
+        }
+        finally
+        {
+            _oneAtATime.Release();
+        }
+    }
+
+    /// <summary>Trivy's message when its cache lock timed out ("cache may be in use by another process").</summary>
+    internal static bool IsCacheLockError(string stderr) =>
+        stderr.Contains("in use by another process", StringComparison.OrdinalIgnoreCase)
+        || (stderr.Contains("cache", StringComparison.OrdinalIgnoreCase) && stderr.Contains("timeout", StringComparison.OrdinalIgnoreCase)
+            && stderr.Contains("lock", StringComparison.OrdinalIgnoreCase));
+
+    private static void SetMinimalEnvironment(ProcessStartInfo start)
+    {
+        var inherited = start.Environment.Where(v => InheritedVariables.Contains(v.Key, StringComparer.Ordinal)
+                || v.Key.StartsWith(InheritedPrefix, StringComparison.Ordinal))
+            .ToList();
+        start.Environment.Clear();
+        foreach (var (key, value) in inherited)
+        {
+            start.Environment[key] = value;
+        }
+    }
+
+    private async Task<byte[]> RunAsync(ArtifactRef artifact, CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var start = new ProcessStartInfo(settings.Path)
@@ -25,9 +78,16 @@ internal sealed class TrivyRunner(IOptions<TrivyOptions> options, IOptions<Harbo
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        SetMinimalEnvironment(start);
         foreach (var arg in new[] { "image", "--format", "json", "--quiet", "--timeout", $"{(int)settings.Timeout.TotalSeconds}s" })
         {
             start.ArgumentList.Add(arg);
+        }
+
+        if (!string.IsNullOrEmpty(settings.CacheDir))
+        {
+            start.ArgumentList.Add("--cache-dir");
+            start.ArgumentList.Add(settings.CacheDir);
         }
 
         if (settings.Insecure)
@@ -52,6 +112,12 @@ internal sealed class TrivyRunner(IOptions<TrivyOptions> options, IOptions<Harbo
             await process.WaitForExitAsync(timeout.Token);
             var report = await stdout;
             var errors = await stderr;
+            if (process.ExitCode != 0 && IsCacheLockError(errors))
+            {
+                throw new TrivyCacheBusyException($"trivy could not lock its cache ({LastLine(errors)}); the scan is retried. "
+                    + "Give each HarborBridge process its own HarborBridge:Trivy:CacheDir.");
+            }
+
             if (process.ExitCode != 0)
             {
                 throw new TrivyScanException($"trivy exited with code {process.ExitCode}: {LastLine(errors)}");

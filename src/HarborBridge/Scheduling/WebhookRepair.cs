@@ -10,7 +10,7 @@ namespace HarborBridge.Scheduling;
 internal sealed class WebhookRepair(
     IServiceProvider services,
     IOptions<SchedulesOptions> options,
-    IOptions<WebhookOptions> webhook,
+    WebhookAuthenticator authenticator,
     ILogger<WebhookRepair> logger)
 {
     public const string PolicyName = "harborbridge";
@@ -20,10 +20,17 @@ internal sealed class WebhookRepair(
 
     private IHarborClient Harbor => services.GetRequiredService<IHarborClient>();
 
+    /// <summary>The policy's header differs from the one HarborBridge expects (a rotated master, a switch to per-project
+    /// mode). Harbor returns <c>auth_header</c> in the policy; an empty value (a Harbor that hides it) is left alone.</summary>
+    private static bool StaleHeader(HarborWebhookPolicy policy, string address, HarborWebhookTarget expected) =>
+        policy.Targets.FirstOrDefault(t => string.Equals(t.Address, address, StringComparison.OrdinalIgnoreCase)) is { AuthHeader: { Length: > 0 } current }
+        && !string.Equals(current, expected.AuthHeader, StringComparison.Ordinal);
+
     public async Task RepairAsync(string project, CancellationToken cancellationToken)
     {
         var address = options.Value.Reconciliation.WebhookAddress!;
-        var target = new HarborWebhookTarget("http", address, webhook.Value.AuthHeader, false, "CloudEvents");
+        // Per-project mode: this project's own header, so its policy (readable by its members) cannot forge others' events.
+        var target = new HarborWebhookTarget("http", address, authenticator.HeaderFor(project), false, "CloudEvents");
         var ours = (await Harbor.ListWebhookPoliciesAsync(project, cancellationToken))
             .FirstOrDefault(p => p.Targets.Any(t => string.Equals(t.Address, address, StringComparison.OrdinalIgnoreCase)));
         if (ours is null)
@@ -31,11 +38,11 @@ internal sealed class WebhookRepair(
             await Harbor.CreateWebhookPolicyAsync(project, new HarborWebhookPolicy(0, PolicyName, "Events for HarborBridge (created by its reconciliation)", true, EventTypes, [target]), cancellationToken);
             logger.LogWarning("Project {Project} had no webhook policy for HarborBridge; created one", project);
         }
-        else if (!ours.Enabled || EventTypes.Except(ours.EventTypes, StringComparer.Ordinal).Any())
+        else if (!ours.Enabled || EventTypes.Except(ours.EventTypes, StringComparer.Ordinal).Any() || StaleHeader(ours, address, target))
         {
             var events = ours.EventTypes.Union(EventTypes, StringComparer.Ordinal).ToList();
             await Harbor.UpdateWebhookPolicyAsync(project, ours.Id, ours with { Enabled = true, EventTypes = events, Targets = [target] }, cancellationToken);
-            logger.LogWarning("Webhook policy {PolicyName} of project {Project} was disabled or missed event types; repaired", ours.Name, project);
+            logger.LogWarning("Webhook policy {PolicyName} of project {Project} was disabled, missed event types or had another auth header; repaired", ours.Name, project);
         }
 
         var metadata = await Harbor.GetProjectMetadataAsync(project, cancellationToken);

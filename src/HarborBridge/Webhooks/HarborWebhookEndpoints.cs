@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using HarborBridge.Core.Webhooks;
 using HarborBridge.Hosting;
 using MassTransit;
@@ -25,14 +23,13 @@ internal static class HarborWebhookEndpoints
         HttpContext http,
         IOptions<WebhookOptions> options,
         WebhookIntake intake,
+        WebhookAuthenticator authenticator,
         CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        if (!IsAuthorized(http.Request, settings))
+        if (!authenticator.PassesFirstCheck(http.Request))
         {
-            HarborBridgeMetrics.Webhooks.WithLabels("rejected", "auth").Inc();
-            return Problem(StatusCodes.Status401Unauthorized, "Unauthorized",
-                "The Authorization header does not match the webhook auth header configured in HarborBridge.");
+            return Unauthorized();
         }
 
         if (!TryGetFormat(http.Request, out var format))
@@ -50,9 +47,10 @@ internal static class HarborWebhookEndpoints
                 $"The body is larger than {settings.MaxBodyBytes} bytes (HarborBridge:Webhook:MaxBodyBytes).");
         }
 
-        var outcome = await intake.AcceptAsync(body, format, cancellationToken);
+        var outcome = await intake.AcceptAsync(body, format, http.Request.Headers.Authorization.ToString(), cancellationToken);
         return outcome switch
         {
+            IntakeOutcome.Unauthorized => Unauthorized(),
             IntakeOutcome.Invalid invalid => Problem(StatusCodes.Status400BadRequest, "Malformed webhook", invalid.Reason),
             IntakeOutcome.Ignored ignored => TypedResults.Ok(new WebhookReply("ignored", ignored.EventId, ignored.Reason)),
             IntakeOutcome.Queued queued => TypedResults.Accepted((string?)null, new WebhookReply(queued.Duplicate ? "duplicate" : "queued", queued.EventId, null)),
@@ -71,18 +69,11 @@ internal static class HarborWebhookEndpoints
     private static ProblemHttpResult Problem(int status, string title, string detail) =>
         TypedResults.Problem(detail: detail, statusCode: status, title: title);
 
-    private static bool IsAuthorized(HttpRequest request, WebhookOptions settings)
+    private static ProblemHttpResult Unauthorized()
     {
-        if (string.IsNullOrEmpty(settings.AuthHeader))
-        {
-            return settings.AllowUnauthenticated;
-        }
-
-        var presented = request.Headers.Authorization.ToString();
-        // Hash both sides so the comparison takes the same time whatever the lengths.
-        var expected = SHA256.HashData(Encoding.UTF8.GetBytes(settings.AuthHeader));
-        var actual = SHA256.HashData(Encoding.UTF8.GetBytes(presented));
-        return CryptographicOperations.FixedTimeEquals(expected, actual) && request.Headers.Authorization.Count == 1;
+        HarborBridgeMetrics.Webhooks.WithLabels("rejected", "auth").Inc();
+        return Problem(StatusCodes.Status401Unauthorized, "Unauthorized",
+            "The Authorization header does not match the webhook auth header configured in HarborBridge for this project.");
     }
 
     private static bool TryGetFormat(HttpRequest request, out WebhookPayloadFormat format)

@@ -13,6 +13,16 @@ internal abstract record IntakeOutcome
     public sealed record Ignored(string EventId, string Reason) : IntakeOutcome;
     public sealed record Queued(string EventId, bool Duplicate) : IntakeOutcome;
     public sealed record Unavailable : IntakeOutcome;
+    public sealed record Unauthorized : IntakeOutcome;
+}
+
+/// <summary>The ids of recently accepted webhooks, in a cache of its own with a size limit
+/// (<c>HarborBridge:Webhook:DuplicateCacheEntries</c>), so a flood of distinct events cannot grow memory without bound.</summary>
+internal sealed class RecentWebhooks(IOptions<WebhookOptions> options) : IDisposable
+{
+    public MemoryCache Cache { get; } = new(new MemoryCacheOptions { SizeLimit = options.Value.DuplicateCacheEntries });
+
+    public void Dispose() => Cache.Dispose();
 }
 
 /// <summary>Parses, filters and publishes one webhook. Publishing uses the broker's publisher confirms;
@@ -20,24 +30,32 @@ internal abstract record IntakeOutcome
 internal sealed class WebhookIntake(
     IPublishEndpoint publisher,
     WebhookLoopFilter filter,
-    IMemoryCache recentlyAccepted,
+    RecentWebhooks recentlyAccepted,
     IOptions<WebhookOptions> options,
+    WebhookAuthenticator authenticator,
     ILogger<WebhookIntake> logger)
 {
     private static readonly TimeSpan DuplicateWindow = TimeSpan.FromMinutes(15);
 
-    public async Task<IntakeOutcome> AcceptAsync(byte[] body, WebhookPayloadFormat format, CancellationToken cancellationToken)
+    public async Task<IntakeOutcome> AcceptAsync(byte[] body, WebhookPayloadFormat format, string authorization, CancellationToken cancellationToken)
     {
         HarborWebhookEvent webhook;
         try
         {
-            webhook = HarborWebhookParser.Parse(body, format);
+            webhook = HarborWebhookParser.Parse(body, format, options.Value.MaxResources);
         }
         catch (WebhookParseException e)
         {
             logger.LogWarning("Rejected a malformed {Format} webhook: {Reason}", format, e.Message);
             HarborBridgeMetrics.Webhooks.WithLabels("rejected", "malformed").Inc();
             return new IntakeOutcome.Invalid(e.Message);
+        }
+
+        if (!authenticator.IsAuthorizedFor(authorization, webhook.Repository?.Project))
+        {
+            logger.LogWarning("Refused a {EventType} webhook for project {Project}: its Authorization header is not that project's",
+                webhook.RawType, webhook.Repository?.Project);
+            return new IntakeOutcome.Unauthorized();
         }
 
         using var scope = logger.BeginScope(new Dictionary<string, object?> { ["EventId"] = webhook.EventId });
@@ -51,7 +69,7 @@ internal sealed class WebhookIntake(
 
         // Harbor retries resend the same body; within the window a retry is answered without re-publishing.
         // Consumers deduplicate by event id as well, so this cache is an optimisation, not the guarantee.
-        if (recentlyAccepted.TryGetValue(webhook.EventId, out _))
+        if (recentlyAccepted.Cache.TryGetValue(webhook.EventId, out _))
         {
             logger.LogInformation("Webhook {EventType} {EventId} was already queued; retry acknowledged", webhook.RawType, webhook.EventId);
             HarborBridgeMetrics.Webhooks.WithLabels("duplicate", "").Inc();
@@ -81,7 +99,7 @@ internal sealed class WebhookIntake(
             return new IntakeOutcome.Unavailable();
         }
 
-        recentlyAccepted.Set(webhook.EventId, true, DuplicateWindow);
+        recentlyAccepted.Cache.Set(webhook.EventId, true, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = DuplicateWindow });
         HarborBridgeMetrics.Webhooks.WithLabels("queued", webhook.Type.ToHarborName().ToLowerInvariant()).Inc();
         logger.LogInformation("Queued {EventType} webhook for {Project}/{Repository} as {MessageCount} message(s)",
             webhook.RawType, webhook.Repository?.Project, webhook.Repository?.Name, messages.Count);

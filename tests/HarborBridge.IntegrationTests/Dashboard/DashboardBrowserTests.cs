@@ -20,7 +20,7 @@ namespace HarborBridge.IntegrationTests.Dashboard;
 /// </summary>
 public sealed class DashboardBrowserTests : IAsyncLifetime
 {
-    private const string AdminToken = "dashboard-browser-admin-token";
+    private const string AdminToken = "dashboard-browser-admin-token-0123456789";
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "hb-dashboard-" + Guid.NewGuid().ToString("N"));

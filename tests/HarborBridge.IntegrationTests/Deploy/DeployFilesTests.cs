@@ -221,7 +221,8 @@ public sealed partial class DeployFilesTests
     {
         ["HarborBridge:Webhook:AuthHeader"] = "Bearer example",
         ["HarborBridge:Harbor:Password"] = "robot-secret",
-        ["HarborBridge:Admin:Token"] = "admin-token",
+        ["HarborBridge:Admin:Token"] = "admin-token-0123456789abcdef-0123456789",
+        ["HarborBridge:RabbitMq:Password"] = "rabbit-secret",
     };
 
     /// <summary>Registers the service as <c>serve</c> does and resolves every settings class, which binds and validates

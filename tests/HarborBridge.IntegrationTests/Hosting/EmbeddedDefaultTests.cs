@@ -11,7 +11,7 @@ namespace HarborBridge.IntegrationTests.Hosting;
 /// <summary><c>serve</c> on the embedded default: in-memory transport, SQLite file, no Harbor configured.</summary>
 public sealed class EmbeddedDefaultTests : IDisposable
 {
-    private const string AdminToken = "admin-token-for-tests";
+    private const string AdminToken = "admin-token-for-tests-0123456789abcdef";
     private readonly string _databaseFile = Path.Combine(Path.GetTempPath(), $"hb-embedded-{Guid.NewGuid():N}.db");
 
     public void Dispose()

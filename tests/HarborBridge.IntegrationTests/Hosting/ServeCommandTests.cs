@@ -56,6 +56,20 @@ public sealed class ServeCommandTests
         Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("--HarborBridge:Admin:Token=short-token", "HarborBridge:Admin:Token is 11 characters long; use at least 32")]
+    [InlineData("--HarborBridge:Transport=RabbitMq|--HarborBridge:RabbitMq:Host=rabbit.example.test", "default guest account is refused")]
+    [InlineData("--HarborBridge:Harbor:PasswordFile=/nonexistent/harbor-password", "HarborBridge:Harbor:PasswordFile: cannot read")]
+    public async Task Serve_WeakOrUnreadableSecret_Exit1NamingTheSetting(string settings, string expected)
+    {
+        var (exit, output) = await RunAsync(["--HarborBridge:Webhook:AuthHeader=Basic abc", .. settings.Split('|')]);
+
+        Assert.Equal(1, exit);
+        Assert.Contains("Invalid configuration", output, StringComparison.Ordinal);
+        Assert.Contains(expected, output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Serve_UnknownRole_Exit2()
     {

@@ -12,7 +12,7 @@ namespace HarborBridge.IntegrationTests.Logging;
 public sealed class SecretsNotLoggedTests : IDisposable
 {
     private const string WebhookSecret = "Basic d2ViaG9vay1TRUNSRVQtNzc3";
-    private const string AdminToken = "admin-TOKEN-secret-4242";
+    private const string AdminToken = "admin-TOKEN-secret-4242-0123456789abcdef";
     private const string HarborPassword = "harbor-ROBOT-password-9191";
     private const string WrongSecret = "Basic Z3Vlc3MtU0VDUkVULTEyMw==";
     private const string KeyPassword = "key-PASSWORD-secret-5151";

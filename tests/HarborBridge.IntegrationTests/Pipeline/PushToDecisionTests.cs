@@ -17,7 +17,7 @@ namespace HarborBridge.IntegrationTests.Pipeline;
 /// </summary>
 public sealed class PushToDecisionTests : IAsyncLifetime
 {
-    private const string AdminToken = "pipeline-admin-token";
+    private const string AdminToken = "pipeline-admin-token-0123456789abcdef";
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
     // Severity counts read from the fixtures by hand (see tests/fixtures/policy/harbor):

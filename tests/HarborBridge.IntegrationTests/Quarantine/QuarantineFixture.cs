@@ -23,7 +23,10 @@ namespace HarborBridge.IntegrationTests.Quarantine;
 /// </summary>
 public sealed class QuarantineFixture : IAsyncLifetime
 {
-    public const string AdminToken = "quarantine-admin-token";
+    public const string AdminToken = "quarantine-admin-token-0123456789abcdef";
+
+    /// <summary>The header an authenticating proxy would set (HarborBridge:Admin:IdentityHeader).</summary>
+    public const string IdentityHeader = "X-Remote-User";
     public const string QuarantineProject = "quarantine";
     public const string LabelName = "hb-quarantined";
 
@@ -93,6 +96,7 @@ public sealed class QuarantineFixture : IAsyncLifetime
         _database = await PostgresDatabase.CreateAsync();
         var settings = await HarborBridgeFactory.PipelineAsync(_database, Session.Simulator.Url, SimulatorSession.User, SimulatorSession.Password, policyFile);
         settings["HarborBridge:Admin:Token"] = AdminToken;
+        settings["HarborBridge:Admin:IdentityHeader"] = IdentityHeader;
         settings["HarborBridge:Signing:KeyFile"] = keyFile;
         settings["HarborBridge:Signing:KeyPassword"] = "key-pw";
         _factory = new HarborBridgeFactory(settings);
@@ -178,9 +182,14 @@ public sealed class QuarantineFixture : IAsyncLifetime
             $"no transition '{causePrefix}…' for {digest} within {Patience}");
     }
 
-    public async Task<HttpResponseMessage> ReleaseAsync(string digest, object? body, string? token = AdminToken)
+    public async Task<HttpResponseMessage> ReleaseAsync(string digest, object? body, string? token = AdminToken, string? user = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/artifacts/{digest}/release");
+        if (user is not null)
+        {
+            request.Headers.Add(IdentityHeader, user);
+        }
+
         if (body is not null)
         {
             request.Content = body as HttpContent ?? JsonContent.Create(body);

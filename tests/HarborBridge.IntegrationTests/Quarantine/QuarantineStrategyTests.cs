@@ -38,7 +38,8 @@ public sealed class QuarantineStrategyTests(QuarantineFixture f)
         Assert.NotEqual(0, exit);
         Assert.Contains("The image is not signed by cosign.", output);
 
-        using var release = await f.ReleaseAsync(artifact.Digest, new { reason = "false positive, see SEC-12", actor = "alice" });
+        // The body's actor is a claim; the proxy's identity header says who it was.
+        using var release = await f.ReleaseAsync(artifact.Digest, new { reason = "false positive, see SEC-12", actor = "mallory" }, user: "alice");
 
         Assert.Equal(HttpStatusCode.OK, release.StatusCode);
         // Signed again by the signer (the normal signing message), which completes the release: Released → Approved.
@@ -50,6 +51,7 @@ public sealed class QuarantineStrategyTests(QuarantineFixture f)
         var released = transitions.Single(t => t.ToState == ArtifactStates.Released);
         Assert.Equal("alice", released.Actor);
         Assert.Contains("false positive, see SEC-12", released.Cause, StringComparison.Ordinal);
+        Assert.Contains("claimed by: mallory", released.Cause, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -21,6 +21,10 @@ public sealed class ReleaseApiBadInputTests(QuarantineFixture f)
         { "no body", null, "application/json", null, HttpStatusCode.BadRequest, "Bad release request" },
         { "not JSON", null, "application/json", "reason=x", HttpStatusCode.BadRequest, "Bad release request" },
         { "wrong content type", null, "text/plain", """{"reason":"r"}""", HttpStatusCode.BadRequest, "Bad release request" },
+        // Audit probe A10: a trailing LF used to slip past the '$' anchor and end in 404.
+        { "digest with a trailing LF", "sha256:" + new string('e', 64) + "\n", "application/json", """{"reason":"r"}""", HttpStatusCode.BadRequest, "Malformed digest" },
+        // Audit probe A16 (50 MB answered by Kestrel, logged as an error): the release limit is 16 KiB by default.
+        { "body larger than MaxReleaseBodyBytes", null, "application/json", "{\"reason\":\"" + new string('x', 20_000) + "\"}", HttpStatusCode.RequestEntityTooLarge, "Payload too large" },
     };
 
     [Theory]

@@ -115,6 +115,7 @@ public sealed class ReconcileRescanBenchmark(ITestOutputHelper output)
             .AddSingleton<Decisions.IScanEvidence, Decisions.HarborScanEvidence>()
             .AddSingleton<Decisions.DecisionService>()
             .AddSingleton<RescanService>()
+            .AddSingleton<WebhookAuthenticator>()
             .AddSingleton<WebhookRepair>()
             .AddSingleton<Reconciler>()
             .BuildServiceProvider();

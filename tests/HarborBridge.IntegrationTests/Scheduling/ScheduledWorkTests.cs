@@ -59,6 +59,25 @@ public sealed class ScheduledWorkTests : IAsyncDisposable
         return factory;
     }
 
+    /// <summary>A simulator that delivers webhooks to the first host, and that host signing with a fresh key.</summary>
+    private async Task<HarborBridgeFactory> StartSigningPipelineAsync(params (string Key, string Value)[] overrides)
+    {
+        _session = await SimulatorSession.StartAsync(new HarborSimulatorOptions
+        {
+            RegistryAddress = TestServices.Registry,
+            WebhookHandler = () => _factories[0].Server.CreateHandler(),
+        });
+        _session.Simulator.State.AddWebhookPolicy(_session.Project, "http://localhost/webhooks/harbor", HarborBridgeFactory.AuthHeader, "Default",
+            "PUSH_ARTIFACT", "SCANNING_COMPLETED", "SCANNING_FAILED", "SCANNING_STOPPED");
+        var keyFile = Path.Combine(_session.WorkDir, "service.key");
+        using (var key = SigningKeyFiles.Generate())
+        {
+            await File.WriteAllTextAsync(keyFile, SigningKeyFiles.WriteEncryptedPrivateKey(key, Encoding.UTF8.GetBytes("key-pw")));
+        }
+
+        return await StartAsync(await SettingsAsync([.. overrides, ("HarborBridge:Signing:KeyFile", keyFile), ("HarborBridge:Signing:KeyPassword", "key-pw")]));
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var factory in _factories)
@@ -98,6 +117,32 @@ public sealed class ScheduledWorkTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task LostPushOfARealImage_ReconcileLeadsToOneDecisionAndOneSignature()
+    {
+        // tests.md weak spot 7: follow the reconciled push to the end, not only to "recorded".
+        var ct = TestServices.Timeout(240);
+        var factory = await StartSigningPipelineAsync(("HarborBridge:Schedules:Reconcile", "0/2 * * * * ?"));
+
+        // The push webhook is lost (Harbor gave up on it); later webhooks arrive again.
+        _session!.Simulator.Faults.DropWebhooks = true;
+        var image = await _session.PushImageAsync("lost", "v1", ct);
+        _session.Simulator.Faults.DropWebhooks = false;
+        var artifact = new ArtifactRef(_session.Project, "lost", image.ManifestDigest);
+
+        Assert.True(await TestEnvironment.EventuallyAsync(async () => await StateAsync(factory, artifact.Digest) == ArtifactStates.Approved, Patience),
+            "the reconciled push was not decided");
+        Assert.True(await TestEnvironment.EventuallyAsync(async () => await SignaturesAsync(artifact, ct) == 1, Patience),
+            "the reconciled push was not signed");
+        await Task.Delay(TimeSpan.FromSeconds(5)); // two more reconcile runs (every 2 s)
+
+        var pushes = (await factory.Store.GetEventsAsync(artifact.Digest, default)).Where(e => e.EventType == "PUSH_ARTIFACT").ToList();
+        Assert.Equal(["reconcile:"], pushes.Select(e => e.EventId[..10]));
+        Assert.Equal(1, await SignaturesAsync(artifact, ct));
+        await using var connection = new NpgsqlConnection(_database!.ConnectionString);
+        Assert.Equal(1, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM decisions WHERE digest = @d", new { d = artifact.Digest }));
+    }
+
+    [Fact]
     public async Task TwoInstancesOnOnePostgres_EachFiringRunsOnce()
     {
         var settings = await SettingsAsync(("HarborBridge:Schedules:Rescan", EverySecond), ("HarborBridge:Schedules:AtRiskDeadlines", "0/2 * * * * ?"));
@@ -127,24 +172,7 @@ public sealed class ScheduledWorkTests : IAsyncDisposable
         var ct = TestServices.Timeout(240);
         // Block on CRITICAL, fix within one minute (the smallest unit the policy accepts), quarantine by unsigning.
         _policyText = "version: 1\ndefaults:\n  block: { severity: CRITICAL }\n  quarantine: { strategies: [unsign] }\nrescan:\n  fixWithin: { CRITICAL: 1m }\n";
-        _session = await SimulatorSession.StartAsync(new HarborSimulatorOptions
-        {
-            RegistryAddress = TestServices.Registry,
-            WebhookHandler = () => _factories[0].Server.CreateHandler(),
-        });
-        _session.Simulator.State.AddWebhookPolicy(_session.Project, "http://localhost/webhooks/harbor", HarborBridgeFactory.AuthHeader, "Default",
-            "PUSH_ARTIFACT", "SCANNING_COMPLETED", "SCANNING_FAILED", "SCANNING_STOPPED");
-        var keyFile = Path.Combine(_session.WorkDir, "service.key");
-        using (var key = SigningKeyFiles.Generate())
-        {
-            await File.WriteAllTextAsync(keyFile, SigningKeyFiles.WriteEncryptedPrivateKey(key, Encoding.UTF8.GetBytes("key-pw")), ct);
-        }
-
-        var settings = await SettingsAsync(
-            ("HarborBridge:Schedules:AtRiskDeadlines", "0/2 * * * * ?"),
-            ("HarborBridge:Signing:KeyFile", keyFile),
-            ("HarborBridge:Signing:KeyPassword", "key-pw"));
-        var factory = await StartAsync(settings);
+        var factory = await StartSigningPipelineAsync(("HarborBridge:Schedules:AtRiskDeadlines", "0/2 * * * * ?"));
         var bus = factory.Services.GetRequiredService<IBus>();
         var atRisk = new List<ArtifactAtRisk>();
         var blocked = new List<ArtifactBlocked>();
@@ -157,7 +185,7 @@ public sealed class ScheduledWorkTests : IAsyncDisposable
         try
         {
             // A clean image (the simulator's default report has no findings): approved and signed by HarborBridge.
-            var image = await _session.PushImageAsync("web", "v1", ct);
+            var image = await _session!.PushImageAsync("web", "v1", ct);
             var artifact = new ArtifactRef(_session.Project, "web", image.ManifestDigest);
             Assert.True(await TestEnvironment.EventuallyAsync(async () => await StateAsync(factory, artifact.Digest) == ArtifactStates.Approved, Patience),
                 "the clean image was not approved");

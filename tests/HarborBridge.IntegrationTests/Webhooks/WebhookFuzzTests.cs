@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text;
+using System.Text.Json;
 using CsCheck;
+using HarborBridge.Contracts;
 using HarborBridge.IntegrationTests.Infrastructure;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
@@ -8,7 +10,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace HarborBridge.IntegrationTests.Webhooks;
 
 /// <summary>10,000 mutated webhook bodies and headers: never a 5xx, always problem+json for a rejection,
-/// nothing enqueued for a rejected request, and the service still works afterwards.</summary>
+/// nothing enqueued for a rejected request, every 202 published exactly the messages the body describes (type,
+/// project, digest, read by an independent oracle; nothing for a duplicate), and the service still works afterwards.</summary>
 public sealed class WebhookFuzzTests : IAsyncLifetime
 {
     private static readonly string[] ContentTypes =
@@ -80,7 +83,22 @@ public sealed class WebhookFuzzTests : IAsyncLifetime
             if (response.StatusCode != HttpStatusCode.Accepted)
             {
                 Assert.Equal(before, _published.Count);
+                return;
             }
+
+            // A 202 must have published exactly what the body describes, read here without the parser under test.
+            var status = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("status").GetString();
+            var published = _published.Since(before);
+            if (status == "duplicate")
+            {
+                Assert.Empty(published);
+                return;
+            }
+
+            Assert.Equal(HarborBridgeFactory.AuthHeader, Authorizations[mutation.Authorization]);
+            var expected = Oracle.Expected(body, ContentTypes[mutation.ContentType]);
+            Assert.Equal(expected.Select(e => e.Type), published.Select(m => m.GetType()));
+            Assert.Equal(expected.Select(e => (e.Project, e.Digest)), published.Select(Oracle.ProjectAndDigest));
         }, iter: 10_000, threads: 1);
 
         using var health = await _client.GetAsync("/healthz");
@@ -113,16 +131,72 @@ public sealed class WebhookFuzzTests : IAsyncLifetime
         }
     }
 
+    /// <summary>What a well-formed body must produce: one message per resource for artifact events (type by event
+    /// type, project from <c>repository.namespace</c>, digest from the resource), one registry event otherwise.</summary>
+    private static class Oracle
+    {
+        private static readonly Dictionary<string, Type> ArtifactMessages = new(StringComparer.Ordinal)
+        {
+            ["PUSH_ARTIFACT"] = typeof(ArtifactPushed), ["harbor.artifact.pushed"] = typeof(ArtifactPushed),
+            ["PULL_ARTIFACT"] = typeof(ArtifactPulled), ["harbor.artifact.pulled"] = typeof(ArtifactPulled),
+            ["DELETE_ARTIFACT"] = typeof(ArtifactDeleted), ["harbor.artifact.deleted"] = typeof(ArtifactDeleted),
+            ["SCANNING_COMPLETED"] = typeof(ScanCompleted), ["harbor.scan.completed"] = typeof(ScanCompleted),
+            ["SCANNING_FAILED"] = typeof(ScanFailed), ["harbor.scan.failed"] = typeof(ScanFailed),
+            ["SCANNING_STOPPED"] = typeof(ScanFailed), ["harbor.scan.stopped"] = typeof(ScanFailed),
+        };
+
+        public static List<(Type Type, string? Project, string? Digest)> Expected(byte[] body, string contentType)
+        {
+            using var document = JsonDocument.Parse(body);
+            var root = document.RootElement;
+            var data = root.GetProperty(contentType.StartsWith("application/cloudevents+json", StringComparison.Ordinal) ? "data" : "event_data");
+            var project = data.TryGetProperty("repository", out var repository) && repository.ValueKind == JsonValueKind.Object
+                ? repository.GetProperty("namespace").GetString()
+                : null;
+            var digests = data.TryGetProperty("resources", out var resources) && resources.ValueKind == JsonValueKind.Array
+                ? resources.EnumerateArray().Select(r => r.GetProperty("digest").GetString()).ToList()
+                : [];
+            return ArtifactMessages.TryGetValue(root.GetProperty("type").GetString()!, out var type)
+                ? digests.Select(d => (type, project, d)).ToList()
+                : (digests.Count == 0 ? [null] : digests).Select(d => (typeof(RegistryEventReceived), project, d)).ToList();
+        }
+
+        public static (string? Project, string? Digest) ProjectAndDigest(object message) => message switch
+        {
+            ArtifactPushed m => (m.Artifact.Project, m.Artifact.Digest),
+            ArtifactPulled m => (m.Artifact.Project, m.Artifact.Digest),
+            ArtifactDeleted m => (m.Artifact.Project, m.Artifact.Digest),
+            ScanCompleted m => (m.Artifact.Project, m.Artifact.Digest),
+            ScanFailed m => (m.Artifact.Project, m.Artifact.Digest),
+            RegistryEventReceived m => (m.Project, m.Digest),
+            _ => throw new InvalidOperationException($"unexpected message {message.GetType().Name}"),
+        };
+    }
+
     private sealed class PublishCounter : IPublishObserver
     {
+        private readonly List<object> _messages = [];
         private int _count;
 
         public int Count => Volatile.Read(ref _count);
+
+        public List<object> Since(int count)
+        {
+            lock (_messages)
+            {
+                return _messages.Skip(count).ToList();
+            }
+        }
 
         public Task PrePublish<T>(PublishContext<T> context) where T : class => Task.CompletedTask;
 
         public Task PostPublish<T>(PublishContext<T> context) where T : class
         {
+            lock (_messages)
+            {
+                _messages.Add(context.Message);
+            }
+
             Interlocked.Increment(ref _count);
             return Task.CompletedTask;
         }

@@ -147,13 +147,14 @@ public sealed class WebhookIntakeTests : IAsyncLifetime
             : 1;
     }
 
-    // Harbor's retry identity: the CloudEvents id, or (Default format) the bytes of the body.
+    // Harbor's retry identity: the CloudEvents id with the body's hash (a reused id with another body is another event),
+    // or (Default format) the bytes of the body.
     private static string ExpectedEventId(byte[] body, string path)
     {
         if (WebhookClient.ContentTypeFor(path) == "application/cloudevents+json")
         {
             using var doc = JsonDocument.Parse(body);
-            return "ce:" + doc.RootElement.GetProperty("id").GetString();
+            return $"ce:{doc.RootElement.GetProperty("id").GetString()}:{Convert.ToHexStringLower(SHA256.HashData(body))[..32]}";
         }
 
         return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(body));

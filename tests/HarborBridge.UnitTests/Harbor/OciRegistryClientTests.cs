@@ -61,6 +61,28 @@ public sealed class OciRegistryClientTests
         Assert.Contains("cosign", requests[0].Header("User-Agent"));
     }
 
+    [Theory]
+    [InlineData("https://evil.test/service/token", true, false)] // another host: asked anonymously, never the robot's password
+    [InlineData("http://harbor.test/service/token", false, false)] // http realm for an https registry: not asked at all
+    [InlineData("https://harbor.test:8443/service/token", true, true)] // Harbor's own host
+    public async Task GetManifest_BearerChallengeNamingARealm_RobotCredentialsOnlyToTheRegistrysOwnHostOverHttps(
+        string realm, bool tokenRequested, bool credentialsSent)
+    {
+        var stub = new StubHttpHandler(request => request.RequestUri!.AbsolutePath == "/service/token"
+            ? StubHttpHandler.Json(HttpStatusCode.OK, """{"token":"tok-1","expires_in":1800}""")
+            : StubHttpHandler.Json(HttpStatusCode.Unauthorized, """{"errors":[{"code":"UNAUTHORIZED","message":"unauthorized"}]}""",
+                ("WWW-Authenticate", $"Bearer realm=\"{realm}\",service=\"harbor-registry\"")));
+        using var services = new HarborTestServices(stub);
+
+        // The registry keeps answering 401; what matters here is where the credentials went.
+        _ = await Record.ExceptionAsync(() => services.Registry.GetManifestAsync(Repository, "1.0", Ct));
+
+        var tokenRequests = stub.Requests.Where(r => r.Uri.AbsolutePath == "/service/token").ToList();
+        Assert.Equal(tokenRequested, tokenRequests.Count > 0);
+        Assert.Equal(credentialsSent, tokenRequests.Any(r => r.Header("Authorization") is { Length: > 0 }));
+        Assert.DoesNotContain(stub.Requests, r => r.Uri.Host != "harbor.test" && r.Header("Authorization") is { Length: > 0 });
+    }
+
     [Fact]
     public async Task GetManifest_BasicChallenge_ResendsWithRobotCredentials()
     {

@@ -53,6 +53,79 @@ public sealed class TrivyRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task ScanAsync_ServiceHoldsSecretsInItsEnvironment_TrivySeesNoneOfThem()
+    {
+        // The way an operator passes HarborBridge's secrets (README: environment variables), each with a marker.
+        string[] secrets =
+        [
+            "HarborBridge__Admin__Token", "HarborBridge__Signing__KeyPassword", "HarborBridge__Harbor__Password",
+            "HarborBridge__Webhook__AuthHeader", "HarborBridge__Notifications__Channels__ops__Password", "COSIGN_PASSWORD",
+        ];
+        foreach (var name in secrets)
+        {
+            Environment.SetEnvironmentVariable(name, "env-SECRET-" + name);
+        }
+
+        Environment.SetEnvironmentVariable("HTTPS_PROXY", "http://proxy.example.test:3128");
+        try
+        {
+            var report = Fixtures.PathOf("policy", "trivy", "alpine-39.json.golden");
+            var env = Path.Combine(_directory, "env");
+            var path = StandIn($"env > '{env}'\ncat '{report}'");
+
+            await Runner(path).ScanAsync(Artifact, default);
+
+            var environment = await File.ReadAllLinesAsync(env);
+            Assert.DoesNotContain(environment, line => line.Contains("env-SECRET", StringComparison.Ordinal));
+            Assert.DoesNotContain(environment, line => line.StartsWith("HarborBridge", StringComparison.OrdinalIgnoreCase));
+            Assert.Contains("HTTPS_PROXY=http://proxy.example.test:3128", environment);
+            Assert.Contains(environment, line => line.StartsWith("PATH=", StringComparison.Ordinal));
+            Assert.Contains($"TRIVY_PASSWORD={Password}", environment);
+        }
+        finally
+        {
+            foreach (var name in secrets)
+            {
+                Environment.SetEnvironmentVariable(name, null);
+            }
+
+            Environment.SetEnvironmentVariable("HTTPS_PROXY", null);
+        }
+    }
+
+    [Fact]
+    public async Task ScanAsync_CacheLockTimesOut_ThrowsCacheBusyNotAScanFailure()
+    {
+        // Trivy's own wording when BoltDB's flock times out (aquasecurity/trivy#650).
+        var path = StandIn("echo 'FATAL init error: cache may be in use by another process: timeout' >&2\nexit 1");
+
+        var e = await Assert.ThrowsAsync<TrivyCacheBusyException>(() => Runner(path).ScanAsync(Artifact, default));
+
+        Assert.Contains("HarborBridge:Trivy:CacheDir", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ScanAsync_ManyAtOnce_OneTrivyRunsAtATimeAndCacheDirIsPassed()
+    {
+        var report = Fixtures.PathOf("policy", "trivy", "alpine-39.json.golden");
+        var lockDir = Path.Combine(_directory, "lock");
+        var overlaps = Path.Combine(_directory, "overlaps");
+        var args = Path.Combine(_directory, "args");
+        // mkdir is atomic: a second run that starts while the first holds the folder records an overlap.
+        var path = StandIn($"printf '%s\\n' \"$@\" > '{args}'\nmkdir '{lockDir}' 2>/dev/null || echo overlap >> '{overlaps}'\nsleep 0.2\nrmdir '{lockDir}' 2>/dev/null\ncat '{report}'");
+        var runner = new TrivyRunner(
+            Options.Create(new TrivyOptions { Enabled = true, Path = path, CacheDir = "/var/cache/hb-trivy" }),
+            Options.Create(new HarborOptions { Url = "https://harbor.example.test" }),
+            NullLogger<TrivyRunner>.Instance);
+
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => runner.ScanAsync(Artifact, default)));
+
+        Assert.False(File.Exists(overlaps), "two trivy processes ran on one cache at the same time");
+        var argv = await File.ReadAllLinesAsync(args);
+        Assert.Equal("/var/cache/hb-trivy", argv[argv.ToList().IndexOf("--cache-dir") + 1]);
+    }
+
+    [Fact]
     public async Task ScanAsync_TrivyExitsNonZero_ThrowsWithItsLastErrorLine()
     {
         var path = StandIn("echo 'INFO starting' >&2\necho 'FATAL image scan error: unauthorized: authentication required' >&2\nexit 1");

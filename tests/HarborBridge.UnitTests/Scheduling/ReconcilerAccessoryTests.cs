@@ -46,6 +46,7 @@ public sealed class ReconcilerAccessoryTests
             .Configure<HarborOptions>(o => o.Url = "https://harbor.example.test")
             .Configure<SchedulesOptions>(o => o.Reconciliation.Projects = ["team"])
             .Configure<WebhookOptions>(_ => { })
+            .AddSingleton<WebhookAuthenticator>()
             .AddSingleton<WebhookRepair>()
             .AddSingleton<Reconciler>()
             .BuildServiceProvider();

@@ -37,7 +37,7 @@ public sealed class HarborWebhookParserTests
         Assert.Equal(root.TryGetProperty("operator", out var op) ? op.GetString() : null, parsed.Operator);
         if (cloudEvents)
         {
-            Assert.Equal("ce:" + root.GetProperty("id").GetString(), parsed.EventId);
+            Assert.Equal($"ce:{root.GetProperty("id").GetString()}:{Convert.ToHexStringLower(SHA256.HashData(bytes))[..32]}", parsed.EventId);
             Assert.Equal(DateTimeOffset.Parse(root.GetProperty("time").GetString()!, System.Globalization.CultureInfo.InvariantCulture), parsed.OccurredAt);
         }
         else
@@ -124,6 +124,82 @@ public sealed class HarborWebhookParserTests
         var e = Assert.Throws<WebhookParseException>(() => HarborWebhookParser.Parse(Encoding.UTF8.GetBytes(body), WebhookPayloadFormat.Default));
 
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
+
+    private static string Push(string project = "payments", string repository = "team/api", string digest = "sha256:2e8f7b3c1a9d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f", string tag = "v1") =>
+        JsonSerializer.Serialize(new
+        {
+            type = "PUSH_ARTIFACT",
+            occur_at = 1680501904,
+            @operator = "alice",
+            event_data = new { repository = new { name = repository, @namespace = project }, resources = new[] { new { digest, tag } } },
+        });
+
+    public static TheoryData<string, string> TrailingNewlines() => new()
+    {
+        // Audit probes W25-W28: '$' also matches before a final LF, so these were accepted (and stored as phantom records).
+        { "project", Push(project: "payments\n") },
+        { "repository", Push(repository: "team/api\n") },
+        { "digest", Push(digest: "sha256:2e8f7b3c1a9d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f\n") },
+        { "tag", Push(tag: "v1\n") },
+    };
+
+    [Theory]
+    [MemberData(nameof(TrailingNewlines))]
+    public void Parse_NameWithTrailingNewline_Rejected(string field, string body)
+    {
+        Assert.NotNull(field);
+
+        Assert.Throws<WebhookParseException>(() => HarborWebhookParser.Parse(Encoding.UTF8.GetBytes(body), WebhookPayloadFormat.Default));
+    }
+
+    [Theory]
+    [InlineData(255, true)]
+    [InlineData(256, false)]
+    public void Parse_RepositoryLength_AcceptedUpToHarborsLimitOf255(int length, bool accepted)
+    {
+        var body = Encoding.UTF8.GetBytes(Push(repository: new string('a', length)));
+
+        var e = Record.Exception(() => HarborWebhookParser.Parse(body, WebhookPayloadFormat.Default));
+
+        Assert.Equal(accepted, e is null);
+        if (!accepted)
+        {
+            Assert.Contains("longer than 255", Assert.IsType<WebhookParseException>(e).Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Parse_MoreResourcesThanTheLimit_RejectedNamingTheLimitAndSetting()
+    {
+        var resources = Enumerable.Range(0, 101).Select(i => new { digest = "sha256:" + i.ToString("x64", System.Globalization.CultureInfo.InvariantCulture) });
+        var body = JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            type = "PUSH_ARTIFACT", occur_at = 1680501904,
+            event_data = new { repository = new { name = "api", @namespace = "payments" }, resources },
+        });
+
+        var e = Assert.Throws<WebhookParseException>(() => HarborWebhookParser.Parse(body, WebhookPayloadFormat.Default, maxResources: 100));
+
+        Assert.Contains("at most 100", e.Message, StringComparison.Ordinal);
+        Assert.Contains("HarborBridge:Webhook:MaxResources", e.Message, StringComparison.Ordinal);
+        Assert.Equal(101, HarborWebhookParser.Parse(body, WebhookPayloadFormat.Default, maxResources: 101).Resources.Count);
+    }
+
+    [Fact]
+    public void Parse_CloudEventsReusingAnIdForAnotherBody_GetDifferentEventIds()
+    {
+        var first = File.ReadAllText(Fixtures.PathOf("harbor", "webhooks", "docs", "push_artifact.cloudevents.json"));
+        using var doc = JsonDocument.Parse(first);
+        var digest = doc.RootElement.GetProperty("data").GetProperty("resources")[0].GetProperty("digest").GetString()!;
+        var second = first.Replace(digest, "sha256:" + new string('f', 64), StringComparison.Ordinal);
+
+        var a = HarborWebhookParser.Parse(Encoding.UTF8.GetBytes(first), WebhookPayloadFormat.CloudEvents);
+        var retry = HarborWebhookParser.Parse(Encoding.UTF8.GetBytes(first), WebhookPayloadFormat.CloudEvents);
+        var b = HarborWebhookParser.Parse(Encoding.UTF8.GetBytes(second), WebhookPayloadFormat.CloudEvents);
+
+        Assert.Equal(a.EventId, retry.EventId);
+        Assert.NotEqual(a.EventId, b.EventId);
     }
 
     [Theory]

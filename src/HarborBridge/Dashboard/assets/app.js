@@ -10,6 +10,7 @@ function h(tag, attrs, ...children) {
   for (const [key, value] of Object.entries(attrs || {})) {
     if (value === undefined || value === null || value === false) continue;
     if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
+    else if (key === "style") el.style.cssText = String(value); // CSSOM: allowed by the CSP, a style attribute is not
     else el.setAttribute(key, value === true ? "" : String(value));
   }
   for (const child of children.flat()) {
@@ -118,12 +119,17 @@ async function board() {
 }
 
 // ---- artifact page ------------------------------------------------------------------------------------------
+// Links come from scanner reports: only http(s) becomes a link (decisions stored before the server checked it too).
+function webLink(url) {
+  try { return ["http:", "https:"].includes(new URL(url).protocol); } catch { return false; }
+}
+
 function findingsTable(decision) {
   if (!decision || decision.findings.length === 0) return h("p", { class: "muted" }, "No deciding findings.");
   return h("table", { id: "findings" },
     h("thead", {}, h("tr", {}, ["Finding", "Package", "Installed", "Fixed in", "Severity", "Outcome"].map((c) => h("th", {}, c)))),
     h("tbody", {}, decision.findings.map((f) => h("tr", {},
-      h("td", {}, f.link ? h("a", { href: f.link, rel: "noreferrer noopener", target: "_blank" }, f.id) : f.id),
+      h("td", {}, webLink(f.link) ? h("a", { href: f.link, rel: "noreferrer noopener", target: "_blank" }, f.id) : f.id),
       h("td", {}, f.package),
       h("td", { class: "mono" }, f.installedVersion || "—"),
       h("td", { class: "mono fix" }, f.fixedVersion || "no fix yet"),
