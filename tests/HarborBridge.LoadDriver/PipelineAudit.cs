@@ -78,9 +78,9 @@ public sealed class PipelineAudit(string registry, string database, string proje
         return manifest.RootElement.GetProperty("layers").GetArrayLength();
     }
 
-    /// <summary>Artifacts with more than one stored decision (all with the right verdict, else they are problems): a
-    /// second scan of the same artifact (a scan request redelivered after a broker or database outage asks Harbor again)
-    /// is decided again. Effects stay single; notifications must deduplicate per artifact and verdict.</summary>
+    /// <summary>Artifacts with more than one stored decision (all with the right verdict, else they are problems). The fault
+    /// tests require none: a redelivered scan request finds the scan Harbor started (or the decision) and asks nothing
+    /// again, and a redelivered scan result finds its decision by id.</summary>
     public static IReadOnlyList<string> Repeats(IEnumerable<ArtifactOutcome> outcomes) =>
         [.. (outcomes ?? []).Where(o => o.Verdicts.Count > 1).Select(o => $"{o.Artifact.Repository}:{o.Artifact.Tag}: {o.Verdicts.Count} decisions")];
 

@@ -21,6 +21,7 @@ public sealed class PipelineFaultTests
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(240);
     private static readonly TimeSpan LargePatience = TimeSpan.FromMinutes(12);
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan RetrySchedule = TimeSpan.FromSeconds(22);
 
     // Scans left hanging by a lost webhook are checked again by the scan-timeout sweep; shortened so tests see it.
     private static readonly Dictionary<string, string> Sweep = new(StringComparer.Ordinal)
@@ -70,6 +71,12 @@ public sealed class PipelineFaultTests
     {
         var problems = await rig.WaitForCleanAuditAsync(pushed, patience, Settle, TestServices.Timeout((int)patience.TotalSeconds + 60));
         Assert.True(problems.Count == 0, Report(problems));
+        // Exactly once is asserted after the whole message retry schedule (0.2 + 1 + 5 + 15 s) has run out: a late second
+        // decision or signature would have landed by now. One decision per artifact, not merely one verdict in effect.
+        await Task.Delay(RetrySchedule);
+        var outcomes = await rig.Audit.OutcomesAsync(pushed, TestServices.Timeout(120));
+        var after = PipelineAudit.Problems(outcomes).Concat(PipelineAudit.Repeats(outcomes)).ToList();
+        Assert.True(after.Count == 0, "after the retry schedule: " + Report(after));
         var notified = await notifications.ProblemsAsync(pushed, TimeSpan.FromSeconds(90), Settle);
         Assert.True(notified.Count == 0, "notifications: " + Report(notified));
     }
