@@ -38,6 +38,14 @@ public sealed partial class WebhookLoopFilter(IEnumerable<string> ignoredOperato
             return "push of a cosign signature, attestation or SBOM tag";
         }
 
+        // Harbor recognises only `.sig` tags as cosign accessories (src/server/middleware/cosign/cosign.go:43); an `.att` is an
+        // artifact of its own there, and scan-on-push scans it. Deciding it would sign it, which writes a new `.att`: a loop.
+        if (webhook.Type is HarborEventType.ScanningCompleted or HarborEventType.ScanningFailed or HarborEventType.ScanningStopped
+            && webhook.Resources.Any(r => r.Tag is { } scanned && IsAccessoryTag(scanned)))
+        {
+            return "scan of a cosign signature, attestation or SBOM: accessories are never decided or signed";
+        }
+
         if (webhook.Type == HarborEventType.ScanningCompleted && string.Equals(webhook.ScanType, "sbom", StringComparison.OrdinalIgnoreCase))
         {
             return "SBOM generation, not a vulnerability scan";
@@ -46,10 +54,72 @@ public sealed partial class WebhookLoopFilter(IEnumerable<string> ignoredOperato
         return null;
     }
 
-    /// <summary>True for the tags cosign gives signatures, attestations and SBOMs (<c>sha256-&lt;hex&gt;.att</c>, …):
-    /// Harbor lists an attestation as an artifact of its own, but it is HarborBridge's (or cosign's) output, not something to decide.</summary>
+    /// <summary>True for the tags cosign gives signatures, attestations and SBOMs (<c>sha256-&lt;64 hex&gt;.att</c>, …) and for
+    /// the OCI referrers fallback tag (<c>sha256-&lt;64 hex&gt;</c>): the hex must be a whole digest of its algorithm (64, 96 or
+    /// 128 characters), so that a tag such as <c>sha256-cafe</c> is an ordinary push and is scanned (audit #3). Harbor lists
+    /// an attestation as an artifact of its own, but it is HarborBridge's (or cosign's) output, not something to decide.</summary>
     public static bool IsAccessoryTag(string tag) => AccessoryTag().IsMatch(tag);
 
-    [GeneratedRegex("^sha(256|384|512)-[a-f0-9]+(\\.(sig|att|sbom))?$")]
+    /// <summary>True when Harbor's record of the artifact says it is a cosign/sigstore accessory: one of its tags is an
+    /// accessory tag, or its artifact or manifest media type is cosign's or sigstore's (attestations and bundles pushed
+    /// by digest). HarborBridge never decides, signs or attests such an artifact.</summary>
+    public static bool IsAccessory(Harbor.HarborArtifact artifact)
+    {
+        ArgumentNullException.ThrowIfNull(artifact);
+        return artifact.Tags.Any(IsAccessoryTag) || new[] { artifact.Type, artifact.MediaType, artifact.ManifestMediaType }.Any(IsAccessoryMediaType);
+    }
+
+    /// <summary>True when a manifest is a cosign/sigstore accessory by its own content: it has a <c>subject</c> (an OCI
+    /// referrer: Sigstore bundles, attestations pushed as referrers), or its artifact type, config or layers are cosign's,
+    /// sigstore's, DSSE or in-toto media types. False for anything that does not parse as a manifest.</summary>
+    public static bool IsAccessoryManifest(ReadOnlySpan<byte> manifest)
+    {
+        try
+        {
+            var reader = new System.Text.Json.Utf8JsonReader(manifest);
+            using var document = System.Text.Json.JsonDocument.ParseValue(ref reader);
+            var root = document.RootElement;
+            if (root.ValueKind != System.Text.Json.JsonValueKind.Object)
+            {
+                return false;
+            }
+
+            if (root.TryGetProperty("subject", out var subject) && subject.ValueKind == System.Text.Json.JsonValueKind.Object)
+            {
+                return true;
+            }
+
+            var types = new List<string?>();
+            if (root.TryGetProperty("artifactType", out var artifactType) && artifactType.ValueKind == System.Text.Json.JsonValueKind.String)
+            {
+                types.Add(artifactType.GetString());
+            }
+
+            if (root.TryGetProperty("config", out var config) && config.ValueKind == System.Text.Json.JsonValueKind.Object
+                && config.TryGetProperty("mediaType", out var configType) && configType.ValueKind == System.Text.Json.JsonValueKind.String)
+            {
+                types.Add(configType.GetString());
+            }
+
+            if (root.TryGetProperty("layers", out var layers) && layers.ValueKind == System.Text.Json.JsonValueKind.Array)
+            {
+                types.AddRange(layers.EnumerateArray()
+                    .Where(l => l.ValueKind == System.Text.Json.JsonValueKind.Object && l.TryGetProperty("mediaType", out var m) && m.ValueKind == System.Text.Json.JsonValueKind.String)
+                    .Select(l => l.GetProperty("mediaType").GetString()));
+            }
+
+            return types.Any(IsAccessoryMediaType);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return false;
+        }
+    }
+
+    private static bool IsAccessoryMediaType(string? type) => type is not null
+        && (type.Contains("cosign", StringComparison.OrdinalIgnoreCase) || type.Contains("sigstore", StringComparison.OrdinalIgnoreCase)
+            || type.Contains("dsse", StringComparison.OrdinalIgnoreCase) || type.Contains("in-toto", StringComparison.OrdinalIgnoreCase));
+
+    [GeneratedRegex("^(sha256-[a-f0-9]{64}|sha384-[a-f0-9]{96}|sha512-[a-f0-9]{128})(\\.(sig|att|sbom))?\\z")]
     private static partial Regex AccessoryTag();
 }

@@ -19,6 +19,7 @@ namespace HarborBridge.Scanning;
 /// </summary>
 internal sealed class ScanOrchestrator(
     IServiceProvider services,
+    IOptions<HarborOptions> harborOptions,
     IDecisionStore decisions,
     DecisionService decider,
     VerdictPublisher verdicts,
@@ -39,6 +40,11 @@ internal sealed class ScanOrchestrator(
     public async Task RequestScanAsync(ArtifactPushed pushed, IPublishEndpoint publisher, CancellationToken cancellationToken)
     {
         var a = pushed.Artifact;
+        if (await IsUntaggedAccessoryAsync(a, pushed.Tag, cancellationToken))
+        {
+            return;
+        }
+
         if ((await decisions.GetStatusAsync(a, cancellationToken))?.State == ArtifactState.Deleted)
         {
             // The push of a deleted digest revives it (the history consumer does the same under the same transition id).
@@ -56,6 +62,12 @@ internal sealed class ScanOrchestrator(
         if (artifact is null)
         {
             logger.LogInformation("Artifact {Project}/{Repository}@{Digest} is gone from Harbor; nothing to scan", a.Project, a.Repository, a.Digest);
+            return;
+        }
+
+        if (Core.Webhooks.WebhookLoopFilter.IsAccessory(artifact))
+        {
+            logger.LogInformation("{Project}/{Repository}@{Digest} is a cosign/sigstore accessory; not scanned or decided", a.Project, a.Repository, a.Digest);
             return;
         }
 
@@ -142,6 +154,17 @@ internal sealed class ScanOrchestrator(
             return;
         }
 
+        if (tag is not null && Core.Webhooks.WebhookLoopFilter.IsAccessoryTag(tag))
+        {
+            logger.LogInformation("{Project}/{Repository}:{Tag} is a cosign accessory; its scan is not decided", a.Project, a.Repository, tag);
+            return;
+        }
+
+        if (await IsUntaggedAccessoryAsync(a, tag, cancellationToken))
+        {
+            return;
+        }
+
         var evidence = await decider.FetchAsync(a, cancellationToken);
         if (evidence.Pending || evidence.Report is null)
         {
@@ -209,6 +232,27 @@ internal sealed class ScanOrchestrator(
             logger.LogWarning("Scan of {Project}/{Repository}@{Digest} did not finish after {Attempts} attempts", a.Project, a.Repository, a.Digest, check.Attempts);
             await failures.ApplyScanFailureAsync(a, artifact.Tags.FirstOrDefault(), "Timeout", causeId, confirmed: true, publisher, cancellationToken);
         }
+    }
+
+    /// <summary>An artifact pushed or scanned by digest alone may be an OCI referrer (a Sigstore bundle or attestation with a
+    /// <c>subject</c>): its manifest says so. Tagged artifacts were judged by their tag at the webhook already. HarborBridge
+    /// never decides, signs or attests an accessory: signing one writes another, which would be decided again.</summary>
+    private async Task<bool> IsUntaggedAccessoryAsync(ArtifactRef a, string? tag, CancellationToken cancellationToken)
+    {
+        if (tag is not null || harborOptions.Value.Url is not { Length: > 0 } url)
+        {
+            return false;
+        }
+
+        var registry = services.GetRequiredService<HarborBridge.Harbor.Oci.IOciRegistryClient>();
+        var manifest = await registry.GetManifestAsync(HarborBridge.Harbor.Oci.OciRepository.InHarbor(new Uri(url), a.Project, a.Repository), a.Digest, cancellationToken);
+        if (manifest is null || !Core.Webhooks.WebhookLoopFilter.IsAccessoryManifest(manifest.Content))
+        {
+            return false;
+        }
+
+        logger.LogInformation("{Project}/{Repository}@{Digest} is a cosign/sigstore accessory by its manifest; not scanned or decided", a.Project, a.Repository, a.Digest);
+        return true;
     }
 
     /// <summary>The status of a scan Harbor started at or after <paramref name="pushedAt"/> (both are Harbor's clock), or

@@ -49,4 +49,57 @@ public sealed class WebhookLoopFilterTests
 
         Assert.NotNull(_filter.IgnoreReason(unknown));
     }
+
+    private static readonly string Hex64 = new('a', 64);
+
+    [Theory]
+    [InlineData("sha256-{64}.sig", true)]
+    [InlineData("sha256-{64}.att", true)]
+    [InlineData("sha256-{64}.sbom", true)]
+    [InlineData("sha256-{64}", true)] // the OCI referrers fallback tag
+    [InlineData("sha384-{96}.sig", true)]
+    [InlineData("sha512-{128}.att", true)]
+    [InlineData("sha256-cafe", false)] // audit #3: a pusher could skip scanning with such a tag
+    [InlineData("sha256-cafe.sig", false)]
+    [InlineData("sha256-{64}.sig\n", false)] // a trailing newline is not the cosign tag
+    [InlineData("sha256-{64}.txt", false)]
+    [InlineData("sha384-{64}.sig", false)] // hex of the wrong length for the algorithm
+    [InlineData("v1.2.3", false)]
+    public void IsAccessoryTag_OnlyWholeDigestsWithCosignSuffixes(string pattern, bool accessory)
+    {
+        var tag = pattern.Replace("{64}", Hex64, StringComparison.Ordinal).Replace("{96}", new string('b', 96), StringComparison.Ordinal)
+            .Replace("{128}", new string('c', 128), StringComparison.Ordinal).Replace("\\n", "\n", StringComparison.Ordinal);
+
+        Assert.Equal(accessory, WebhookLoopFilter.IsAccessoryTag(tag));
+    }
+
+    [Fact]
+    public void IgnoreReason_PushWithShortShaTag_IsScanned()
+    {
+        var push = Load("reconstructed/push_artifact.by-tag.default.json");
+        push = push with { Resources = [.. push.Resources.Select(r => r with { Tag = "sha256-cafe" })] };
+
+        Assert.Null(_filter.IgnoreReason(push));
+    }
+
+    [Fact]
+    public void IgnoreReason_ScanOfAnAttestation_IsIgnored()
+    {
+        // Harbor scans an `.att` on push (only `.sig` is an accessory there); deciding it would sign it and loop.
+        var scan = Load("reconstructed/scanning_completed.vulnerability.default.json");
+        scan = scan with { Resources = [.. scan.Resources.Select(r => r with { Tag = $"sha256-{Hex64}.att" })] };
+
+        Assert.Contains("accessories are never decided", _filter.IgnoreReason(scan), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.empty.v1+json"},"layers":[],"subject":{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:aa","size":1}}""", true)]
+    [InlineData("""{"schemaVersion":2,"artifactType":"application/vnd.dev.sigstore.bundle.v0.3+json","config":{"mediaType":"application/vnd.oci.empty.v1+json"},"layers":[]}""", true)]
+    [InlineData("""{"schemaVersion":2,"config":{"mediaType":"application/vnd.oci.image.config.v1+json"},"layers":[{"mediaType":"application/vnd.dsse.envelope.v1+json"}]}""", true)]
+    [InlineData("""{"schemaVersion":2,"config":{"mediaType":"application/vnd.oci.image.config.v1+json"},"layers":[{"mediaType":"application/vnd.dev.cosign.simplesigning.v1+json"}]}""", true)]
+    [InlineData("""{"schemaVersion":2,"config":{"mediaType":"application/vnd.oci.image.config.v1+json"},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip"}]}""", false)]
+    [InlineData("""{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}""", false)]
+    [InlineData("not json", false)]
+    public void IsAccessoryManifest_JudgedByTheManifestItself(string manifest, bool accessory) =>
+        Assert.Equal(accessory, WebhookLoopFilter.IsAccessoryManifest(System.Text.Encoding.UTF8.GetBytes(manifest)));
 }
