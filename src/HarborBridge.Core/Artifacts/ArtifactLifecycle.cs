@@ -18,13 +18,14 @@ public enum ArtifactState
 
 /// <summary>What the life cycle knows of an artifact when a cause arrives: its state, and the creation time of the report
 /// and the policy version behind the verdict in force (null when none was decided on a report, or the report carried no
-/// time), and Harbor's times of its last push and of its deletion.</summary>
+/// time), Harbor's times of its last push and of its deletion, and the id of the decision in force.</summary>
 public readonly record struct ArtifactStatus(
     ArtifactState State,
     DateTimeOffset? VerdictReportAt = null,
     string? VerdictPolicyVersion = null,
     DateTimeOffset? PushedAt = null,
-    DateTimeOffset? DeletedAt = null);
+    DateTimeOffset? DeletedAt = null,
+    string? DecisionId = null);
 
 /// <summary>Why an artifact's state might change. Each kind is one row of the rules in <see cref="ArtifactLifecycle"/>.</summary>
 public abstract record LifecycleCause
@@ -130,8 +131,6 @@ public sealed record LifecycleStep(ArtifactState? To, string? Refusal, bool Rele
 /// </summary>
 public static class ArtifactLifecycle
 {
-    public static readonly IReadOnlyList<ArtifactState> States = Enum.GetValues<ArtifactState>();
-
     /// <summary>States in which the artifact has no verdict reached on a report yet.</summary>
     public static bool IsUndecided(ArtifactState state) => state is ArtifactState.Received or ArtifactState.Scanning or ArtifactState.ScanFailed;
 

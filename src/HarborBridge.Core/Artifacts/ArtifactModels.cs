@@ -16,7 +16,7 @@ public static class ArtifactStates
     public const string Released = "Released";
     public const string Deleted = "Deleted";
 
-    public static readonly IReadOnlyList<string> All = [Received, Scanning, Approved, Warned, Quarantined, ScanFailed, AtRisk, Released, Deleted];
+    public static readonly IReadOnlyList<string> All = Enum.GetNames<ArtifactState>();
 }
 
 /// <summary>One Harbor event as kept in an artifact's history.</summary>

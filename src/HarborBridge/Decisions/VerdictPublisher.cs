@@ -14,24 +14,28 @@ internal sealed class VerdictPublisher(IDecisionStore decisions, TimeProvider ti
     /// index the artifact belongs to once all its platforms are judged.</summary>
     public async Task PublishOutcomeAsync(LifecycleResult result, IPublishEndpoint publisher, CancellationToken cancellationToken)
     {
-        if (result.Decision is not { } stored || !(result.Recorded || result.DecisionInForce))
+        if (result.Decision is { } stored && (result.Recorded || result.DecisionInForce))
         {
-            return;
-        }
-
-        await DecisionService.PublishAsync(stored, publisher, cancellationToken);
-        foreach (var index in await decisions.GetParentsAsync(stored.Artifact, cancellationToken))
-        {
-            await DecideIndexIfCompleteAsync(index, null, publisher, cancellationToken);
+            await PublishAsync(stored, publisher, cancellationToken);
         }
     }
 
     /// <summary>A redelivered cause whose decision is stored: publish it again only while it is the verdict in force.</summary>
     public async Task RepublishIfInForceAsync(DecisionRecord decided, IPublishEndpoint publisher, CancellationToken cancellationToken)
     {
-        var result = await decisions.ApplyAsync(new LifecycleChange(decided.Artifact, new ScanRequestedCause(), decided.DecisionId, decided.Reason,
-            "policy", decided.DecidedAt, decided), cancellationToken);
-        await PublishOutcomeAsync(result, publisher, cancellationToken);
+        if ((await decisions.GetStatusAsync(decided.Artifact, cancellationToken))?.DecisionId == decided.DecisionId)
+        {
+            await PublishAsync(decided, publisher, cancellationToken);
+        }
+    }
+
+    private async Task PublishAsync(DecisionRecord stored, IPublishEndpoint publisher, CancellationToken cancellationToken)
+    {
+        await DecisionService.PublishAsync(stored, publisher, cancellationToken);
+        foreach (var index in await decisions.GetParentsAsync(stored.Artifact, cancellationToken))
+        {
+            await DecideIndexIfCompleteAsync(index, null, publisher, cancellationToken);
+        }
     }
 
     /// <summary>Decides an image index once every platform manifest has a decision (worst verdict wins).</summary>

@@ -15,9 +15,7 @@ internal static class LifecycleSql
 {
     public static string ScanTransitionId(string causeId) => $"{causeId}:scan";
 
-    public sealed record StoredStatus(ArtifactStatus Status, string? DecisionId);
-
-    public static async Task<StoredStatus?> ReadStatusAsync(DbConnection connection, DbTransaction? transaction, ArtifactRef a, CancellationToken cancellationToken)
+    public static async Task<ArtifactStatus?> ReadStatusAsync(DbConnection connection, DbTransaction? transaction, ArtifactRef a, CancellationToken cancellationToken)
     {
         var row = await connection.QuerySingleOrDefaultAsync<StatusRow>(new CommandDefinition(
             """
@@ -27,8 +25,7 @@ internal static class LifecycleSql
             """, new { a.Project, a.Repository, a.Digest }, transaction, cancellationToken: cancellationToken));
         return row is null
             ? null
-            : new StoredStatus(new ArtifactStatus(ArtifactLifecycle.Parse(row.State), row.VerdictReportAt, row.VerdictPolicyVersion, row.PushedAt, row.DeletedAt),
-                row.DecisionId);
+            : new ArtifactStatus(ArtifactLifecycle.Parse(row.State), row.VerdictReportAt, row.VerdictPolicyVersion, row.PushedAt, row.DeletedAt, row.DecisionId);
     }
 
     /// <summary>Applies the change; returns a null result when the compare-and-set lost (the caller rolls back and retries),
@@ -49,7 +46,7 @@ internal static class LifecycleSql
             ON CONFLICT (project, repository, digest) DO NOTHING
             """,
             new { a.Project, a.Repository, a.Digest, state = nameof(ArtifactState.Received), now }, transaction, cancellationToken: cancellationToken));
-        var status = (await ReadStatusAsync(connection, transaction, a, cancellationToken))!.Status;
+        var status = (await ReadStatusAsync(connection, transaction, a, cancellationToken))!.Value;
         var from = status.State;
         var step = ArtifactLifecycle.Next(status, change.Cause);
         if (!step.Allowed || (change.SkipIfUnchanged && step.To == from && !step.ReleaseRequested))
@@ -109,7 +106,7 @@ internal static class LifecycleSql
     private static async Task<LifecycleResult> RedeliveryAsync(DbConnection connection, DbTransaction transaction, ArtifactRef a, DecisionRecord stored, CancellationToken cancellationToken)
     {
         var status = await ReadStatusAsync(connection, transaction, a, cancellationToken);
-        var state = status?.Status.State ?? ArtifactState.Received;
+        var state = status?.State ?? ArtifactState.Received;
         return new LifecycleResult(state, LifecycleStep.MoveTo(state), stored, false, status?.DecisionId == stored.DecisionId);
     }
 

@@ -59,7 +59,7 @@ internal sealed class SqlDecisionStore(DbConnectionFactory connections, TimeProv
     {
         await using var connection = await connections.OpenAsync(cancellationToken);
         var status = await LifecycleSql.ReadStatusAsync(connection, null, artifact, cancellationToken);
-        if (status is { } s && !ArtifactLifecycle.IsUndecided(s.Status.State))
+        if (status is { } s && !ArtifactLifecycle.IsUndecided(s.State))
         {
             return false;
         }
@@ -73,7 +73,7 @@ internal sealed class SqlDecisionStore(DbConnectionFactory connections, TimeProv
     public async Task<ArtifactStatus?> GetStatusAsync(ArtifactRef artifact, CancellationToken cancellationToken)
     {
         await using var connection = await connections.OpenAsync(cancellationToken);
-        return (await LifecycleSql.ReadStatusAsync(connection, null, artifact, cancellationToken))?.Status;
+        return await LifecycleSql.ReadStatusAsync(connection, null, artifact, cancellationToken);
     }
 
     public async Task<IReadOnlyList<DecisionRecord>> GetDecisionsAsync(string digest, CancellationToken cancellationToken)
