@@ -114,6 +114,7 @@ internal sealed partial class HarborApi(
             new("DELETE", [.. artifact.Split('/'), "tags", "{tag_name}"], c => Task.FromResult(WithArtifact(c, a => DeleteTag(c, a)))),
             new("GET", ["labels"], c => Task.FromResult(ListLabels(c))),
             new("POST", ["labels"], CreateLabelAsync),
+            .. SystemRoutes(),
         ];
     }
 
@@ -214,6 +215,13 @@ internal sealed partial class HarborApi(
 
         var body = await SimHttp.ReadJsonAsync(c.Http.Request, c.CancellationToken) as JsonObject ?? throw new BadRequestException("body required");
         var metadata = ReadMetadata(body["metadata"]);
+        var allowlist = body["cve_allowlist"] as JsonObject;
+        if (allowlist?["project_id"]?.GetValue<long>() is { } owner && owner != 0 && owner != project.Id)
+        {
+            return SimHttp.Error(400, "BAD_REQUEST", "project_id in cve_allowlist does not match the project");
+        }
+
+        var list = allowlist is null ? default : ReadAllowlist(allowlist);
         lock (state.Sync)
         {
             foreach (var (key, value) in metadata)
@@ -221,16 +229,9 @@ internal sealed partial class HarborApi(
                 project.Metadata[key] = value;
             }
 
-            if (body["cve_allowlist"] is JsonObject allowlist)
+            if (allowlist is not null)
             {
-                var owner = allowlist["project_id"]?.GetValue<long>() ?? 0;
-                if (owner != 0 && owner != project.Id)
-                {
-                    return SimHttp.Error(400, "BAD_REQUEST", "project_id in cve_allowlist does not match the project");
-                }
-
-                project.AllowlistCves = allowlist["items"]?.AsArray().Select(i => i!["cve_id"]!.GetValue<string>()).ToList() ?? [];
-                project.AllowlistExpiresAt = allowlist["expires_at"]?.GetValue<long>();
+                (project.AllowlistCves, project.AllowlistExpiresAt) = list;
             }
         }
 

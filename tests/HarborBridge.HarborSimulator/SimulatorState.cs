@@ -107,7 +107,7 @@ public sealed record WebhookDelivery(
     string? Authorization);
 
 /// <summary>Everything the simulator keeps, in memory. All access goes through <see cref="Sync"/>.</summary>
-public sealed class SimulatorState
+public sealed partial class SimulatorState
 {
     private long _nextId = 1;
     private readonly List<WebhookDelivery> _deliveries = [];

@@ -195,8 +195,10 @@ public sealed class HarborSimulatorTests
         Assert.NotEqual(0, exit);
         Assert.Contains("cannot be pulled due to configured policy", output);
 
-        // Allowlisting the High finding leaves only Low, below the threshold: the pull goes through.
-        await session.Harbor.UpdateProjectAsync(session.Project, new Core.Harbor.HarborProjectUpdate(null, new Core.Harbor.HarborCveAllowlist(0, null, ["CVE-2013-7445"])), ct);
+        // Allowlisting the High finding leaves only Low, below the threshold: the pull goes through. Harbor reads the
+        // project's own list only with reuse_sys_cve_allowlist "false" (HarborFidelityTests has the rule itself).
+        await session.Harbor.UpdateProjectAsync(session.Project, new Core.Harbor.HarborProjectUpdate(
+            new Dictionary<string, string> { ["reuse_sys_cve_allowlist"] = "false" }, new Core.Harbor.HarborCveAllowlist(0, null, ["CVE-2013-7445"])), ct);
         Assert.Equal(image.ManifestDigest, (await session.Registry.GetManifestAsync(session.Repository("api"), "1", ct))!.Descriptor.Digest);
     }
 
