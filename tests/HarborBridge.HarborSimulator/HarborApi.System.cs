@@ -10,7 +10,50 @@ internal sealed partial class HarborApi
     [
         new("GET", ["system", "CVEAllowlist"], _ => Task.FromResult(SystemAllowlist())),
         new("PUT", ["system", "CVEAllowlist"], PutSystemAllowlistAsync),
+        new("POST", ["system", "scanAll", "schedule"], ScanAllAsync),
     ];
+
+    /// <summary><c>POST …/scan</c>, with an optional body <c>{"scan_type": "vulnerability" | "sbom"}</c> (swagger.yaml ScanType).</summary>
+    private async Task<IResult> StartScanAsync(Call c)
+    {
+        var body = await SimHttp.ReadJsonAsync(c.Http.Request, c.CancellationToken);
+        var scanType = body?["scan_type"]?.GetValue<string>() ?? WebhookSender.VulnerabilityScan;
+        if (scanType is not (WebhookSender.VulnerabilityScan or WebhookSender.SbomScan))
+        {
+            return SimHttp.Error(400, "BAD_REQUEST", $"scan type {scanType} is not supported");
+        }
+
+        return WithArtifact(c, a =>
+        {
+            if (!a.Scannable && !a.IsIndex)
+            {
+                return SimHttp.Error(400, "BAD_REQUEST", $"the configured scanner Trivy does not support scanning artifact with mime type {a.ManifestMediaType}");
+            }
+
+            if (scanType == WebhookSender.SbomScan)
+            {
+                scans.StartSbom(a, c.User);
+                return Results.StatusCode(202);
+            }
+
+            return scans.StartAll(a, c.User)
+                ? Results.StatusCode(202)
+                : SimHttp.Error(409, "CONFLICT", "a previous scan process is Running");
+        });
+    }
+
+    /// <summary>Scan-all now (<c>{"schedule": {"type": "Manual"}}</c>); other schedule types are accepted and not run
+    /// (<see cref="HarborSimulatorHandle.RunScheduledScanAll"/> fires the schedule in tests).</summary>
+    private async Task<IResult> ScanAllAsync(Call c)
+    {
+        var body = await SimHttp.ReadJsonAsync(c.Http.Request, c.CancellationToken);
+        if (body?["schedule"]?["type"]?.GetValue<string>() == "Manual")
+        {
+            scans.ScanAll(c.User);
+        }
+
+        return Results.StatusCode(201);
+    }
 
     private IResult SystemAllowlist()
     {

@@ -105,7 +105,7 @@ internal sealed partial class HarborApi(
             new("POST", ["projects", "{project_name}", "repositories", "{repository_name}", "artifacts"], CopyArtifactAsync),
             new("GET", artifact.Split('/'), c => Task.FromResult(WithArtifact(c, a => SimHttp.Json(ArtifactJson(c, a))))),
             new("DELETE", artifact.Split('/'), DeleteArtifactAsync),
-            new("POST", [.. artifact.Split('/'), "scan"], c => Task.FromResult(WithArtifact(c, a => StartScan(c, a)))),
+            new("POST", [.. artifact.Split('/'), "scan"], StartScanAsync),
             new("POST", [.. artifact.Split('/'), "scan", "stop"], StopScanAsync),
             new("GET", [.. artifact.Split('/'), "additions", "vulnerabilities"], c => Task.FromResult(WithArtifact(c, Vulnerabilities))),
             new("GET", [.. artifact.Split('/'), "accessories"], c => Task.FromResult(WithArtifact(c, a => Paged(c, AccessoriesJson(a))))),
@@ -518,18 +518,6 @@ internal sealed partial class HarborApi(
                 ["creation_time"] = x.CreatedAt.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture),
             }).ToList();
         }
-    }
-
-    private IResult StartScan(Call c, SimArtifact a)
-    {
-        if (!a.Scannable && !a.IsIndex)
-        {
-            return SimHttp.Error(400, "BAD_REQUEST", $"the configured scanner Trivy does not support scanning artifact with mime type {a.ManifestMediaType}");
-        }
-
-        return scans.StartAll(a, c.User)
-            ? Results.StatusCode(202)
-            : SimHttp.Error(409, "CONFLICT", "a previous scan process is Running");
     }
 
     private async Task<IResult> StopScanAsync(Call c)

@@ -26,6 +26,10 @@ public sealed class HarborSimulatorHandle : IAsyncDisposable
 
     public SimulatorFaults Faults { get; }
 
+    /// <summary>Fires the scan-all schedule, as Harbor's job service does (operator <c>harbor-jobservice</c>); returns how
+    /// many scans started.</summary>
+    public int RunScheduledScanAll() => _app.Services.GetRequiredService<ScanRunner>().ScanAll("harbor-jobservice");
+
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync(CancellationToken.None);

@@ -43,6 +43,11 @@ public sealed class HarborSimulatorOptions
 
     public TimeSpan WebhookRetryDelay { get; init; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>When set, the pause before a retry is Harbor's back-off (16–74 s before the second attempt, 31–118 s
+    /// before the third) times this factor, instead of <see cref="WebhookRetryDelay"/>: 1 for Harbor's real timing,
+    /// e.g. 0.02 to keep its shape in a test.</summary>
+    public double? HarborBackoffScale { get; init; }
+
     /// <summary>Harbor gives a webhook receiver 3 s.</summary>
     public TimeSpan WebhookTimeout { get; init; } = TimeSpan.FromSeconds(3);
 

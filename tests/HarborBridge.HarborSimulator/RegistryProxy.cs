@@ -239,6 +239,8 @@ internal sealed partial class RegistryProxy(
         var layerTypes = manifest?["layers"]?.AsArray().Select(l => l?["mediaType"]?.GetValue<string>()).ToList() ?? [];
         string? subject = null;
         string? accessoryType = null;
+        // A tag-mode signature: tag sha256-<hex>.sig and a simple-signing layer (src/server/middleware/cosign/cosign.go:43-45,
+        // 115-166); a manifest with a subject becomes an accessory of it by its artifact type (bundle v0.3: Harbor v2.15+).
         if (tag is not null && SignatureTag().Match(tag) is { Success: true } sig && sig.Groups["kind"].Value == "sig"
             && layerTypes.Contains("application/vnd.dev.cosign.simplesigning.v1+json"))
         {

@@ -38,3 +38,39 @@ public sealed partial class SimulatorState
         }
     }
 }
+
+/// <summary>An SBOM generated for an artifact (Harbor stores it as an <c>sbom.harbor</c> accessory).</summary>
+public sealed class SimSbom
+{
+    public required string ReportId { get; init; }
+
+    public required string Digest { get; init; }
+
+    public string Status { get; set; } = "Running";
+
+    public DateTimeOffset StartedAt { get; init; }
+
+    public DateTimeOffset? EndedAt { get; set; }
+}
+
+public sealed partial class SimulatorState
+{
+    private readonly Dictionary<long, SimSbom> _sboms = [];
+
+    /// <summary>The artifact's latest SBOM generation, or null.</summary>
+    public SimSbom? SbomOf(SimArtifact artifact)
+    {
+        lock (Sync)
+        {
+            return _sboms.GetValueOrDefault(artifact.Id);
+        }
+    }
+
+    internal void SetSbom(SimArtifact artifact, SimSbom sbom)
+    {
+        lock (Sync)
+        {
+            _sboms[artifact.Id] = sbom;
+        }
+    }
+}

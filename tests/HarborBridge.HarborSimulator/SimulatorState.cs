@@ -104,7 +104,8 @@ public sealed record WebhookDelivery(
     int? StatusCode,
     bool Dropped,
     string Body,
-    string? Authorization);
+    string? Authorization,
+    DateTimeOffset? At = null);
 
 /// <summary>Everything the simulator keeps, in memory. All access goes through <see cref="Sync"/>.</summary>
 public sealed partial class SimulatorState
