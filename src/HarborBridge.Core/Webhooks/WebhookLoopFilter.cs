@@ -38,11 +38,6 @@ public sealed partial class WebhookLoopFilter(IEnumerable<string> ignoredOperato
             return "push of a cosign signature, attestation or SBOM tag";
         }
 
-        if (webhook.Type == HarborEventType.ScanningCompleted && string.Equals(webhook.ScanType, "sbom", StringComparison.OrdinalIgnoreCase))
-        {
-            return "SBOM generation, not a vulnerability scan";
-        }
-
         return null;
     }
 
