@@ -111,6 +111,14 @@ public static class HarborSimulatorHost
                 return;
             }
 
+            // A fault that lands after Harbor acted: the request is served, then its answer is replaced.
+            var afterAct = api || registry ? faults.TakeAfterAct(http.Request.Method, path) : null;
+            var body = http.Response.Body;
+            if (afterAct is not null)
+            {
+                http.Response.Body = Stream.Null;
+            }
+
             var services = http.RequestServices;
             if (api)
             {
@@ -135,6 +143,11 @@ public static class HarborSimulatorHost
             else
             {
                 await SimHttp.Error(404, "NOT_FOUND", "not found").ExecuteAsync(http);
+            }
+
+            if (afterAct is { } answer)
+            {
+                await SimulatorFaults.AnswerAfterActingAsync(http, body, answer);
             }
         });
 

@@ -53,6 +53,7 @@ internal sealed partial class ScanRunner(SimulatorState state, HarborSimulatorOp
             artifact.Scan = scan;
         }
 
+        state.CountScanStart(artifact.Digest);
         _ = Task.Run(() => RunAsync(artifact, scan, @operator, scanType));
         return true;
     }

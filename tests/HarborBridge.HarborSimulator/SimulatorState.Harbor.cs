@@ -56,6 +56,12 @@ public sealed class SimSbom
 public sealed partial class SimulatorState
 {
     private readonly Dictionary<long, SimSbom> _sboms = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _scansStarted = new(StringComparer.Ordinal);
+
+    /// <summary>Vulnerability scans started for a digest so far (any project), whoever asked.</summary>
+    public int ScansStarted(string digest) => _scansStarted.GetValueOrDefault(digest);
+
+    internal void CountScanStart(string digest) => _scansStarted.AddOrUpdate(digest, 1, (_, n) => n + 1);
 
     /// <summary>The artifact's latest SBOM generation, or null.</summary>
     public SimSbom? SbomOf(SimArtifact artifact)
