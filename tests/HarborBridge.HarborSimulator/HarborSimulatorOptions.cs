@@ -9,9 +9,10 @@ public sealed class HarborSimulatorOptions
     /// <summary>Users and robots with their passwords (HTTP Basic on the API and the token endpoint).</summary>
     public Dictionary<string, string> Users { get; init; } = new(StringComparer.Ordinal) { ["admin"] = "Harbor12345" };
 
-    /// <summary>When true, <c>/v2/</c> wants a bearer token from <c>/service/token</c>, as Harbor does. When false
-    /// (default) the registry side is open, which suits plain <c>skopeo copy</c>.</summary>
-    public bool RequireRegistryAuth { get; init; }
+    /// <summary>When true (default), <c>/v2/</c> wants a bearer token from <c>/service/token</c>, as Harbor always does,
+    /// so that Harbor's token-based rules apply (<c>SkipPolicyChecking</c>: a push token and a cosign agent pass the pull
+    /// checks). False opens the registry side to anyone (no token, so no bypass either).</summary>
+    public bool RequireRegistryAuth { get; init; } = true;
 
     /// <summary>When true, <c>GET /v2/&lt;name&gt;/referrers/&lt;digest&gt;</c> is answered from the recorded subjects and
     /// manifest PUTs with a subject get <c>OCI-Subject</c>, as Harbor 2.10+ does. When false (default) the registry's
