@@ -105,7 +105,7 @@ internal sealed partial class HarborApi(
             new("POST", ["projects", "{project_name}", "repositories", "{repository_name}", "artifacts"], CopyArtifactAsync),
             new("GET", artifact.Split('/'), c => Task.FromResult(WithArtifact(c, a => SimHttp.Json(ArtifactJson(c, a))))),
             new("DELETE", artifact.Split('/'), DeleteArtifactAsync),
-            new("POST", [.. artifact.Split('/'), "scan"], c => Task.FromResult(WithArtifact(c, a => StartScan(c, a)))),
+            new("POST", [.. artifact.Split('/'), "scan"], StartScanAsync),
             new("POST", [.. artifact.Split('/'), "scan", "stop"], StopScanAsync),
             new("GET", [.. artifact.Split('/'), "additions", "vulnerabilities"], c => Task.FromResult(WithArtifact(c, Vulnerabilities))),
             new("GET", [.. artifact.Split('/'), "accessories"], c => Task.FromResult(WithArtifact(c, a => Paged(c, AccessoriesJson(a))))),
@@ -114,6 +114,7 @@ internal sealed partial class HarborApi(
             new("DELETE", [.. artifact.Split('/'), "tags", "{tag_name}"], c => Task.FromResult(WithArtifact(c, a => DeleteTag(c, a)))),
             new("GET", ["labels"], c => Task.FromResult(ListLabels(c))),
             new("POST", ["labels"], CreateLabelAsync),
+            .. SystemRoutes(),
         ];
     }
 
@@ -214,6 +215,13 @@ internal sealed partial class HarborApi(
 
         var body = await SimHttp.ReadJsonAsync(c.Http.Request, c.CancellationToken) as JsonObject ?? throw new BadRequestException("body required");
         var metadata = ReadMetadata(body["metadata"]);
+        var allowlist = body["cve_allowlist"] as JsonObject;
+        if (allowlist?["project_id"]?.GetValue<long>() is { } owner && owner != 0 && owner != project.Id)
+        {
+            return SimHttp.Error(400, "BAD_REQUEST", "project_id in cve_allowlist does not match the project");
+        }
+
+        var list = allowlist is null ? default : ReadAllowlist(allowlist);
         lock (state.Sync)
         {
             foreach (var (key, value) in metadata)
@@ -221,16 +229,9 @@ internal sealed partial class HarborApi(
                 project.Metadata[key] = value;
             }
 
-            if (body["cve_allowlist"] is JsonObject allowlist)
+            if (allowlist is not null)
             {
-                var owner = allowlist["project_id"]?.GetValue<long>() ?? 0;
-                if (owner != 0 && owner != project.Id)
-                {
-                    return SimHttp.Error(400, "BAD_REQUEST", "project_id in cve_allowlist does not match the project");
-                }
-
-                project.AllowlistCves = allowlist["items"]?.AsArray().Select(i => i!["cve_id"]!.GetValue<string>()).ToList() ?? [];
-                project.AllowlistExpiresAt = allowlist["expires_at"]?.GetValue<long>();
+                (project.AllowlistCves, project.AllowlistExpiresAt) = list;
             }
         }
 
@@ -517,18 +518,6 @@ internal sealed partial class HarborApi(
                 ["creation_time"] = x.CreatedAt.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture),
             }).ToList();
         }
-    }
-
-    private IResult StartScan(Call c, SimArtifact a)
-    {
-        if (!a.Scannable && !a.IsIndex)
-        {
-            return SimHttp.Error(400, "BAD_REQUEST", $"the configured scanner Trivy does not support scanning artifact with mime type {a.ManifestMediaType}");
-        }
-
-        return scans.StartAll(a, c.User)
-            ? Results.StatusCode(202)
-            : SimHttp.Error(409, "CONFLICT", "a previous scan process is Running");
     }
 
     private async Task<IResult> StopScanAsync(Call c)

@@ -26,6 +26,10 @@ public sealed class HarborSimulatorHandle : IAsyncDisposable
 
     public SimulatorFaults Faults { get; }
 
+    /// <summary>Fires the scan-all schedule, as Harbor's job service does (operator <c>harbor-jobservice</c>); returns how
+    /// many scans started.</summary>
+    public int RunScheduledScanAll() => _app.Services.GetRequiredService<ScanRunner>().ScanAll("harbor-jobservice");
+
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync(CancellationToken.None);
@@ -107,6 +111,14 @@ public static class HarborSimulatorHost
                 return;
             }
 
+            // A fault that lands after Harbor acted: the request is served, then its answer is replaced.
+            var afterAct = api || registry ? faults.TakeAfterAct(http.Request.Method, path) : null;
+            var body = http.Response.Body;
+            if (afterAct is not null)
+            {
+                http.Response.Body = Stream.Null;
+            }
+
             var services = http.RequestServices;
             if (api)
             {
@@ -131,6 +143,11 @@ public static class HarborSimulatorHost
             else
             {
                 await SimHttp.Error(404, "NOT_FOUND", "not found").ExecuteAsync(http);
+            }
+
+            if (afterAct is { } answer)
+            {
+                await SimulatorFaults.AnswerAfterActingAsync(http, body, answer);
             }
         });
 

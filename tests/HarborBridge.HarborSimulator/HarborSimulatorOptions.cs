@@ -9,9 +9,10 @@ public sealed class HarborSimulatorOptions
     /// <summary>Users and robots with their passwords (HTTP Basic on the API and the token endpoint).</summary>
     public Dictionary<string, string> Users { get; init; } = new(StringComparer.Ordinal) { ["admin"] = "Harbor12345" };
 
-    /// <summary>When true, <c>/v2/</c> wants a bearer token from <c>/service/token</c>, as Harbor does. When false
-    /// (default) the registry side is open, which suits plain <c>skopeo copy</c>.</summary>
-    public bool RequireRegistryAuth { get; init; }
+    /// <summary>When true (default), <c>/v2/</c> wants a bearer token from <c>/service/token</c>, as Harbor always does,
+    /// so that Harbor's token-based rules apply (<c>SkipPolicyChecking</c>: a push token and a cosign agent pass the pull
+    /// checks). False opens the registry side to anyone (no token, so no bypass either).</summary>
+    public bool RequireRegistryAuth { get; init; } = true;
 
     /// <summary>When true, <c>GET /v2/&lt;name&gt;/referrers/&lt;digest&gt;</c> is answered from the recorded subjects and
     /// manifest PUTs with a subject get <c>OCI-Subject</c>, as Harbor 2.10+ does. When false (default) the registry's
@@ -42,6 +43,11 @@ public sealed class HarborSimulatorOptions
     public int WebhookAttempts { get; init; } = 3;
 
     public TimeSpan WebhookRetryDelay { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>When set, the pause before a retry is Harbor's back-off (16–74 s before the second attempt, 31–118 s
+    /// before the third) times this factor, instead of <see cref="WebhookRetryDelay"/>: 1 for Harbor's real timing,
+    /// e.g. 0.02 to keep its shape in a test.</summary>
+    public double? HarborBackoffScale { get; init; }
 
     /// <summary>Harbor gives a webhook receiver 3 s.</summary>
     public TimeSpan WebhookTimeout { get; init; } = TimeSpan.FromSeconds(3);

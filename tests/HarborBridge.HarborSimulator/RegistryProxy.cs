@@ -45,6 +45,7 @@ internal sealed partial class RegistryProxy(
         lock (state.Sync)
         {
             state.Tokens[token] = user;
+            state.TokenScopes[token] = http.Request.Query["scope"].Select(scope => scope ?? "").ToList();
         }
 
         return SimHttp.Json(new JsonObject
@@ -188,89 +189,6 @@ internal sealed partial class RegistryProxy(
         return slash < 0 ? (name, "") : (name[..slash], name[(slash + 1)..]);
     }
 
-    /// <summary>Harbor's pull checks (vulnerable.go, contentrust.go): null to let the pull through.</summary>
-    private async Task<IResult?> PullBlockAsync(HttpContext http, string project, string repository, string reference, string? user, CancellationToken cancellationToken)
-    {
-        SimProject owner;
-        lock (state.Sync)
-        {
-            owner = state.Projects[project];
-        }
-
-        var cosign = owner.IsOn("enable_content_trust_cosign");
-        var preventVul = owner.IsOn("prevent_vul");
-        if (!cosign && !preventVul)
-        {
-            return null;
-        }
-
-        // Pulls of signatures pass, and so does a token holder whose agent is cosign or notation (the signer).
-        var agent = http.Request.Headers.UserAgent.ToString();
-        var bearer = http.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase);
-        if (SignatureTag().IsMatch(reference) || (bearer && user is not null
-                && (agent.Contains("cosign", StringComparison.OrdinalIgnoreCase) || agent.Contains("notation", StringComparison.OrdinalIgnoreCase))))
-        {
-            return null;
-        }
-
-        var digest = reference.StartsWith("sha256:", StringComparison.Ordinal) ? reference : await ResolveTagAsync(http, $"{project}/{repository}", reference, cancellationToken);
-        var artifact = digest is null ? null : state.FindArtifact(project, repository, digest);
-        if (artifact is null || artifact.SubjectDigest is not null)
-        {
-            return null;
-        }
-
-        if (cosign)
-        {
-            bool signed;
-            lock (state.Sync)
-            {
-                signed = state.Accessories.Any(x => x.SubjectDigest == artifact.Digest && x.Type == "signature.cosign");
-            }
-
-            if (!signed)
-            {
-                return SimHttp.Error(412, "PROJECTPOLICYVIOLATION", "The image is not signed by cosign.");
-            }
-        }
-
-        if (!preventVul || !artifact.Scannable)
-        {
-            return null;
-        }
-
-        var threshold = owner.Metadata.GetValueOrDefault("severity", "low");
-        var policy = $"'Prevent images with vulnerability severity of \"{Capitalise(threshold)}\" or higher from running.'";
-        lock (state.Sync)
-        {
-            var scan = artifact.Scan;
-            if (scan is null)
-            {
-                return SimHttp.Error(412, "PROJECTPOLICYVIOLATION",
-                    $"current image without vulnerability scanning cannot be pulled due to configured policy in {policy} To continue with pull, please contact your project administrator for help.");
-            }
-
-            if (scan.Status != "Success")
-            {
-                return SimHttp.Error(412, "PROJECTPOLICYVIOLATION",
-                    $"current image with '{scan.Status}' status of vulnerability scanning cannot be pulled due to configured policy in {policy} To continue with pull, please contact your project administrator for help.");
-            }
-
-            var expired = owner.AllowlistExpiresAt is { } expiry && expiry > 0 && expiry < time.GetUtcNow().ToUnixTimeSeconds();
-            var highest = ReportMath.HighestNotAllowed(scan.Report, expired ? [] : owner.AllowlistCves);
-            if (highest is { } code && code >= ReportMath.Code(Capitalise(threshold)))
-            {
-                var total = ReportMath.Items(scan.Report).Count();
-                return SimHttp.Error(412, "PROJECTPOLICYVIOLATION",
-                    $"current image with {total} vulnerabilities cannot be pulled due to configured policy in {policy} To continue with pull, please contact your project administrator to exempt matched vulnerabilities through configuring the CVE allowlist.");
-            }
-        }
-
-        return null;
-    }
-
-    private static string Capitalise(string value) => value.Length == 0 ? value : char.ToUpperInvariant(value[0]) + value[1..];
-
     private async Task<string?> ResolveTagAsync(HttpContext http, string name, string tag, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Head, new Uri(Upstream, $"v2/{name}/manifests/{tag}"));
@@ -321,6 +239,8 @@ internal sealed partial class RegistryProxy(
         var layerTypes = manifest?["layers"]?.AsArray().Select(l => l?["mediaType"]?.GetValue<string>()).ToList() ?? [];
         string? subject = null;
         string? accessoryType = null;
+        // A tag-mode signature: tag sha256-<hex>.sig and a simple-signing layer (src/server/middleware/cosign/cosign.go:43-45,
+        // 115-166); a manifest with a subject becomes an accessory of it by its artifact type (bundle v0.3: Harbor v2.15+).
         if (tag is not null && SignatureTag().Match(tag) is { Success: true } sig && sig.Groups["kind"].Value == "sig"
             && layerTypes.Contains("application/vnd.dev.cosign.simplesigning.v1+json"))
         {

@@ -4,7 +4,7 @@ namespace HarborBridge.HarborSimulator;
 
 /// <summary>Runs "scans": after a delay the artifact gets the report configured for its repository (or fails),
 /// and SCANNING_COMPLETED / SCANNING_FAILED / SCANNING_STOPPED go out.</summary>
-internal sealed class ScanRunner(SimulatorState state, HarborSimulatorOptions options, WebhookSender webhooks, TimeProvider time)
+internal sealed partial class ScanRunner(SimulatorState state, HarborSimulatorOptions options, WebhookSender webhooks, TimeProvider time)
 {
     private static readonly JsonObject CleanReport = new()
     {
@@ -37,8 +37,9 @@ internal sealed class ScanRunner(SimulatorState state, HarborSimulatorOptions op
         return started;
     }
 
-    /// <summary>False when a scan of this artifact is already Pending or Running (Harbor's 409).</summary>
-    public bool TryStart(SimArtifact artifact, string @operator)
+    /// <summary>False when a scan of this artifact is already Pending or Running (Harbor's 409). <paramref name="scanType"/>
+    /// is what the scan event will say: "vulnerability", or "" for scan-all and scheduled scans.</summary>
+    public bool TryStart(SimArtifact artifact, string @operator, string scanType = WebhookSender.VulnerabilityScan)
     {
         SimScan scan;
         lock (state.Sync)
@@ -52,7 +53,8 @@ internal sealed class ScanRunner(SimulatorState state, HarborSimulatorOptions op
             artifact.Scan = scan;
         }
 
-        _ = Task.Run(() => RunAsync(artifact, scan, @operator));
+        state.CountScanStart(artifact.Digest);
+        _ = Task.Run(() => RunAsync(artifact, scan, @operator, scanType));
         return true;
     }
 
@@ -74,7 +76,7 @@ internal sealed class ScanRunner(SimulatorState state, HarborSimulatorOptions op
         return true;
     }
 
-    private async Task RunAsync(SimArtifact artifact, SimScan scan, string @operator)
+    private async Task RunAsync(SimArtifact artifact, SimScan scan, string @operator, string scanType)
     {
         try
         {
@@ -106,7 +108,7 @@ internal sealed class ScanRunner(SimulatorState state, HarborSimulatorOptions op
             scan.Report = report;
         }
 
-        webhooks.ScanFinished(report is null ? "SCANNING_FAILED" : "SCANNING_COMPLETED", artifact, @operator);
+        webhooks.ScanFinished(report is null ? "SCANNING_FAILED" : "SCANNING_COMPLETED", artifact, @operator, scanType);
     }
 
     private const string LegacyVulnerabilityMime = "application/vnd.scanner.adapter.vuln.report.harbor+json; version=1.0";

@@ -2,7 +2,7 @@ namespace HarborBridge.HarborSimulator;
 
 /// <summary>Fault switches, changeable while the simulator runs. Rates are drawn from a seeded random source;
 /// <see cref="FailNext"/> is exact, for tests that count attempts.</summary>
-public sealed class SimulatorFaults
+public sealed partial class SimulatorFaults
 {
     private readonly Lock _lock = new();
     private readonly Random _random;

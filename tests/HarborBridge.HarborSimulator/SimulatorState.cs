@@ -104,10 +104,11 @@ public sealed record WebhookDelivery(
     int? StatusCode,
     bool Dropped,
     string Body,
-    string? Authorization);
+    string? Authorization,
+    DateTimeOffset? At = null);
 
 /// <summary>Everything the simulator keeps, in memory. All access goes through <see cref="Sync"/>.</summary>
-public sealed class SimulatorState
+public sealed partial class SimulatorState
 {
     private long _nextId = 1;
     private readonly List<WebhookDelivery> _deliveries = [];

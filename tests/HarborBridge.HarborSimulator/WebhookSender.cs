@@ -7,7 +7,7 @@ namespace HarborBridge.HarborSimulator;
 
 /// <summary>Builds Harbor's webhook payloads (Default and CloudEvents, key order as Harbor writes them; see
 /// tests/fixtures/harbor/webhooks/reconstructed/) and delivers them to the project's enabled policies.</summary>
-internal sealed class WebhookSender(
+internal sealed partial class WebhookSender(
     SimulatorState state,
     SimulatorFaults faults,
     HarborSimulatorOptions options,
@@ -44,11 +44,10 @@ internal sealed class WebhookSender(
         Fire("PULL_ARTIFACT", artifact, @operator, resource, includeCreated: true, scan: null);
     }
 
-    public void ScanFinished(string eventType, SimArtifact artifact, string @operator)
-    {
-        var resource = ArtifactResource(artifact, artifact.Tags.LastOrDefault(), ScanOverview(artifact));
-        Fire(eventType, artifact, @operator, resource, includeCreated: false, scan: new JsonObject { ["scan_type"] = "vulnerability" });
-    }
+    /// <summary>SCANNING_*: <paramref name="scanType"/> "vulnerability" (a scan of the artifact), "" (scan-all or a
+    /// scheduled scan) or "sbom".</summary>
+    public void ScanFinished(string eventType, SimArtifact artifact, string @operator, string scanType = VulnerabilityScan) =>
+        Fire(eventType, artifact, @operator, ScanResource(artifact, scanType), includeCreated: false, scan: ScanData(scanType));
 
     /// <summary>Harbor's NativeReportSummary keyed by MIME type, or null when never scanned.</summary>
     public static JsonObject? ScanOverview(SimArtifact artifact)
@@ -203,16 +202,15 @@ internal sealed class WebhookSender(
                 logger.LogInformation("Webhook {EventType} to {Address} attempt {Attempt} failed: {Error}", eventType, address, attempt, e.GetType().Name);
             }
 
-            state.RecordDelivery(new WebhookDelivery(eventType, address, format, attempt, status, Dropped: false, body, authHeader));
-            if (status is >= 200 and < 300)
+            state.RecordDelivery(new WebhookDelivery(eventType, address, format, attempt, status, Dropped: false, body, authHeader, time.GetUtcNow()));
+            if (status is >= 200 and < 300 || attempt >= options.WebhookAttempts)
             {
                 return;
             }
 
-            await Task.Delay(options.WebhookRetryDelay);
+            await Task.Delay(RetryDelay(attempt));
         }
     }
 
-    private static string Rfc3339(DateTimeOffset value) =>
-        value.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+    private static string Rfc3339(DateTimeOffset value) => HarborTime.Rfc3339Nano(value);
 }

@@ -60,11 +60,17 @@ public sealed class PipelineAudit(string registry, string database, string proje
         return outcomes;
     }
 
-    /// <summary>Layers of the cosign signature manifest (tag <c>sha256-&lt;hex&gt;.sig</c>); 0 when there is none.</summary>
-    private async Task<int> SignatureLayersAsync(HttpClient http, PushedArtifact artifact, CancellationToken cancellationToken)
+    private Task<int> SignatureLayersAsync(HttpClient http, PushedArtifact artifact, CancellationToken cancellationToken) =>
+        SignatureLayersAsync(http, registry, artifact.Project, artifact.Repository, artifact.Digest, cancellationToken);
+
+    /// <summary>Layers of the cosign signature manifest (tag <c>sha256-&lt;hex&gt;.sig</c>) read from the registry itself
+    /// (<paramref name="registry"/>: host:port of docker-registry, plain HTTP); 0 when there is none.</summary>
+    public static async Task<int> SignatureLayersAsync(HttpClient http, string registry, string project, string repository, string digest, CancellationToken cancellationToken)
     {
-        var tag = artifact.Digest.Replace(':', '-') + ".sig";
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"http://{registry}/v2/{artifact.Project}/{artifact.Repository}/manifests/{tag}"));
+        ArgumentNullException.ThrowIfNull(http);
+        ArgumentNullException.ThrowIfNull(digest);
+        var tag = digest.Replace(':', '-') + ".sig";
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"http://{registry}/v2/{project}/{repository}/manifests/{tag}"));
         request.Headers.Accept.ParseAdd("application/vnd.oci.image.manifest.v1+json");
         request.Headers.Accept.ParseAdd("application/vnd.docker.distribution.manifest.v2+json");
         using var response = await http.SendAsync(request, cancellationToken);

@@ -94,6 +94,9 @@ public sealed class PipelineRig : IAsyncDisposable
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["HarborBridge:Harbor:Url"] = simulator.Url.ToString(),
+            // The simulator's registry asks for a token, as Harbor's does: the driver pushes as its admin.
+            ["HarborBridge:Harbor:Username"] = "admin",
+            ["HarborBridge:Harbor:Password"] = "Harbor12345",
             ["HarborBridge:Harbor:RegistryUserAgent"] = DriverAgent,
             ["HarborBridge:Harbor:RetryBaseDelay"] = "00:00:00.100",
             ["HarborBridge:Harbor:MaxRetryAttempts"] = "6",

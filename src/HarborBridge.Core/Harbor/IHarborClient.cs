@@ -24,6 +24,10 @@ public interface IHarborClient
 
     Task UpdateProjectAsync(string project, HarborProjectUpdate update, CancellationToken cancellationToken);
 
+    /// <summary>The system CVE allowlist (<c>GET /system/CVEAllowlist</c>, readable by any authenticated user). Harbor's
+    /// pull check uses it for every project whose <c>reuse_sys_cve_allowlist</c> is not "false".</summary>
+    Task<HarborCveAllowlist> GetSystemCveAllowlistAsync(CancellationToken cancellationToken);
+
     /// <summary>Creates a project (<c>POST /projects</c>, needs the system permission <c>project: create</c>). Returns
     /// false when a project of that name exists already (409), e.g. created meanwhile by another replica.</summary>
     Task<bool> CreateProjectAsync(NewHarborProject project, CancellationToken cancellationToken);

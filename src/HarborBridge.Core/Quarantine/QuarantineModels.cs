@@ -38,8 +38,13 @@ public sealed record LabelPrior(string Project, string Repository, long LabelId,
 /// <summary>Before <c>move</c>: the tags the artifact had, and where the copy went.</summary>
 public sealed record MovePrior(string QuarantineProject, string QuarantineRepository, IReadOnlyList<string> Tags);
 
-/// <summary>A project's pull-check settings before HarborBridge changed them (null value = key absent).</summary>
-public sealed record ProjectSettingsPrior(string? PreventVul, string? Severity, HarborCveAllowlist? Allowlist);
+/// <summary>A project's pull-check settings before HarborBridge changed them (null value = key absent).
+/// <paramref name="ReuseSystemAllowlist"/> is null in priors recorded before HarborBridge kept that key; such a prior
+/// leaves the key alone.</summary>
+public sealed record ProjectSettingsPrior(string? PreventVul, string? Severity, HarborCveAllowlist? Allowlist, ReuseSystemAllowlist? ReuseSystemAllowlist = null);
+
+/// <summary>The project's <c>reuse_sys_cve_allowlist</c> value (null = the key is absent, which Harbor reads as "true").</summary>
+public sealed record ReuseSystemAllowlist(string? Value);
 
 /// <summary>Persistence port for quarantine steps and the project settings they replaced.</summary>
 public interface IQuarantineStore

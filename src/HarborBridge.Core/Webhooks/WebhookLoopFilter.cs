@@ -46,11 +46,6 @@ public sealed partial class WebhookLoopFilter(IEnumerable<string> ignoredOperato
             return "scan of a cosign signature, attestation or SBOM: accessories are never decided or signed";
         }
 
-        if (webhook.Type == HarborEventType.ScanningCompleted && string.Equals(webhook.ScanType, "sbom", StringComparison.OrdinalIgnoreCase))
-        {
-            return "SBOM generation, not a vulnerability scan";
-        }
-
         return null;
     }
 

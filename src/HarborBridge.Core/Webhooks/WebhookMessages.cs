@@ -26,6 +26,14 @@ public static class WebhookMessages
     {
         var id = $"{webhook.EventId}/{resource.Digest}";
         var artifact = new ArtifactRef(repository.Project, repository.Name, resource.Digest);
+        if (IsSbom(webhook))
+        {
+            // SBOM generation (scan_type "sbom", Harbor 2.11+): part of the artifact's history, but no vulnerability scan,
+            // so nothing to decide and no scan failure to act on.
+            return new RegistryEventReceived(id, webhook.Type.ToHarborName(), repository.Project, repository.Name, resource.Digest,
+                webhook.Operator, webhook.OccurredAt, $"SBOM generation ({(webhook.Type == HarborEventType.ScanningCompleted ? "completed" : "did not complete")}); no verdict");
+        }
+
         return webhook.Type switch
         {
             HarborEventType.PushArtifact => new ArtifactPushed(id, artifact, resource.Tag, webhook.Operator, webhook.OccurredAt),
@@ -37,6 +45,10 @@ public static class WebhookMessages
             _ => throw new ArgumentOutOfRangeException(nameof(webhook), webhook.Type, "not an artifact event"),
         };
     }
+
+    private static bool IsSbom(HarborWebhookEvent webhook) =>
+        webhook.Type is HarborEventType.ScanningCompleted or HarborEventType.ScanningFailed or HarborEventType.ScanningStopped
+        && string.Equals(webhook.ScanType, "sbom", StringComparison.OrdinalIgnoreCase);
 
     private static ScanSummary? ToSummary(ScanOverview? overview) => overview is null
         ? null

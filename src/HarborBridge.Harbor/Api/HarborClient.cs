@@ -142,6 +142,12 @@ internal sealed class HarborClient : IHarborClient
         EnsureSuccess(await SendAsync(request, "update project", cancellationToken), "update project");
     }
 
+    public async Task<HarborCveAllowlist> GetSystemCveAllowlistAsync(CancellationToken cancellationToken)
+    {
+        var response = await SendAsync(new RestRequest("system/CVEAllowlist"), "get system CVE allowlist", cancellationToken);
+        return Read<CveAllowlistDto>(EnsureSuccess(response, "get system CVE allowlist"), "get system CVE allowlist").ToModel();
+    }
+
     public async Task<bool> CreateProjectAsync(NewHarborProject project, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(project);

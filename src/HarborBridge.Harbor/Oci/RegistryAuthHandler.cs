@@ -173,7 +173,11 @@ internal sealed partial class RegistryAuthHandler(
     private static AuthenticationHeaderValue BasicHeader(RegistryCredential credential) =>
         new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{credential.Username}:{credential.Password}")));
 
-    /// <summary>The token scope a request needs: <c>repository:&lt;name&gt;:pull</c> to read, <c>pull,push</c> to write.</summary>
+    /// <summary>The token scope asked for: <c>repository:&lt;name&gt;:pull,push</c>, for reads too. Harbor lets a token that
+    /// may push, sent with a User-Agent containing "cosign", read manifests its pull checks would refuse (the image to
+    /// sign, our own <c>.att</c> and fallback-index manifests in a project that enforces signatures or prevents
+    /// vulnerable pulls: Harbor's <c>SkipPolicyChecking</c>, docs/harbor.md). A token server grants only what the
+    /// account may do, so a read-only account still gets its pull token.</summary>
     internal static string ScopeOf(HttpRequestMessage request)
     {
         var match = RepositoryPath().Match(request.RequestUri!.AbsolutePath);
@@ -182,8 +186,7 @@ internal sealed partial class RegistryAuthHandler(
             return "";
         }
 
-        var write = request.Method != HttpMethod.Get && request.Method != HttpMethod.Head;
-        var scope = $"repository:{match.Groups["name"].Value}:{(write ? "pull,push" : "pull")}";
+        var scope = $"repository:{match.Groups["name"].Value}:pull,push";
         if (request.Options.TryGetValue(MountFromOption, out var from))
         {
             scope += $" repository:{from}:pull";

@@ -8,7 +8,7 @@ namespace HarborBridge.Quarantine;
 /// Keeps the CVE allowlists that <c>prevent-pull</c> mirrors in step with the policy: every <see cref="Interval"/> it
 /// reads the policy in force (which re-reads the file when it changed) and, when its version differs from the one the
 /// allowlists were last written for (also once after the start: the file may have changed while the process was
-/// down), writes them again (<see cref="QuarantineService.RefreshAllowlistsAsync"/>; a list that is right is not
+/// down), or the system CVE allowlist that a project under <c>prevent-pull</c> builds on changed, writes them again (<see cref="QuarantineService.RefreshAllowlistsAsync"/>; a list that is right is not
 /// written). Does nothing without Harbor. A failed round is logged and tried again at the next tick.
 /// </summary>
 internal sealed partial class PolicyAllowlistRefresher(
@@ -37,23 +37,25 @@ internal sealed partial class PolicyAllowlistRefresher(
         }
     }
 
-    /// <summary>One round: refreshes the allowlists when the policy version changed since the last successful round.</summary>
+    /// <summary>One round: refreshes the allowlists when the policy version (or the system CVE allowlist a project under
+    /// <c>prevent-pull</c> builds on) changed since the last successful round.</summary>
     internal async Task CheckAsync(CancellationToken cancellationToken)
     {
         try
         {
-            var version = policy.Current.Policy.PolicyVersion;
-            if (version == _writtenFor)
+            await using var scope = scopes.CreateAsyncScope();
+            var quarantine = scope.ServiceProvider.GetRequiredService<QuarantineService>();
+            var inputs = await quarantine.AllowlistInputsAsync(cancellationToken);
+            if (inputs == _writtenFor)
             {
                 return;
             }
 
-            await using var scope = scopes.CreateAsyncScope();
-            var written = await scope.ServiceProvider.GetRequiredService<QuarantineService>().RefreshAllowlistsAsync(cancellationToken);
-            _writtenFor = version;
+            var written = await quarantine.RefreshAllowlistsAsync(cancellationToken);
+            _writtenFor = inputs;
             if (written.Count > 0)
             {
-                LogRefreshed(logger, version, written.Count);
+                LogRefreshed(logger, policy.Current.Policy.PolicyVersion, written.Count);
             }
         }
         catch (Exception e) when (e is not OperationCanceledException)

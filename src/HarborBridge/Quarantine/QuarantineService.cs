@@ -143,6 +143,11 @@ internal sealed partial class QuarantineService(
         return written;
     }
 
+    /// <summary>What the <c>prevent-pull</c> allowlists are computed from (the policy version and, while a project that
+    /// reused the system CVE allowlist is under <c>prevent-pull</c>, that list): when it changes, the lists are written again.</summary>
+    public Task<string> AllowlistInputsAsync(CancellationToken cancellationToken) =>
+        strategies.OfType<PreventPullStrategy>().Single().AllowlistInputsAsync(policy.Current.Policy.PolicyVersion, cancellationToken);
+
     /// <summary>The quarantine project's state, or (null, what was not done) after an operator alert when Harbor refused
     /// to look it up or create it.</summary>
     private async Task<(QuarantineProjectState? State, string? Left)> EnsureQuarantineProjectAsync(

@@ -37,6 +37,7 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
             defaults:
               block: { severity: CRITICAL }
               warn:  { severity: HIGH }
+              quarantine: { strategies: [label], label: quarantined }
             """);
 
         var project = "dash" + Guid.NewGuid().ToString("N")[..8];
@@ -103,6 +104,10 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
                 async () => (await store.FindByDigestAsync(digest, default)).Any(a => a.State == ArtifactStates.Quarantined), Patience),
             $"the pipeline did not quarantine {digest} within {Patience}");
 
+        // The quarantine is visible in Harbor: the label strategy attached Harbor's label.
+        Assert.True(await TestEnvironment.EventuallyAsync(async () => (await _session.Harbor.GetArtifactAsync(_session.Project, "payments-api", digest, default))!
+            .Labels.Any(l => l.Name == "quarantined"), Patience), "the quarantine label is not on the artifact in Harbor");
+
         var shots = Path.Combine(AppContext.BaseDirectory, "screenshots", "dashboard");
         Directory.CreateDirectory(shots);
         var (exitCode, output) = await ToolProcess.RunAsync("node", [Path.Combine(tools, "dashboard-browser.js"), _baseUrl, AdminToken, digest, shots],
@@ -134,18 +139,11 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
         Assert.Equal(1, seen.GetProperty("decisionRows").GetInt32());
         Assert.True(seen.GetProperty("releaseDisabledWithoutReason").GetBoolean());
 
-        // Release: with the release endpoint (issue 6) the state changes; without it the page says why it failed.
-        if (HasReleaseEndpoint())
-        {
-            Assert.Equal("Released.", seen.GetProperty("releaseNotice").GetString());
-            Assert.NotEqual("Quarantined", seen.GetProperty("stateAfter").GetString());
-            Assert.DoesNotContain((await store.FindByDigestAsync(digest, default)), a => a.State == ArtifactStates.Quarantined);
-        }
-        else
-        {
-            Assert.StartsWith("Release failed: HTTP 40", seen.GetProperty("releaseError").GetString(), StringComparison.Ordinal);
-            Assert.Equal("Quarantined", seen.GetProperty("stateAfter").GetString());
-        }
+        // Release from the page: the page says so, the state changes, and Harbor's quarantine label is gone again.
+        Assert.Equal("Released.", seen.GetProperty("releaseNotice").GetString());
+        Assert.NotEqual("Quarantined", seen.GetProperty("stateAfter").GetString());
+        Assert.DoesNotContain(await store.FindByDigestAsync(digest, default), a => a.State == ArtifactStates.Quarantined);
+        Assert.Empty((await _session.Harbor.GetArtifactAsync(_session.Project, "payments-api", digest, TestServices.Timeout()))!.Labels);
 
         // Chart: this test's one decision is a Block in the current hour (other decisions do not share this database).
         Assert.Equal(["Block"], seen.GetProperty("chartSegments").EnumerateArray().Select(v => v.GetString()));
@@ -158,9 +156,4 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
             Assert.True(new FileInfo(Path.Combine(shots, name + ".png")).Length > 1000, $"screenshot {name}.png missing or empty");
         }
     }
-
-    private bool HasReleaseEndpoint() => _app!.Services.GetRequiredService<EndpointDataSource>().Endpoints
-        .OfType<RouteEndpoint>()
-        .Any(e => string.Equals(e.RoutePattern.RawText?.TrimEnd('/'), "/api/v1/artifacts/{digest}/release", StringComparison.OrdinalIgnoreCase)
-            && e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods.Contains("POST") == true);
 }

@@ -132,11 +132,13 @@ internal sealed class OciLayoutImage
         }));
     }
 
-    /// <summary>Pushes the image with skopeo to <paramref name="destination"/> (<c>host:port/project/repo:tag</c>).</summary>
+    /// <summary>Pushes the image with skopeo to <paramref name="destination"/> (<c>host:port/project/repo:tag</c>), as the
+    /// simulator's admin: a registry that asks for a token (a simulator with RequireRegistryAuth, like Harbor) gets one.</summary>
     public async Task PushAsync(string destination, string workDir, CancellationToken cancellationToken)
     {
         var (exit, output) = await TestServices.SkopeoAsync(workDir, cancellationToken,
-            "copy", "--all", "--preserve-digests", "--dest-tls-verify=false", "--dest-no-creds", $"oci:{Directory}:latest", $"docker://{destination}");
+            "copy", "--all", "--preserve-digests", "--dest-tls-verify=false", $"--dest-creds={SimulatorSession.User}:{SimulatorSession.Password}",
+            $"oci:{Directory}:latest", $"docker://{destination}");
         Assert.True(exit == 0, $"skopeo copy to {destination} failed: {output}");
     }
 }

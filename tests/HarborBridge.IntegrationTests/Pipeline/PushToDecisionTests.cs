@@ -213,4 +213,94 @@ public sealed class PushToDecisionTests : IAsyncLifetime
         var transitions = await Decisions.GetTransitionsAsync(image.ManifestDigest, default);
         Assert.Contains(transitions, t => t.ToState == ArtifactStates.ScanFailed && t.Cause.Contains("hold", StringComparison.Ordinal));
     }
+
+    // ---- what Harbor sends besides a scan of a push (the simulator follows Harbor here: HarborFidelityTests) ----------
+
+    private HttpClient SimulatorApi()
+    {
+        var http = new HttpClient { BaseAddress = _session.Simulator.Url };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{SimulatorSession.User}:{SimulatorSession.Password}")));
+        return http;
+    }
+
+    [Fact]
+    public async Task ScanAll_CompletionWithoutOverview_DecidedFromTheReportFetched()
+    {
+        // The push webhook is lost and nothing scans the image until Harbor's scan-all: its SCANNING_COMPLETED has
+        // "scan": {} and no scan_overview, so the two CRITICAL findings can only come from the report HarborBridge fetches.
+        _session.Simulator.Faults.DropWebhooks = true;
+        var image = await _session.PushImageAsync("critical", "v1", TestServices.Timeout(120));
+        Assert.NotNull(await _session.Simulator.State.WaitForDeliveryAsync(d => d.EventType == "PUSH_ARTIFACT" && d.Dropped, Patience, default));
+        _session.Simulator.Faults.DropWebhooks = false;
+        using var api = SimulatorApi();
+
+        using var started = await api.PostAsync("/api/v2.0/system/scanAll/schedule",
+            new StringContent("""{"schedule":{"type":"Manual"}}""", System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(System.Net.HttpStatusCode.Created, started.StatusCode);
+        var delivered = await _session.Simulator.State.WaitForDeliveryAsync(d => d.EventType == "SCANNING_COMPLETED" && d.Body.Contains(image.ManifestDigest, StringComparison.Ordinal), Patience, default);
+        Assert.NotNull(delivered);
+        Assert.Equal(202, delivered.StatusCode);
+        Assert.DoesNotContain("scan_overview", delivered.Body, StringComparison.Ordinal);
+        Assert.True(await TestEnvironment.EventuallyAsync(async () => (await Decisions.GetDecisionsAsync(image.ManifestDigest, default)).Count > 0, Patience),
+            "the scan-all completion was not decided");
+        var decision = Assert.Single(await Decisions.GetDecisionsAsync(image.ManifestDigest, default));
+        Assert.Equal("Block", decision.Verdict);
+        Assert.Equal(["CRITICAL", "CRITICAL"], decision.Findings.Where(f => f.Outcome == "Block").Select(f => f.Severity));
+        Assert.Contains(await _factory!.Store.GetEventsAsync(image.ManifestDigest, default),
+            e => e.EventType == "SCANNING_COMPLETED" && e.Details == "no scan overview (scan-all)");
+    }
+
+    [Fact]
+    public async Task SbomGeneration_RecordedInTheHistoryAndNotDecided()
+    {
+        var decision = await PushAndWaitForDecisionAsync("clean");
+        var digest = decision.Artifact.Digest;
+        using var api = SimulatorApi();
+
+        using var started = await api.PostAsync($"/api/v2.0/projects/{_session.Project}/repositories/clean/artifacts/{digest}/scan",
+            new StringContent("""{"scan_type":"sbom"}""", System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, started.StatusCode);
+        var delivered = await _session.Simulator.State.WaitForDeliveryAsync(d => d.EventType == "SCANNING_COMPLETED" && d.Body.Contains("sbom_overview", StringComparison.Ordinal), Patience, default);
+        Assert.NotNull(delivered);
+        Assert.Equal(202, delivered.StatusCode); // taken in, not "ignored"
+        Assert.True(await TestEnvironment.EventuallyAsync(async () => (await _factory!.Store.GetEventsAsync(digest, default))
+            .Any(e => e.EventType == "SCANNING_COMPLETED" && e.Details?.Contains("SBOM", StringComparison.Ordinal) == true), Patience),
+            "the SBOM event was not recorded in the artifact's history");
+        await Task.Delay(TimeSpan.FromSeconds(2)); // a decision, if the event were taken for a scan, would land now
+        Assert.Equal(decision.DecisionId, Assert.Single(await Decisions.GetDecisionsAsync(digest, default)).DecisionId);
+        Assert.Equal(ArtifactStates.Approved, (await _factory!.Store.FindByDigestAsync(digest, default)).Single().State);
+    }
+
+    [Fact]
+    public async Task UntaggedPush_EventsWithoutATagMatchedByDigest()
+    {
+        // Pushed by digest: Harbor's PUSH_ARTIFACT repeats the digest as "tag", its scan events have no tag at all.
+        var ct = TestServices.Timeout(120);
+        var image = OciLayoutImage.Create(Path.Combine(_session.WorkDir, Guid.NewGuid().ToString("N")));
+        var repository = _session.Repository("clean");
+        foreach (var blob in new[] { image.ConfigDigest, image.LayerDigest })
+        {
+            await _session.Registry.PushBlobAsync(repository, await File.ReadAllBytesAsync(Path.Combine(image.Directory, "blobs", "sha256", blob["sha256:".Length..]), ct), null, ct);
+        }
+
+        await _session.Registry.PutManifestAsync(repository, image.ManifestDigest, image.Manifest, "application/vnd.oci.image.manifest.v1+json", null, ct);
+
+        Assert.True(await TestEnvironment.EventuallyAsync(async () => (await Decisions.GetDecisionsAsync(image.ManifestDigest, default)).Count > 0, Patience),
+            "the untagged artifact was not decided");
+        var scanEvent = await _session.Simulator.State.WaitForDeliveryAsync(d => d.EventType == "SCANNING_COMPLETED" && d.Body.Contains(image.ManifestDigest, StringComparison.Ordinal), Patience, ct);
+        using (var body = JsonDocument.Parse(scanEvent!.Body))
+        {
+            Assert.False(body.RootElement.GetProperty("event_data").GetProperty("resources")[0].TryGetProperty("tag", out _));
+        }
+
+        Assert.Equal("Pass", Assert.Single(await Decisions.GetDecisionsAsync(image.ManifestDigest, default)).Verdict);
+        var record = Assert.Single(await _factory!.Store.FindByDigestAsync(image.ManifestDigest, default));
+        Assert.Equal(new Contracts.ArtifactRef(_session.Project, "clean", image.ManifestDigest), record.Artifact);
+        Assert.Equal(ArtifactStates.Approved, record.State);
+        Assert.All((await _factory.Store.GetEventsAsync(image.ManifestDigest, default)).Where(e => e.EventType is "PUSH_ARTIFACT" or "SCANNING_COMPLETED"),
+            e => Assert.Null(e.Tag));
+    }
 }

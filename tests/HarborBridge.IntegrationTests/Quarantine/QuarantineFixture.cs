@@ -90,6 +90,9 @@ public sealed class QuarantineFixture : IAsyncLifetime
         {
             RegistryAddress = TestServices.Registry,
             DefaultReportFile = TestEnvironment.FixturePath("quarantine", "harbor-5-vuln.json"),
+            // As in Harbor, registry calls need a token: HarborBridge's unsign and re-sign in a project that enforces
+            // signatures go through Harbor's signer bypass (a push token and a cosign agent), as they must in Harbor.
+            RequireRegistryAuth = true,
         });
         Session.Simulator.State.CreateProject(QuarantineProject, new Dictionary<string, string> { ["prevent_vul"] = "true", ["severity"] = "none" });
 
@@ -145,6 +148,25 @@ public sealed class QuarantineFixture : IAsyncLifetime
         }
 
         throw new TimeoutException("the simulator's scan did not finish within 10 s");
+    }
+
+    /// <summary>Gives an image another report in the simulator (as a rescan in Harbor would), with these findings.</summary>
+    public void ReplaceReport(ArtifactRef artifact, params (string Id, string Severity)[] findings)
+    {
+        var report = new System.Text.Json.Nodes.JsonObject
+        {
+            ["scanner"] = new System.Text.Json.Nodes.JsonObject { ["name"] = "Trivy", ["vendor"] = "Aqua Security", ["version"] = "v0.65.0" },
+            ["vulnerabilities"] = new System.Text.Json.Nodes.JsonArray(findings.Select(v => (System.Text.Json.Nodes.JsonNode)new System.Text.Json.Nodes.JsonObject
+            {
+                ["id"] = v.Id,
+                ["package"] = "openssl",
+                ["version"] = "1.0",
+                ["fix_version"] = "1.1",
+                ["severity"] = v.Severity,
+            }).ToArray()),
+        };
+        var state = Session.Simulator.State;
+        state.ReplaceReport(state.FindArtifact(artifact.Project, artifact.Repository, artifact.Digest)!, report);
     }
 
     /// <summary>A fresh project with one image in <paramref name="repository"/>, blocked and quarantined by HarborBridge.</summary>
@@ -203,20 +225,8 @@ public sealed class QuarantineFixture : IAsyncLifetime
         return await Client.SendAsync(request);
     }
 
-    /// <summary>Pulls the manifest through the simulator as a client would (no signer bypass); returns the HTTP status.</summary>
-    public async Task<int> PullStatusAsync(ArtifactRef artifact, CancellationToken ct)
-    {
-        try
-        {
-            var manifest = await Session.Registry.GetManifestAsync(Harbor2Oci(artifact), artifact.Digest, ct);
-            return manifest is null ? 404 : 200;
-        }
-        catch (OciRegistryException e) when (e.StatusCode is { } status)
-        {
-            return status;
-        }
-    }
-
-    private OciRepository Harbor2Oci(ArtifactRef artifact) =>
-        OciRepository.InHarbor(Session.Simulator.Url, artifact.Project, artifact.Repository);
+    /// <summary>Pulls the manifest through the simulator as a client would (a pull-only token, no cosign agent: no
+    /// signer bypass); returns the HTTP status.</summary>
+    public async Task<int> PullStatusAsync(ArtifactRef artifact, CancellationToken ct) =>
+        (await HarborPullClient.PullAsync(Session.Simulator.Url, artifact.Project, artifact.Repository, artifact.Digest, ct)).Status;
 }

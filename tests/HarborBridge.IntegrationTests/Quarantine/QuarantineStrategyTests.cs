@@ -33,7 +33,7 @@ public sealed class QuarantineStrategyTests(QuarantineFixture f)
 
         Assert.Empty(await f.Harbor.ListAccessoriesAsync(project, "api", artifact.Digest, ct));
         Assert.Equal(412, await f.PullStatusAsync(artifact, ct));
-        var (exit, output) = await TestServices.SkopeoAsync(f.Session.WorkDir, ct, "inspect", "--tls-verify=false", "--no-creds",
+        var (exit, output) = await TestServices.SkopeoAsync(f.Session.WorkDir, ct, "inspect", "--tls-verify=false", $"--creds={SimulatorSession.User}:{SimulatorSession.Password}",
             $"docker://{f.Session.Simulator.RegistryHost}/{project}/api@{artifact.Digest}");
         Assert.NotEqual(0, exit);
         Assert.Contains("The image is not signed by cosign.", output);
@@ -58,7 +58,8 @@ public sealed class QuarantineStrategyTests(QuarantineFixture f)
     public async Task PreventPull_PullGets412_ReleaseRestoresTheProjectExactly()
     {
         var ct = TestServices.Timeout(180);
-        var project = f.NewProject(new Dictionary<string, string> { ["auto_scan"] = "false" });
+        // The project judges pulls with its own list (reuse_sys_cve_allowlist "false"); a project on the system list: below.
+        var project = f.NewProject(new Dictionary<string, string> { ["auto_scan"] = "false", ["reuse_sys_cve_allowlist"] = "false" });
         await f.Harbor.UpdateProjectAsync(project, new Core.Harbor.HarborProjectUpdate(null,
             new Core.Harbor.HarborCveAllowlist(0, DateTimeOffset.FromUnixTimeSeconds(4_000_000_000), ["CVE-2000-0001"])), ct);
         var before = await f.Harbor.GetProjectAsync(project, ct);
@@ -85,6 +86,73 @@ public sealed class QuarantineStrategyTests(QuarantineFixture f)
         Assert.Equal(before.CveAllowlist.ExpiresAt, after.CveAllowlist.ExpiresAt);
         Assert.Equal(200, await f.PullStatusAsync(artifact, ct));
     }
+
+    /// <summary>
+    /// Harbor judges pulls with the system CVE allowlist unless the project's <c>reuse_sys_cve_allowlist</c> is "false",
+    /// and a project without the key reuses it (the simulator follows project.go:125-131 and controller.go:301-323).
+    /// prevent-pull must therefore switch the project to its own list, made of the system list and the policy's
+    /// exceptions, and put the key back exactly on release.
+    /// </summary>
+    [Theory]
+    [InlineData(null)]
+    [InlineData("true")]
+    public async Task PreventPull_ProjectOnTheSystemList_ExceptedCvePullableOthersNot_ReleaseRestoresTheKey(string? reuseBefore)
+    {
+        var ct = TestServices.Timeout(180);
+        var state = f.Session.Simulator.State;
+        lock (state.Sync)
+        {
+            state.SystemAllowlistCves = [SystemListedCve];
+            state.SystemAllowlistExpiresAt = null;
+        }
+
+        try
+        {
+            var metadata = new Dictionary<string, string> { ["auto_scan"] = "false" };
+            if (reuseBefore is not null)
+            {
+                metadata["reuse_sys_cve_allowlist"] = reuseBefore;
+            }
+
+            var project = f.NewProject(metadata);
+            var before = (await f.Harbor.GetProjectAsync(project, ct))!;
+            var blocked = await f.PushScannedAsync(project, "prevent-q", "v1", ct);      // 2 Critical, not excepted
+            var excepted = await f.PushScannedAsync(project, "prevent-e", "v1", ct);     // its only Critical is the policy's exception
+            var systemListed = await f.PushScannedAsync(project, "prevent-s", "v1", ct); // its only Critical is on the system list
+            f.ReplaceReport(excepted, (QuarantineFixture.MirroredCve, "Critical"), ("CVE-2026-0100", "Low"));
+            f.ReplaceReport(systemListed, (SystemListedCve, "Critical"));
+
+            await f.PublishAsync(QuarantineFixture.Blocked(blocked), ct);
+            await f.WaitForTransitionAsync(blocked.Digest, Quarantined);
+
+            var during = (await f.Harbor.GetProjectAsync(project, ct))!;
+            Assert.Equal("true", during.Metadata["prevent_vul"]);
+            Assert.Equal("false", during.Metadata["reuse_sys_cve_allowlist"]);
+            Assert.Equal([SystemListedCve, QuarantineFixture.MirroredCve], during.CveAllowlist!.CveIds);
+            Assert.Equal(412, await f.PullStatusAsync(blocked, ct));
+            Assert.Equal(200, await f.PullStatusAsync(excepted, ct));
+            Assert.Equal(200, await f.PullStatusAsync(systemListed, ct)); // what the system list allowed stays allowed
+
+            using var release = await f.ReleaseAsync(blocked.Digest, new { reason = "rebuilt on a fixed base image" });
+
+            Assert.Equal(HttpStatusCode.OK, release.StatusCode);
+            var after = (await f.Harbor.GetProjectAsync(project, ct))!;
+            Assert.Equal(before.Metadata.OrderBy(m => m.Key), after.Metadata.OrderBy(m => m.Key));
+            Assert.Equal(reuseBefore, after.Metadata.GetValueOrDefault("reuse_sys_cve_allowlist"));
+            Assert.Equal(before.CveAllowlist!.CveIds, after.CveAllowlist!.CveIds);
+            Assert.Equal(200, await f.PullStatusAsync(blocked, ct));
+        }
+        finally
+        {
+            lock (state.Sync)
+            {
+                state.SystemAllowlistCves = [];
+            }
+        }
+    }
+
+    /// <summary>On the system CVE allowlist in <see cref="PreventPull_ProjectOnTheSystemList_ExceptedCvePullableOthersNot_ReleaseRestoresTheKey"/>.</summary>
+    private const string SystemListedCve = "CVE-2019-0999";
 
     [Fact]
     public async Task PreventPull_TwoQuarantinedInOneProject_SettingStaysUntilTheSecondIsReleased()

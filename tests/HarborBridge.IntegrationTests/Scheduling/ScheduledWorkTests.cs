@@ -238,6 +238,114 @@ public sealed class ScheduledWorkTests : IAsyncDisposable
         }
     }
 
+    [Fact]
+    public async Task RescanJob_EveryTwoSeconds_QueuesEligibleArtifactsNewestFirstInBatchesOnce()
+    {
+        // tests.md weak spot 2: the Quartz job itself, not a hand-published ReevaluateArtifact. Batch of 2, each artifact at
+        // most once an hour; only Approved, Warned, AtRisk and Quarantined, not deleted.
+        var settings = await SettingsAsync(("HarborBridge:Schedules:Rescan", "0/2 * * * * ?"),
+            ("HarborBridge:Schedules:RescanBatchSize", "2"), ("HarborBridge:Schedules:RescanMinInterval", "01:00:00"));
+        var factory = await StartAsync(settings);
+        var queued = new List<ReevaluateArtifact>();
+        var probe = factory.Services.GetRequiredService<IBus>().ConnectReceiveEndpoint("rescan-probe-" + Guid.NewGuid().ToString("N")[..8], e =>
+            e.Handler<ReevaluateArtifact>(c => { lock (queued) { queued.Add(c.Message); } return Task.CompletedTask; }));
+        await probe.Ready;
+        try
+        {
+            var now = DateTimeOffset.UtcNow;
+            // name, state, pushed, rescan requested, deleted
+            (string Name, string State, TimeSpan PushedAgo, TimeSpan? RequestedAgo, bool Deleted)[] seeds =
+            [
+                ("a-approved", ArtifactStates.Approved, TimeSpan.FromMinutes(1), null, false),
+                ("b-warned", ArtifactStates.Warned, TimeSpan.FromMinutes(2), null, false),
+                ("c-atrisk", ArtifactStates.AtRisk, TimeSpan.FromMinutes(3), null, false),
+                ("d-quarantined", ArtifactStates.Quarantined, TimeSpan.FromMinutes(4), TimeSpan.FromHours(2), false), // asked long enough ago
+                ("e-received", ArtifactStates.Received, TimeSpan.Zero, null, false),                                   // not decided
+                ("f-recent", ArtifactStates.Approved, TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(10), false),     // asked 10 min ago
+                ("g-deleted", ArtifactStates.Approved, TimeSpan.FromSeconds(10), null, true),
+            ];
+            var digests = seeds.ToDictionary(x => x.Name, _ => NewDigest());
+            await using (var connection = new NpgsqlConnection(_database!.ConnectionString))
+            {
+                await connection.OpenAsync();
+                await using var transaction = await connection.BeginTransactionAsync();
+                foreach (var seed in seeds)
+                {
+                    // One transaction: every firing sees all of them or none.
+                    await connection.ExecuteAsync("""
+                        INSERT INTO artifacts (project, repository, digest, state, pushed_at, first_seen_at, updated_at, deleted_at, rescan_requested_at)
+                        VALUES ('seed', @name, @digest, @state, @pushed, @pushed, @pushed, @deleted, @requested)
+                        """, new
+                    {
+                        name = seed.Name, digest = digests[seed.Name], state = seed.State, pushed = now - seed.PushedAgo,
+                        deleted = seed.Deleted ? now : (DateTimeOffset?)null, requested = now - seed.RequestedAgo,
+                    }, transaction);
+                }
+
+                await transaction.CommitAsync();
+            }
+
+            Assert.True(await TestEnvironment.EventuallyAsync(() => { lock (queued) { return Task.FromResult(queued.Count(q => q.Artifact.Project == "seed") >= 4); } }, Patience),
+                "the rescan job did not queue the four eligible artifacts");
+            await Task.Delay(TimeSpan.FromSeconds(7)); // three more firings: nothing else may be queued
+
+            List<ReevaluateArtifact> seen;
+            lock (queued)
+            {
+                seen = queued.Where(q => q.Artifact.Project == "seed").ToList();
+            }
+
+            // Newest push first, two per firing, each once.
+            Assert.Equal(["a-approved", "b-warned", "c-atrisk", "d-quarantined"], seen.Select(q => q.Artifact.Repository));
+            var firings = seen.Select(q => q.RequestId.Split(':')[1]).ToList();
+            Assert.Equal(firings[0], firings[1]);
+            Assert.Equal(firings[2], firings[3]);
+            Assert.NotEqual(firings[0], firings[2]);
+            Assert.All(seen, q => Assert.Equal("scheduled rescan", q.Cause));
+            await using var check = new NpgsqlConnection(_database!.ConnectionString);
+            var requested = (await check.QueryAsync<(string Repository, DateTime? RequestedAt)>(
+                "SELECT repository, rescan_requested_at FROM artifacts WHERE project = 'seed'")).ToDictionary(r => r.Repository, r => r.RequestedAt);
+            foreach (var name in new[] { "a-approved", "b-warned", "c-atrisk", "d-quarantined" })
+            {
+                Assert.True(requested[name] >= now.UtcDateTime.AddSeconds(-1), $"{name}: rescan_requested_at not moved to the firing ({requested[name]:O})");
+            }
+
+            Assert.Null(requested["e-received"]);
+            Assert.Null(requested["g-deleted"]);
+            Assert.True(requested["f-recent"] < now.UtcDateTime.AddMinutes(-9), "f-recent was queued again within its interval");
+        }
+        finally
+        {
+            await probe.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task RescanJob_NewlyFailingReport_ApprovedImageGoesAtRiskWithoutAnyHandPublishedMessage()
+    {
+        var ct = TestServices.Timeout(240);
+        _policyText = "version: 1\ndefaults:\n  block: { severity: CRITICAL }\nrescan:\n  fixWithin: { CRITICAL: 7d }\n";
+        var factory = await StartSigningPipelineAsync(("HarborBridge:Schedules:Rescan", "0/2 * * * * ?"), ("HarborBridge:Schedules:RescanMinInterval", "00:00:04"));
+        var image = await _session!.PushImageAsync("web", "v1", ct);
+        var artifact = new ArtifactRef(_session.Project, "web", image.ManifestDigest);
+        Assert.True(await TestEnvironment.EventuallyAsync(async () => await StateAsync(factory, artifact.Digest) == ArtifactStates.Approved, Patience),
+            "the clean image was not approved");
+        await Task.Delay(TimeSpan.FromSeconds(5)); // rescans of the clean report change nothing
+        Assert.Equal(ArtifactStates.Approved, await StateAsync(factory, artifact.Digest));
+
+        // Harbor's report now has 2 CRITICAL findings (harbor-5-vuln.json, counted by hand); only the job can notice.
+        var report = JsonNode.Parse(await File.ReadAllTextAsync(TestEnvironment.FixturePath("quarantine", "harbor-5-vuln.json"), ct))!
+            .AsObject()["application/vnd.scanner.adapter.vuln.report.harbor+json; version=1.0"]!.DeepClone().AsObject();
+        _session.Simulator.State.ReplaceReport(_session.Simulator.State.FindArtifact(artifact.Project, artifact.Repository, artifact.Digest)!, report);
+
+        Assert.True(await TestEnvironment.EventuallyAsync(async () => await StateAsync(factory, artifact.Digest) == ArtifactStates.AtRisk, Patience),
+            "the rescan job did not put the image at risk");
+        var atRisk = (await factory.Services.GetRequiredService<IDecisionStore>().GetDecisionsAsync(artifact.Digest, default)).Last();
+        Assert.Equal("Block", atRisk.Verdict);
+        Assert.Equal("scheduled rescan", atRisk.Cause); // the cause RescanJob gives its ReevaluateArtifact
+        Assert.Equal(1, await SignaturesAsync(artifact, ct)); // still signed while at risk
+    }
+
     private static async Task<string?> StateAsync(HarborBridgeFactory factory, string digest) =>
         (await factory.Store.FindByDigestAsync(digest, default)).SingleOrDefault()?.State;
 

@@ -22,7 +22,6 @@ public sealed class WebhookIntakeTests : IAsyncLifetime
         "reconstructed/pull_artifact.by-scanner-robot.default.json",
         "harbor-source/pull_artifact.cloudevents.code-comment.json", // operator robot$library+scanner-Trivy-…
         "reconstructed/push_artifact.cosign-signature-tag.default.json",
-        "reconstructed/scanning_completed.sbom.default.json",       // SBOM generation, not a vulnerability scan
     ];
 
     private PostgresDatabase _database = null!;

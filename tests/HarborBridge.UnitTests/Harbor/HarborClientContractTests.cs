@@ -34,6 +34,7 @@ public sealed class HarborClientContractTests
                 [HarborProjectMetadata.Public] = "false",
             },
             new HarborCveAllowlist(7, DateTimeOffset.FromUnixTimeSeconds(1798761600), ["CVE-2019-18276"])), ct)),
+        (nameof(IHarborClient.GetSystemCveAllowlistAsync), (c, ct) => c.GetSystemCveAllowlistAsync(ct)),
         (nameof(IHarborClient.CreateProjectAsync), (c, ct) => c.CreateProjectAsync(new NewHarborProject("quarantine", new Dictionary<string, string>
             {
                 [HarborProjectMetadata.Public] = "false",

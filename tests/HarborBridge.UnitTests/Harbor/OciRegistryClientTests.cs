@@ -54,6 +54,8 @@ public sealed class OciRegistryClientTests
         Assert.Equal("Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("robot$payments+harborbridge:s3cret-Robot")), token.Header("Authorization"));
         Assert.Contains("service=harbor-registry", token.Uri.Query);
         Assert.Contains("scope=" + Uri.EscapeDataString("repository:payments/team/api:pull"), token.Uri.Query);
+        // Push asked for on a read too: with it (and the cosign agent) Harbor lets the signer past its pull checks.
+        Assert.Contains("scope=" + Uri.EscapeDataString("repository:payments/team/api:pull,push"), token.Uri.Query);
         // 401, retry with token, then the second GET with the cached token straight away.
         Assert.Equal(3, requests.Count(r => r.Uri.AbsolutePath == "/v2/payments/team/api/manifests/1.0"));
         Assert.Contains(OciMediaTypes.ImageIndex, requests[0].Header("Accept"));

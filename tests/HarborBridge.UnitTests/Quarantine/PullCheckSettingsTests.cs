@@ -63,6 +63,79 @@ public sealed class PullCheckSettingsTests
         Assert.Null(PullCheckSettings.Allowlist(new HarborCveAllowlist(0, null, ["CVE-2000-0001"]), [], "p", Now));
     }
 
+    [Theory]
+    [InlineData(null, true)] // the key absent: Harbor's ReuseSysCVEAllowlist answers true (project.go:125-131)
+    [InlineData("true", true)]
+    [InlineData("TRUE", true)] // isTrue lower-cases (project.go:278-287)
+    [InlineData("1", true)]
+    [InlineData("false", false)]
+    [InlineData("yes", false)]
+    public void ReusesSystemAllowlist_AsHarborReadsTheKey(string? value, bool expected) =>
+        Assert.Equal(expected, PullCheckSettings.ReusesSystemAllowlist(value));
+
+    [Fact]
+    public void Mirrored_ProjectReusedTheSystemList_SystemListPlusExceptionsAsTheProjectsOwnWithReuseFalse()
+    {
+        // Before the quarantine Harbor judged pulls with the system list (the key was absent); the project's own list
+        // (CVE-2000-0001) was not in use.
+        var prior = new ProjectSettingsPrior(null, null, new HarborCveAllowlist(9, null, ["CVE-2000-0001"]), new ReuseSystemAllowlist(null));
+        var system = new HarborCveAllowlist(0, new DateTimeOffset(2028, 1, 1, 0, 0, 0, TimeSpan.Zero), ["CVE-1999-0001"]);
+
+        var mirrored = PullCheckSettings.Mirrored(prior, system, 9, [Exception("CVE-2021-44228", null, null, null)], "p", Now)!;
+
+        Assert.Equal(["CVE-1999-0001", "CVE-2021-44228"], mirrored.List.CveIds);
+        Assert.Equal(system.ExpiresAt, mirrored.List.ExpiresAt);
+        Assert.Equal(9, mirrored.List.ProjectId); // Harbor keeps a list written with another project's id out (controller.go:237)
+        Assert.Equal("false", mirrored.Reuse!.Value);
+    }
+
+    [Fact]
+    public void Mirrored_ProjectUsedItsOwnList_ItsListPlusExceptions()
+    {
+        var prior = new ProjectSettingsPrior(null, null, new HarborCveAllowlist(9, null, ["CVE-2000-0001"]), new ReuseSystemAllowlist("false"));
+
+        var mirrored = PullCheckSettings.Mirrored(prior, null, 9, [Exception("CVE-2021-44228", null, null, null)], "p", Now)!;
+
+        Assert.Equal(["CVE-2000-0001", "CVE-2021-44228"], mirrored.List.CveIds);
+        Assert.Equal("false", mirrored.Reuse!.Value);
+    }
+
+    [Fact]
+    public void Mirrored_PriorRecordedBeforeTheKeyWasKept_OwnListAndTheKeyLeftAlone()
+    {
+        var prior = new ProjectSettingsPrior(null, null, new HarborCveAllowlist(9, null, ["CVE-2000-0001"]));
+
+        var mirrored = PullCheckSettings.Mirrored(prior, new HarborCveAllowlist(0, null, ["CVE-1999-0001"]), 9, [Exception("CVE-2021-44228", null, null, null)], "p", Now)!;
+
+        Assert.Equal(["CVE-2000-0001", "CVE-2021-44228"], mirrored.List.CveIds);
+        Assert.Null(mirrored.Reuse);
+    }
+
+    [Fact]
+    public void Restored_KeyWasAbsent_AbsentAgainAndTheOwnListBack()
+    {
+        var prior = new ProjectSettingsPrior("false", null, new HarborCveAllowlist(9, null, ["CVE-2000-0001"]), new ReuseSystemAllowlist(null));
+
+        var restored = PullCheckSettings.Restored(prior, 9);
+
+        Assert.Equal(["CVE-2000-0001"], restored.List.CveIds);
+        Assert.Null(restored.Reuse!.Value);
+        Assert.Null(PullCheckSettings.Mirrored(prior, new HarborCveAllowlist(0, null, []), 9, [], "p", Now)); // nothing to mirror
+    }
+
+    [Fact]
+    public void IsIn_SameIdsAnyOrderSameExpiryAndKey_True_OtherKeyValue_False()
+    {
+        var settings = new PullCheckAllowlist(new HarborCveAllowlist(9, null, ["CVE-2", "CVE-1"]), new ReuseSystemAllowlist("false"));
+        HarborProject Project(string? reuse) => new(9, "p",
+            reuse is null ? new Dictionary<string, string>() : new Dictionary<string, string> { ["reuse_sys_cve_allowlist"] = reuse },
+            new HarborCveAllowlist(9, null, ["CVE-1", "CVE-2"]));
+
+        Assert.True(settings.IsIn(Project("false")));
+        Assert.False(settings.IsIn(Project(null)));
+        Assert.False(settings.IsIn(Project("true")));
+    }
+
     private static PolicyExceptionRule Exception(string id, string? project, string? repository, DateOnly? expires) => new(
         id, GlobOf(project), GlobOf(repository), null, expires, "reason", null, null);
 

@@ -259,13 +259,13 @@ public sealed class QuarantineServiceTests : IDisposable
 
         await refresher.CheckAsync(TestTimeout.Token()); // first round after the start: looks, the list is right
         await refresher.CheckAsync(TestTimeout.Token()); // same policy version: does not look again
-        await _store.Received(1).ListPriorProjectsAsync(Arg.Any<CancellationToken>());
+        await _harbor.Received(1).GetProjectAsync("payments", Arg.Any<CancellationToken>());
         await _harbor.DidNotReceiveWithAnyArgs().UpdateProjectAsync(default!, default!, default);
 
         Policy(WithException, 2);
         await refresher.CheckAsync(TestTimeout.Token());
 
-        await _store.Received(2).ListPriorProjectsAsync(Arg.Any<CancellationToken>());
+        await _harbor.Received(2).GetProjectAsync("payments", Arg.Any<CancellationToken>());
         Assert.Equal(["CVE-2000-0001", "CVE-2026-1111"], WrittenUpdate().CveAllowlist!.CveIds);
     }
 
@@ -283,5 +283,63 @@ public sealed class QuarantineServiceTests : IDisposable
             .Select(c => ((HarborProjectUpdate)c.GetArguments()[1]!).CveAllowlist!.CveIds).ToList();
         Assert.Equal(2, writes.Count);
         Assert.Equal(["CVE-2000-0001"], writes[^1]);
+    }
+
+    /// <summary>The end of WithException's last day (2099-12-31).</summary>
+    private static readonly DateTimeOffset ExceptionEnd = new(2100, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>Project "payments" reused the system list before the quarantine (no reuse_sys_cve_allowlist key).</summary>
+    private void PaymentsReusedTheSystemList(IReadOnlyDictionary<string, string> metadataNow, params string[] listNow)
+    {
+        _store.ListPriorProjectsAsync(Arg.Any<CancellationToken>()).Returns(["payments"]);
+        _store.GetProjectPriorAsync("payments", Arg.Any<CancellationToken>())
+            .Returns(new ProjectSettingsPrior(null, null, new HarborCveAllowlist(3, null, ["CVE-2000-0001"]), new ReuseSystemAllowlist(null)));
+        _harbor.GetProjectAsync("payments", Arg.Any<CancellationToken>())
+            .Returns(new HarborProject(3, "payments", metadataNow, new HarborCveAllowlist(3, ExceptionEnd, listNow)));
+        _harbor.GetSystemCveAllowlistAsync(Arg.Any<CancellationToken>()).Returns(new HarborCveAllowlist(0, null, ["CVE-1999-0001"]));
+    }
+
+    [Fact]
+    public async Task RefreshAllowlists_ProjectReusedTheSystemList_SystemListAndExceptionWrittenWithReuseFalse()
+    {
+        Policy(WithException, 1);
+        PaymentsReusedTheSystemList(new Dictionary<string, string> { ["prevent_vul"] = "true" }, "CVE-2000-0001");
+
+        Assert.Equal(["payments"], await Service().RefreshAllowlistsAsync(TestTimeout.Token()));
+
+        var update = WrittenUpdate();
+        Assert.Equal(["CVE-1999-0001", "CVE-2026-1111"], update.CveAllowlist!.CveIds);
+        Assert.Equal(new Dictionary<string, string> { ["reuse_sys_cve_allowlist"] = "false" }, update.Metadata);
+    }
+
+    [Fact]
+    public async Task RefreshAllowlists_LastExceptionRemoved_KeyDeletedAgainAndTheOwnListBack()
+    {
+        Policy("version: 1\n", 1);
+        PaymentsReusedTheSystemList(new Dictionary<string, string> { ["prevent_vul"] = "true", ["reuse_sys_cve_allowlist"] = "false" }, "CVE-1999-0001", "CVE-2026-1111");
+
+        await Service().RefreshAllowlistsAsync(TestTimeout.Token());
+
+        await _harbor.Received(1).DeleteProjectMetadataAsync("payments", "reuse_sys_cve_allowlist", Arg.Any<CancellationToken>());
+        Assert.Equal(["CVE-2000-0001"], WrittenUpdate().CveAllowlist!.CveIds);
+    }
+
+    [Fact]
+    public async Task Refresher_SystemListChangedUnderAReusingProject_RefreshesAgain()
+    {
+        Policy(WithException, 1);
+        PaymentsReusedTheSystemList(new Dictionary<string, string> { ["prevent_vul"] = "true", ["reuse_sys_cve_allowlist"] = "false" }, "CVE-1999-0001", "CVE-2026-1111");
+        var services = new ServiceCollection().AddScoped(_ => Service()).BuildServiceProvider();
+        await using var _ = services;
+        var refresher = new PolicyAllowlistRefresher(services.GetRequiredService<IServiceScopeFactory>(), _policy,
+            new FakeTimeProvider(Now), NullLogger<PolicyAllowlistRefresher>.Instance);
+        await refresher.CheckAsync(TestTimeout.Token());
+        await refresher.CheckAsync(TestTimeout.Token());
+        await _harbor.DidNotReceiveWithAnyArgs().UpdateProjectAsync(default!, default!, default);
+
+        _harbor.GetSystemCveAllowlistAsync(Arg.Any<CancellationToken>()).Returns(new HarborCveAllowlist(0, null, ["CVE-1999-0001", "CVE-1999-0002"]));
+        await refresher.CheckAsync(TestTimeout.Token());
+
+        Assert.Equal(["CVE-1999-0001", "CVE-1999-0002", "CVE-2026-1111"], WrittenUpdate().CveAllowlist!.CveIds);
     }
 }

@@ -40,6 +40,17 @@ public sealed class WebhookMessagesTests
     }
 
     [Fact]
+    public void From_SbomGeneration_RecordedAsARegistryEventNotAScan()
+    {
+        var message = Assert.IsType<RegistryEventReceived>(Assert.Single(WebhookMessages.From(Load("reconstructed/scanning_completed.sbom.default.json"))));
+
+        Assert.Equal("SCANNING_COMPLETED", message.EventType);
+        Assert.Equal("sha256:2e8f7b3c1a9d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f", message.Digest);
+        Assert.Equal(("payments", "team/api"), (message.Project, message.Repository));
+        Assert.Contains("SBOM", message.Details, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void From_Replication_GivesRegistryEvent()
     {
         var message = Assert.IsType<RegistryEventReceived>(Assert.Single(WebhookMessages.From(Load("reconstructed/replication.default.json"))));

@@ -44,11 +44,30 @@ internal sealed class LabelStrategy(IHarborClient harbor) : IQuarantineStrategy
         var wasAttached = artifact?.Labels.Any(l => l.Id == id) == true;
         if (!wasAttached)
         {
-            await harbor.AddLabelAsync(at.Project, at.Repository, at.Digest, id.Value, cancellationToken);
+            await AttachAsync(at, id.Value, cancellationToken);
         }
 
         return new AppliedStrategy(JsonSerializer.Serialize(new LabelPrior(at.Project, at.Repository, id.Value, wasAttached, created), SqlQuarantineStore.Json),
             $"label: '{settings.Label}' ({(scope == "g" ? "global" : "project")} label {id}{(created ? ", created" : "")}) {(wasAttached ? "was attached already" : "attached")} on {at.Project}/{at.Repository}");
+    }
+
+    /// <summary>Attaches the label. A proxy in front of Harbor can answer 502/503 (or drop the connection) after Harbor
+    /// attached it; the retry of this step would then find it attached and take it for the owner's, so it would stay
+    /// after the release. Before failing, look whether it is attached now: then this call attached it.</summary>
+    private async Task AttachAsync(ArtifactRef at, long labelId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await harbor.AddLabelAsync(at.Project, at.Repository, at.Digest, labelId, cancellationToken);
+        }
+        catch (HarborApiException e) when (e.IsTransient)
+        {
+            var now = await harbor.GetArtifactAsync(at.Project, at.Repository, at.Digest, cancellationToken);
+            if (now?.Labels.Any(l => l.Id == labelId) != true)
+            {
+                throw;
+            }
+        }
     }
 
     public async Task<(string Status, string Detail)> UndoAsync(ArtifactRef a, QuarantineStep step, CancellationToken cancellationToken)

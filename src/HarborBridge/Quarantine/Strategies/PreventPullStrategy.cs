@@ -22,7 +22,8 @@ internal sealed class PreventPullStrategy(IHarborClient harbor, IQuarantineStore
         var project = await harbor.GetProjectAsync(a.Project, cancellationToken)
             ?? throw new HarborApiException("get project", 404, [new HarborError("NOT_FOUND", $"project {a.Project} not found")], null);
         var seen = new ProjectSettingsPrior(project.Metadata.GetValueOrDefault(HarborProjectMetadata.PreventVulnerable),
-            project.Metadata.GetValueOrDefault(HarborProjectMetadata.Severity), project.CveAllowlist);
+            project.Metadata.GetValueOrDefault(HarborProjectMetadata.Severity), project.CveAllowlist,
+            new ReuseSystemAllowlist(project.Metadata.GetValueOrDefault(HarborProjectMetadata.ReuseSystemCveAllowlist)));
         await store.CaptureProjectPriorAsync(a.Project, seen, time.GetUtcNow(), cancellationToken);
         var original = await store.GetProjectPriorAsync(a.Project, cancellationToken) ?? seen;
 
@@ -34,17 +35,32 @@ internal sealed class PreventPullStrategy(IHarborClient harbor, IQuarantineStore
             threshold = existing;
         }
 
-        var allowlist = PullCheckSettings.Allowlist(original.Allowlist, context.Exceptions, a.Project, time.GetUtcNow());
+        var system = await SystemAllowlistIfReusedAsync(original, cancellationToken);
+        var allowlist = PullCheckSettings.Mirrored(original, system, project.ProjectId, context.Exceptions, a.Project, time.GetUtcNow());
         var metadata = new Dictionary<string, string>
         {
             [HarborProjectMetadata.PreventVulnerable] = "true",
             [HarborProjectMetadata.Severity] = threshold,
         };
-        await harbor.UpdateProjectAsync(a.Project, new HarborProjectUpdate(metadata, allowlist), cancellationToken);
-        var mirrored = allowlist is null ? "" : $", CVE allowlist {allowlist.CveIds.Count} id(s) until {allowlist.ExpiresAt?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "no expiry"}";
+        if (allowlist?.Reuse?.Value is { } reuse)
+        {
+            // Harbor's pull check reads the project's own list only when this is "false" (docs/quarantine.md).
+            metadata[HarborProjectMetadata.ReuseSystemCveAllowlist] = reuse;
+        }
+
+        await harbor.UpdateProjectAsync(a.Project, new HarborProjectUpdate(metadata, allowlist?.List), cancellationToken);
+        var mirrored = allowlist is null ? "" : $", CVE allowlist {allowlist.List.CveIds.Count} id(s) until {allowlist.List.ExpiresAt?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "no expiry"}"
+            + (allowlist.Reuse is null ? "" : $" ({(system is null ? "the project's list" : $"the system list's {system.CveIds.Count} id(s)")} and the policy's exceptions), reuse_sys_cve_allowlist {seen.ReuseSystemAllowlist?.Value ?? "(unset)"} -> {allowlist.Reuse.Value}");
         return new AppliedStrategy(JsonSerializer.Serialize(seen, SqlQuarantineStore.Json),
             $"prevent-pull: project {a.Project} prevent_vul {seen.PreventVul ?? "(unset)"} -> true, severity {seen.Severity ?? "(unset)"} -> {threshold}{mirrored}");
     }
+
+    /// <summary>The system CVE allowlist when the project used it before the quarantine (its list is then the base of
+    /// the one HarborBridge writes), otherwise null.</summary>
+    private async Task<HarborCveAllowlist?> SystemAllowlistIfReusedAsync(ProjectSettingsPrior prior, CancellationToken cancellationToken) =>
+        prior.ReuseSystemAllowlist is { } reuse && PullCheckSettings.ReusesSystemAllowlist(reuse.Value)
+            ? await harbor.GetSystemCveAllowlistAsync(cancellationToken)
+            : null;
 
     public async Task<(string Status, string Detail)> UndoAsync(ArtifactRef a, QuarantineStep step, CancellationToken cancellationToken)
     {
@@ -68,10 +84,22 @@ internal sealed class PreventPullStrategy(IHarborClient harbor, IQuarantineStore
 
         await RestoreMetadataAsync(a.Project, HarborProjectMetadata.PreventVulnerable, prior.PreventVul, cancellationToken);
         await RestoreMetadataAsync(a.Project, HarborProjectMetadata.Severity, prior.Severity, cancellationToken);
-        await harbor.UpdateProjectAsync(a.Project, new HarborProjectUpdate(null, prior.Allowlist ?? new HarborCveAllowlist(0, null, [])), cancellationToken);
+        await RestoreAllowlistAsync(a.Project, PullCheckSettings.Restored(prior, 0), cancellationToken);
         await store.DeleteProjectPriorAsync(a.Project, cancellationToken);
         return (QuarantineStepStatus.Released,
-            $"prevent-pull: project {a.Project} restored to prevent_vul {prior.PreventVul ?? "(unset)"}, severity {prior.Severity ?? "(unset)"}, CVE allowlist of {prior.Allowlist?.CveIds.Count ?? 0} id(s)");
+            $"prevent-pull: project {a.Project} restored to prevent_vul {prior.PreventVul ?? "(unset)"}, severity {prior.Severity ?? "(unset)"}, CVE allowlist of {prior.Allowlist?.CveIds.Count ?? 0} id(s)"
+            + (prior.ReuseSystemAllowlist is { } reuse ? $", reuse_sys_cve_allowlist {reuse.Value ?? "(unset)"}" : ""));
+    }
+
+    /// <summary>Puts a project's allowlist settings back: the key first (absent again when it was), then the list.</summary>
+    private async Task RestoreAllowlistAsync(string project, PullCheckAllowlist settings, CancellationToken cancellationToken)
+    {
+        if (settings.Reuse is { } reuse)
+        {
+            await RestoreMetadataAsync(project, HarborProjectMetadata.ReuseSystemCveAllowlist, reuse.Value, cancellationToken);
+        }
+
+        await harbor.UpdateProjectAsync(project, new HarborProjectUpdate(null, settings.List), cancellationToken);
     }
 
     /// <summary>Writes the CVE allowlist of every project where <c>prevent-pull</c> is in force again from
@@ -80,6 +108,7 @@ internal sealed class PreventPullStrategy(IHarborClient harbor, IQuarantineStore
     public async Task<IReadOnlyList<string>> RefreshAllowlistsAsync(IReadOnlyList<Core.Policy.PolicyExceptionRule> exceptions, CancellationToken cancellationToken)
     {
         var written = new List<string>();
+        HarborCveAllowlist? system = null;
         foreach (var project in await store.ListPriorProjectsAsync(cancellationToken))
         {
             var prior = await store.GetProjectPriorAsync(project, cancellationToken);
@@ -89,20 +118,24 @@ internal sealed class PreventPullStrategy(IHarborClient harbor, IQuarantineStore
                 continue; // released meanwhile, or the project is gone (its release records that)
             }
 
-            // No project-wide exception left to mirror: the list the project had before the quarantine.
-            var wanted = PullCheckSettings.Allowlist(prior.Allowlist, exceptions, project, time.GetUtcNow())
-                ?? prior.Allowlist ?? new HarborCveAllowlist(0, null, []);
-            var have = current.CveAllowlist ?? new HarborCveAllowlist(0, null, []);
-            if (have.ExpiresAt == wanted.ExpiresAt && have.CveIds.Order(StringComparer.Ordinal).SequenceEqual(wanted.CveIds.Order(StringComparer.Ordinal)))
+            if (prior.ReuseSystemAllowlist is { } reuse && PullCheckSettings.ReusesSystemAllowlist(reuse.Value))
+            {
+                system ??= await harbor.GetSystemCveAllowlistAsync(cancellationToken);
+            }
+
+            // No project-wide exception left to mirror: the settings the project had before the quarantine.
+            var wanted = PullCheckSettings.Mirrored(prior, system, current.ProjectId, exceptions, project, time.GetUtcNow())
+                ?? PullCheckSettings.Restored(prior, current.ProjectId);
+            if (wanted.IsIn(current))
             {
                 continue;
             }
 
-            await harbor.UpdateProjectAsync(project, new HarborProjectUpdate(null, wanted), cancellationToken);
+            await WriteAllowlistAsync(project, wanted, cancellationToken);
             if (await store.GetProjectPriorAsync(project, cancellationToken) is null)
             {
-                // A release restored the project between the reads above and this write: put its list back again.
-                await harbor.UpdateProjectAsync(project, new HarborProjectUpdate(null, prior.Allowlist ?? new HarborCveAllowlist(0, null, [])), cancellationToken);
+                // A release restored the project between the reads above and this write: put its settings back again.
+                await RestoreAllowlistAsync(project, PullCheckSettings.Restored(prior, current.ProjectId), cancellationToken);
                 continue;
             }
 
@@ -110,6 +143,34 @@ internal sealed class PreventPullStrategy(IHarborClient harbor, IQuarantineStore
         }
 
         return written;
+    }
+
+    /// <summary>The policy version, followed by the system CVE allowlist when a project under <c>prevent-pull</c> reused it
+    /// before (its list is the base of the one written there, so a change of the system list must reach it too).</summary>
+    public async Task<string> AllowlistInputsAsync(string policyVersion, CancellationToken cancellationToken)
+    {
+        foreach (var project in await store.ListPriorProjectsAsync(cancellationToken))
+        {
+            if (await store.GetProjectPriorAsync(project, cancellationToken) is { } prior && await SystemAllowlistIfReusedAsync(prior, cancellationToken) is { } system)
+            {
+                return $"{policyVersion} system:{system.ExpiresAt?.ToUnixTimeSeconds()}:{string.Join(',', system.CveIds.Order(StringComparer.Ordinal))}";
+            }
+        }
+
+        return policyVersion;
+    }
+
+    /// <summary>Writes the allowlist and, with it, <c>reuse_sys_cve_allowlist</c> (deleting the key when it is to be absent).</summary>
+    private async Task WriteAllowlistAsync(string project, PullCheckAllowlist settings, CancellationToken cancellationToken)
+    {
+        if (settings.Reuse is { Value: null })
+        {
+            await RestoreAllowlistAsync(project, settings, cancellationToken);
+            return;
+        }
+
+        var metadata = settings.Reuse is { Value: { } value } ? new Dictionary<string, string> { [HarborProjectMetadata.ReuseSystemCveAllowlist] = value } : null;
+        await harbor.UpdateProjectAsync(project, new HarborProjectUpdate(metadata, settings.List), cancellationToken);
     }
 
     private static int Rank(string severity) => Array.IndexOf(["none", "low", "medium", "high", "critical"], severity);
