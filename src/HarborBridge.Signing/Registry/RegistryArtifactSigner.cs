@@ -102,8 +102,7 @@ public sealed class RegistryArtifactSigner(
             .VerifyAsync(repository, artifact.Digest, repository.ToString(), [publicKey], cancellationToken);
         return verification is null
             ? new ArtifactSignatureCheck(false, $"{repository}@{artifact.Digest} does not exist")
-            : new ArtifactSignatureCheck(verification.Result.IsVerified,
-                verification.Result.IsVerified ? "verified" : verification.Result.Explain());
+            : new ArtifactSignatureCheck(verification.IsVerified, verification.IsVerified ? "verified" : verification.Explain());
     }
 
     private OciRepository RepositoryOf(ArtifactRef artifact)

@@ -1,12 +1,26 @@
 using System.Security.Cryptography;
 using HarborBridge.Harbor.Oci;
+using HarborBridge.Signing.Bundles;
+using HarborBridge.Signing.Dsse;
 using HarborBridge.Signing.Oci;
 using HarborBridge.Signing.Verification;
 
 namespace HarborBridge.Signing.Registry;
 
-/// <summary>The verified image digest and the verification result of its <c>.sig</c> manifest.</summary>
-public sealed record RegistryVerification(string ImageDigest, SignatureVerificationResult Result);
+/// <summary>
+/// Key verification of an image: its <c>.sig</c> manifest (<see cref="Result"/>) and its key-based bundle referrers
+/// (<see cref="Bundles"/>). Verified when at least one <c>.sig</c> layer or signature bundle verified, as <c>cosign verify</c> v3.
+/// </summary>
+public sealed record RegistryVerification(string ImageDigest, SignatureVerificationResult Result, IReadOnlyList<KeyBundleResult> Bundles)
+{
+    public bool IsVerified => Result.IsVerified || Bundles.Any(b => b.Result.IsVerified);
+
+    /// <summary>Why nothing verified: each rejected layer and bundle, or that there were no signatures at all.</summary>
+    public string Explain() => RegistrySignatureVerifier.Explain(Result, Bundles.Select(b => (b.ManifestDigest, b.Result.FailureReason)));
+}
+
+/// <summary>One bundle referrer of the image checked with a public key.</summary>
+public sealed record KeyBundleResult(string ManifestDigest, BundleVerificationResult Result);
 
 /// <summary>One bundle referrer of the image and what its verification found.</summary>
 public sealed record ReferrerBundleResult(string ManifestDigest, KeylessBundleResult Result);
@@ -17,16 +31,14 @@ public sealed record KeylessRegistryVerification(string ImageDigest, SignatureVe
     public bool IsVerified => Signatures.IsVerified || Bundles.Any(b => b.Result.IsVerified);
 
     /// <summary>Why nothing verified: each rejected layer and bundle, or that there were no signatures at all.</summary>
-    public string Explain() => Signatures.Verified.Count + Signatures.Rejected.Count + Bundles.Count == 0
-        ? "no signatures found"
-        : string.Join("; ", Signatures.Rejected.Select(r => $"layer {r.LayerIndex}: {r.Message}")
-            .Concat(Bundles.Where(b => !b.Result.IsVerified).Select(b => $"bundle {b.ManifestDigest}: {b.Result.FailureReason}")));
+    public string Explain() => RegistrySignatureVerifier.Explain(Signatures, Bundles.Select(b => (b.ManifestDigest, b.Result.FailureReason)));
 }
 
 /// <summary>
-/// Reads an image's legacy cosign signatures from the registry (tag <c>sha256-&lt;hex&gt;.sig</c>) and verifies them
-/// with <see cref="SimpleSigningVerifier"/>. A tag is first resolved to its digest. Layer blobs that cannot be read
-/// count as rejected layers, not as errors.
+/// Reads an image's cosign signatures from the registry and verifies them: the legacy <c>.sig</c> tag
+/// (<c>sha256-&lt;hex&gt;.sig</c>, <see cref="SimpleSigningVerifier"/>) and the Sigstore bundle referrers cosign v3 writes
+/// (referrers API, else the fallback tag <c>sha256-&lt;hex&gt;</c>). A tag is first resolved to its digest. Blobs that
+/// cannot be read count as rejected layers or bundles, not as errors.
 /// </summary>
 public sealed class RegistrySignatureVerifier(IOciRegistryClient registry)
 {
@@ -41,9 +53,23 @@ public sealed class RegistrySignatureVerifier(IOciRegistryClient registry)
         CancellationToken cancellationToken)
     {
         var read = await ReadAsync(repository, reference, cancellationToken);
-        return read is null
-            ? null
-            : new RegistryVerification(read.Value.Digest, SimpleSigningVerifier.Verify(read.Value.Digest, expectedRepository, trustedKeys, read.Value.Layers));
+        if (read is null)
+        {
+            return null;
+        }
+
+        var digest = read.Value.Digest;
+        var bundles = new List<KeyBundleResult>();
+        foreach (var (manifestDigest, blob) in await ReadBundlesAsync(repository, digest, cancellationToken))
+        {
+            var result = blob is null ? BundleVerificationResult.Fail("the referrer has no readable bundle layer") : SigstoreBundle.Verify(blob, digest, trustedKeys);
+            // cosign verify counts signatures only; attestations (cosign attest) are for verify-attestation.
+            bundles.Add(new KeyBundleResult(manifestDigest, result.IsVerified && result.PredicateType != Predicates.CosignSignV1
+                ? BundleVerificationResult.Fail($"an attestation ({result.PredicateType}), not a signature")
+                : result));
+        }
+
+        return new RegistryVerification(digest, SimpleSigningVerifier.Verify(digest, expectedRepository, trustedKeys, read.Value.Layers), bundles);
     }
 
     /// <summary>
@@ -67,19 +93,35 @@ public sealed class RegistrySignatureVerifier(IOciRegistryClient registry)
 
         var digest = read.Value.Digest;
         var signatures = KeylessSignatureVerifier.Verify(digest, expectedRepository, policy, read.Value.Layers);
-        var bundles = new List<ReferrerBundleResult>();
+        var bundles = (await ReadBundlesAsync(repository, digest, cancellationToken))
+            .Select(b => new ReferrerBundleResult(b.ManifestDigest, b.Bundle is null
+                ? KeylessBundleResult.Fail("the referrer has no readable bundle layer")
+                : KeylessBundleVerifier.Verify(b.Bundle, null, digest, policy)))
+            .ToList();
+        return new KeylessRegistryVerification(digest, signatures, bundles);
+    }
+
+    /// <summary>Each rejected layer and bundle (a bundle without failure reason verified), or "no signatures found".</summary>
+    internal static string Explain(SignatureVerificationResult layers, IEnumerable<(string ManifestDigest, string? FailureReason)> bundles)
+    {
+        var list = bundles.ToList();
+        return layers.Verified.Count + layers.Rejected.Count + list.Count == 0
+            ? "no signatures found"
+            : string.Join("; ", layers.Rejected.Select(r => $"layer {r.LayerIndex}: {r.Message}")
+                .Concat(list.Where(b => b.FailureReason is not null).Select(b => $"bundle {b.ManifestDigest}: {b.FailureReason}")));
+    }
+
+    // The Sigstore bundle referrers of the image (referrers API, else the fallback tag) with their bundle blobs (null when unreadable).
+    private async Task<List<(string ManifestDigest, byte[]? Bundle)>> ReadBundlesAsync(OciRepository repository, string digest, CancellationToken cancellationToken)
+    {
+        var bundles = new List<(string, byte[]?)>();
         var referrers = await registry.ListReferrersAsync(repository, digest, CosignMediaTypes.SigstoreBundleV03, cancellationToken);
         foreach (var referrer in referrers.Manifests)
         {
-            var manifest = await registry.GetManifestAsync(repository, referrer.Digest, cancellationToken);
-            var layer = manifest is null ? null : BundleReferrerSigner.BundleLayer(manifest.Content);
-            var blob = layer is null ? null : await ReadBlobAsync(repository, layer, cancellationToken);
-            bundles.Add(new ReferrerBundleResult(referrer.Digest, blob is null
-                ? KeylessBundleResult.Fail("the referrer has no readable bundle layer")
-                : KeylessBundleVerifier.Verify(blob, null, digest, policy)));
+            bundles.Add((referrer.Digest, await BundleReferrerSigner.ReadBundleAsync(registry, repository, referrer.Digest, cancellationToken)));
         }
 
-        return new KeylessRegistryVerification(digest, signatures, bundles);
+        return bundles;
     }
 
     // Resolves a tag, then reads the .sig manifest and its simple-signing blobs (none when the tag does not exist).

@@ -1,10 +1,10 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using System.Text.Json;
 
 namespace HarborBridge.Signing.Transparency;
 
-/// <summary>A Fulcio certificate authority: its chain (intermediates first, the self-signed root last) and when it may have issued.</summary>
+/// <summary>A Fulcio certificate authority (chain: intermediates first, the self-signed root last) or an RFC 3161 timestamp
+/// authority (chain: its signing certificate, intermediates, the root last), and when it may have issued or signed.</summary>
 public sealed record CertificateAuthority(string Uri, IReadOnlyList<X509Certificate2> Chain, DateTimeOffset? ValidFrom, DateTimeOffset? ValidUntil)
 {
     public X509Certificate2 Root => Chain[^1];
@@ -14,18 +14,41 @@ public sealed record CertificateAuthority(string Uri, IReadOnlyList<X509Certific
 }
 
 /// <summary>
-/// What keyless verification trusts: Fulcio CAs and Rekor keys, from a Sigstore trusted root file
-/// (<c>--trusted-root</c>, as cosign and sigstore-js take it) or from PEM files (a Fulcio root and a Rekor public key).
+/// What keyless verification trusts: Fulcio CAs and Rekor keys, and for Sigstore bundles also Rekor v2 (Ed25519) keys,
+/// CT logs (SCTs) and RFC 3161 timestamp authorities. From a Sigstore trusted root file (<c>--trusted-root</c>, as cosign
+/// and sigstore-js take it) or from PEM files (a Fulcio root and a Rekor public key; no CT logs or TSAs then).
 /// </summary>
-public sealed class KeylessTrust(IReadOnlyList<CertificateAuthority> authorities, IReadOnlyList<TransparencyLogKey> rekorKeys)
+public sealed class KeylessTrust(
+    IReadOnlyList<CertificateAuthority> authorities,
+    IReadOnlyList<TransparencyLogKey> rekorKeys,
+    IReadOnlyList<TransparencyLogKey>? transparencyLogs = null,
+    IReadOnlyList<TransparencyLogKey>? ctLogs = null,
+    IReadOnlyList<CertificateAuthority>? timestampAuthorities = null)
 {
     public IReadOnlyList<CertificateAuthority> Authorities { get; } = authorities;
 
+    /// <summary>The ECDSA Rekor keys (SETs, Rekor v1 checkpoints).</summary>
     public IReadOnlyList<TransparencyLogKey> RekorKeys { get; } = rekorKeys;
 
-    /// <summary>Reads <c>certificateAuthorities</c> and <c>tlogs</c> of a trusted root; an unusable file is a <see cref="TrustedRootException"/>.</summary>
-    public static KeylessTrust FromTrustedRoot(ReadOnlySpan<byte> json) =>
-        new(ReadCertificateAuthorities(json), SigstoreTrustedRoot.ReadRekorKeys(json));
+    /// <summary>Every Rekor key, Rekor v2's Ed25519 keys included.</summary>
+    public IReadOnlyList<TransparencyLogKey> TransparencyLogs { get; } = transparencyLogs ?? rekorKeys;
+
+    /// <summary>Certificate transparency logs; SCTs in Fulcio certificates are checked against them.</summary>
+    public IReadOnlyList<TransparencyLogKey> CtLogs { get; } = ctLogs ?? [];
+
+    public IReadOnlyList<CertificateAuthority> TimestampAuthorities { get; } = timestampAuthorities ?? [];
+
+    /// <summary>Reads a trusted root; an unusable file is a <see cref="TrustedRootException"/>.</summary>
+    public static KeylessTrust FromTrustedRoot(ReadOnlySpan<byte> json)
+    {
+        var logs = SigstoreTrustedRoot.ReadTransparencyLogs(json);
+        return new KeylessTrust(
+            SigstoreTrustedRoot.ReadCertificateAuthorities(json),
+            logs.Where(k => k.KeyDetails == TransparencyLogKey.EcdsaP256).ToList(),
+            logs,
+            SigstoreTrustedRoot.ReadCtLogs(json),
+            SigstoreTrustedRoot.ReadTimestampAuthorities(json));
+    }
 
     /// <summary>Trust from PEM text: one or more Fulcio certificates (the last self-signed one is the root) and Rekor public keys.</summary>
     public static KeylessTrust FromPem(string fulcioCertificatesPem, string rekorPublicKeysPem)
@@ -70,42 +93,5 @@ public sealed class KeylessTrust(IReadOnlyList<CertificateAuthority> authorities
         }
 
         return new KeylessTrust([new CertificateAuthority("", [.. certificates], null, null)], keys);
-    }
-
-    private static List<CertificateAuthority> ReadCertificateAuthorities(ReadOnlySpan<byte> json)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(json.ToArray());
-            var authorities = new List<CertificateAuthority>();
-            if (!document.RootElement.TryGetProperty("certificateAuthorities", out var list))
-            {
-                return authorities;
-            }
-
-            foreach (var ca in list.EnumerateArray())
-            {
-                var chain = ca.GetProperty("certChain").GetProperty("certificates").EnumerateArray()
-                    .Select(c => X509CertificateLoader.LoadCertificate(Convert.FromBase64String(c.GetProperty("rawBytes").GetString() ?? "")))
-                    .ToList();
-                if (chain.Count == 0)
-                {
-                    continue;
-                }
-
-                var validFor = ca.TryGetProperty("validFor", out var v) ? v : default;
-                authorities.Add(new CertificateAuthority(
-                    ca.TryGetProperty("uri", out var uri) ? uri.GetString() ?? "" : "",
-                    chain,
-                    SigstoreTrustedRoot.Time(validFor, "start"),
-                    SigstoreTrustedRoot.Time(validFor, "end")));
-            }
-
-            return authorities;
-        }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or CryptographicException)
-        {
-            throw new TrustedRootException($"the trusted root's certificate authorities cannot be read: {e.Message}");
-        }
     }
 }

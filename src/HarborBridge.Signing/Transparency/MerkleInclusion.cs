@@ -60,8 +60,8 @@ public static class MerkleInclusion
 
     /// <summary>
     /// Checks a Rekor checkpoint (<c>origin\nsize\nbase64 root\n[more lines]\n\n— name base64(4-byte key hint || signature)\n</c>):
-    /// a signature line by a key whose hint (first 4 bytes of its log ID) matches verifies over the note text, and the
-    /// note names <paramref name="treeSize"/> and <paramref name="rootHash"/>. Null when it holds, else the problem.
+    /// a signature line by a key whose hint (first 4 bytes of its log ID) matches verifies over the note text (ECDSA for
+    /// Rekor v1, Ed25519 for Rekor v2; other lines such as witness cosignatures are ignored), and the note names <paramref name="treeSize"/> and <paramref name="rootHash"/>. Null when it holds, else the problem.
     /// </summary>
     public static string? VerifyCheckpoint(string envelope, long treeSize, byte[] rootHash, IReadOnlyList<TransparencyLogKey> rekorKeys)
     {
@@ -75,9 +75,14 @@ public static class MerkleInclusion
 
         var text = envelope[..(split + 1)];
         var lines = text.Split('\n');
-        if (lines.Length < 4 ||
-            !long.TryParse(lines[1], NumberStyles.None, CultureInfo.InvariantCulture, out var size) || size != treeSize ||
-            lines[2] != Convert.ToBase64String(rootHash))
+        if (lines.Length < 4 || lines[0].Length == 0 ||
+            !long.TryParse(lines[1], NumberStyles.None, CultureInfo.InvariantCulture, out var size) ||
+            !TryBase64(lines[2], out var checkpointRoot) || checkpointRoot.Length != 32)
+        {
+            return "the checkpoint is malformed (it needs an origin line, the tree size and the base64 root hash)";
+        }
+
+        if (size != treeSize || !checkpointRoot.AsSpan().SequenceEqual(rootHash))
         {
             return "the checkpoint names another tree size or root hash than the inclusion proof";
         }
@@ -91,33 +96,32 @@ public static class MerkleInclusion
                 continue;
             }
 
-            byte[] blob;
-            try
-            {
-                blob = Convert.FromBase64String(line[(space + 1)..]);
-            }
-            catch (FormatException)
+            if (!TryBase64(line[(space + 1)..], out var blob) || blob.Length <= 4)
             {
                 continue;
             }
 
-            if (blob.Length <= 4)
-            {
-                continue;
-            }
-
+            // Lines by keys we do not know (witness cosignatures, other logs) are skipped; one by a trusted log suffices.
             var hint = Convert.ToHexStringLower(blob.AsSpan(0, 4));
-            foreach (var key in rekorKeys.Where(k => k.LogId.StartsWith(hint, StringComparison.Ordinal)))
+            if (rekorKeys.Any(k => k.LogId.StartsWith(hint, StringComparison.Ordinal) && k.VerifySignature(signed, blob.AsSpan(4))))
             {
-                using var ecdsa = key.CreateKey();
-                if (EcdsaSignatures.Verify(ecdsa, signed, blob.AsSpan(4)))
-                {
-                    return null;
-                }
+                return null;
             }
         }
 
         return "the checkpoint is not signed by a trusted Rekor key";
+    }
+
+    private static bool TryBase64(string text, out byte[] bytes)
+    {
+        bytes = new byte[text.Length];
+        if (Convert.TryFromBase64String(text, bytes, out var written))
+        {
+            bytes = bytes[..written];
+            return true;
+        }
+
+        return false;
     }
 
     private static byte[] Node(byte[] left, byte[] right)

@@ -20,7 +20,8 @@ public sealed record CertificateCheck(bool IsVerified, CertificateIdentity? Iden
 /// root of a trusted Fulcio CA, evaluated at the trusted signing time (the Rekor integrated time; the certificates live
 /// 10 minutes, so checking "now" would reject every one), the code-signing EKU, and the identity: exactly one SAN equal
 /// to the expected e-mail or URI, and the OIDC issuer from extension 1.3.6.1.4.1.57264.1.8 (DER UTF8String) or, in older
-/// certificates, 1.3.6.1.4.1.57264.1.1 (raw string). SCTs are not checked (as containers/image does not).
+/// certificates, 1.3.6.1.4.1.57264.1.1 (raw string). SCTs are checked when CT logs are given (sigstore bundles); the legacy
+/// <c>.sig</c> path does not (as containers/image does not).
 /// </summary>
 public static class FulcioCertificateVerifier
 {
@@ -32,13 +33,15 @@ public static class FulcioCertificateVerifier
     /// <param name="leaf">The signing certificate.</param>
     /// <param name="untrustedIntermediates">Certificates shipped with the signature (chain annotation); only used to build a path, never trusted.</param>
     /// <param name="signingTime">The trusted time of the signature (Rekor integrated time or a timestamp).</param>
+    /// <param name="ctLogs">When given, an embedded SCT must verify with one of these CT logs (<see cref="SignedCertificateTimestamps"/>).</param>
     public static CertificateCheck Verify(
         X509Certificate2 leaf,
         IReadOnlyList<X509Certificate2> untrustedIntermediates,
         KeylessTrust trust,
         DateTimeOffset signingTime,
         string expectedIdentity,
-        string expectedIssuer)
+        string expectedIssuer,
+        IReadOnlyList<TransparencyLogKey>? ctLogs = null)
     {
         ArgumentNullException.ThrowIfNull(leaf);
         ArgumentNullException.ThrowIfNull(untrustedIntermediates);
@@ -51,7 +54,12 @@ public static class FulcioCertificateVerifier
                 identity);
         }
 
-        var chainProblem = CheckChain(leaf, untrustedIntermediates, trust, signingTime);
+        var chainProblem = CheckChain(leaf, untrustedIntermediates, trust, signingTime, out var issuer);
+        using (issuer)
+        {
+            chainProblem ??= ctLogs is null ? null : SignedCertificateTimestamps.Verify(leaf, issuer!, ctLogs);
+        }
+
         if (chainProblem is not null)
         {
             return CertificateCheck.Fail(chainProblem, identity);
@@ -142,8 +150,11 @@ public static class FulcioCertificateVerifier
         return names;
     }
 
-    private static string? CheckChain(X509Certificate2 leaf, IReadOnlyList<X509Certificate2> intermediates, KeylessTrust trust, DateTimeOffset signingTime)
+    // On success, issuer is (a copy of) the certificate that issued the leaf; the caller disposes it.
+    private static string? CheckChain(
+        X509Certificate2 leaf, IReadOnlyList<X509Certificate2> intermediates, KeylessTrust trust, DateTimeOffset signingTime, out X509Certificate2? issuer)
     {
+        issuer = null;
         var authorities = trust.Authorities.Where(a => a.CoversTime(signingTime)).ToList();
         if (authorities.Count == 0)
         {
@@ -161,8 +172,9 @@ public static class FulcioCertificateVerifier
             policy.RevocationMode = X509RevocationMode.NoCheck;
             policy.VerificationTime = signingTime.UtcDateTime;
             policy.ApplicationPolicy.Add(new Oid(CodeSigningOid));
-            if (chain.Build(leaf))
+            if (chain.Build(leaf) && chain.ChainElements.Count > 1)
             {
+                issuer = X509CertificateLoader.LoadCertificate(chain.ChainElements[1].Certificate.RawData);
                 return null;
             }
 

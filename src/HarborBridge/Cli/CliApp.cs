@@ -42,6 +42,7 @@ internal static class CliApp
         yield return KeysCommand.Create();
         yield return SignCommand.Create();
         yield return VerifyCommand.Create();
+        yield return VerifyBundleCommand.Create();
         yield return ReleaseCommand.Create();
     }
 }

@@ -7,14 +7,17 @@ using HarborBridge.Signing.Registry;
 namespace HarborBridge.Cli;
 
 /// <summary>
-/// <c>harborbridge sign IMAGE@sha256:… --key cosign.key [-a key=value]… [--allow-insecure-registry]</c>: signs an image
-/// digest in the registry as <c>cosign sign --key</c> (legacy <c>.sig</c> format) does, then reads the signature back
-/// and verifies it. Key password from COSIGN_PASSWORD. Keyless instead of <c>--key</c>:
+/// <c>harborbridge sign IMAGE@sha256:… --key cosign.key [--format legacy|bundle|both] [-a key=value]… [--allow-insecure-registry]</c>:
+/// signs an image digest in the registry as <c>cosign sign --key</c> does — cosign v2's legacy <c>.sig</c> layer and/or
+/// cosign v3's Sigstore bundle v0.3 referrer (fallback tag without a referrers API) — and verifies what was written. Key password from COSIGN_PASSWORD. Keyless instead of <c>--key</c>:
 /// <c>--identity-token FILE --fulcio-url URL --rekor-url URL [--bundle FILE]</c> (cosign v2's keyless <c>.sig</c> layer
 /// with certificate, chain and Rekor annotations). Exit 0 signed and verified, 1 failed, 2 bad input.
 /// </summary>
 internal static class SignCommand
 {
+    /// <summary>The service's setting for the format (HarborBridge:Signing:Format), also the CLI's default.</summary>
+    public const string FormatVariable = "HarborBridge__Signing__Format";
+
     public const int ExitSigned = 0;
     public const int ExitFailed = 1;
     public const int ExitBadInput = 2;
@@ -31,9 +34,13 @@ internal static class SignCommand
         var fulcio = new Option<string>("--fulcio-url") { Description = "Keyless: Fulcio base URL, e.g. https://fulcio.sigstore.dev." };
         var rekor = new Option<string>("--rekor-url") { Description = "Keyless: Rekor base URL, e.g. https://rekor.sigstore.dev." };
         var bundle = new Option<string>("--bundle") { Description = "Keyless: also write the Sigstore bundle v0.3 (message signature over the .sig payload) to this file." };
-        var command = new Command("sign", "Sign an image digest in its registry (cosign-compatible .sig; with a key or keyless) and verify what was written.")
+        var format = new Option<string>("--format")
         {
-            image, key, annotations, insecure, token, fulcio, rekor, bundle,
+            Description = $"With --key: legacy (.sig tag, cosign v2), bundle (Sigstore bundle v0.3 referrer, cosign v3) or both. Default: ${FormatVariable}, else legacy (the service's default).",
+        };
+        var command = new Command("sign", "Sign an image digest in its registry (cosign-compatible .sig and/or bundle referrer; with a key or keyless) and verify what was written.")
+        {
+            image, key, annotations, insecure, token, fulcio, rekor, bundle, format,
         };
         command.SetAction((parseResult, cancellationToken) =>
         {
@@ -41,14 +48,21 @@ internal static class SignCommand
             var error = parseResult.InvocationConfiguration.Error;
             var keyless = new KeylessRequest(parseResult.GetValue(token), parseResult.GetValue(fulcio), parseResult.GetValue(rekor), parseResult.GetValue(bundle));
             var keyFile = parseResult.GetValue(key);
-            if (KeylessRequest.Conflict(keyFile, keyless.Given) is { } conflict)
+            var formatText = parseResult.GetValue(format) ?? environment(FormatVariable) ?? nameof(SignatureFormat.Legacy);
+            var formatKnown = TryParseFormat(formatText, out var chosen);
+            var problem = KeylessRequest.Conflict(keyFile, keyless.Given)
+                ?? (formatKnown ? null : $"--format must be legacy, bundle or both, not '{formatText}'.")
+                ?? (keyFile is null && chosen != SignatureFormat.Legacy ? "keyless signing writes the legacy .sig format only; use --format legacy." : null)
+                ?? (chosen != SignatureFormat.Legacy && (parseResult.GetValue(annotations)?.Length ?? 0) > 0
+                    ? "-a/--annotations is only supported with --format legacy." : null);
+            if (problem is not null)
             {
-                error.WriteLine($"error: {conflict}");
+                error.WriteLine($"error: {problem}");
                 return Task.FromResult(ExitBadInput);
             }
 
             return keyFile is not null
-                ? RunAsync(parseResult.GetValue(image), keyFile, parseResult.GetValue(annotations) ?? [], parseResult.GetValue(insecure),
+                ? RunAsync(parseResult.GetValue(image), keyFile, chosen, parseResult.GetValue(annotations) ?? [], parseResult.GetValue(insecure),
                     environment, output, error, cancellationToken)
                 : RunKeylessAsync(parseResult.GetValue(image), keyless, parseResult.GetValue(annotations) ?? [], parseResult.GetValue(insecure),
                     environment, output, error, cancellationToken);
@@ -117,7 +131,7 @@ internal static class SignCommand
     }
 
     internal static async Task<int> RunAsync(
-        string? imageText, string keyFile, string[] annotationArgs, bool plainHttp, Func<string, string?> environment,
+        string? imageText, string keyFile, SignatureFormat format, string[] annotationArgs, bool plainHttp, Func<string, string?> environment,
         TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
         var image = ParseDigestReference(imageText, out var imageProblem);
@@ -168,13 +182,26 @@ internal static class SignCommand
         {
             var repository = OciRepository.Parse(image.Repository, plainHttp);
             await using var services = RegistryAccess.CreateServices(repository, environment);
-            var signer = new CosignSigner(services.GetRequiredService<IOciRegistryClient>(), TimeProvider.System);
+            var registry = services.GetRequiredService<IOciRegistryClient>();
             try
             {
-                var outcome = await signer.SignAsync(repository, image.Reference, signingKey, annotations.Count > 0 ? annotations : null, cancellationToken);
-                await output.WriteLineAsync(outcome.Added
-                    ? $"Pushed signature to {repository}:{outcome.SignatureTag} and verified it (manifest {outcome.SignatureManifestDigest})."
-                    : $"Already signed by this key: {repository}:{outcome.SignatureTag} (verified).");
+                if (format is SignatureFormat.Legacy or SignatureFormat.Both)
+                {
+                    var outcome = await new CosignSigner(registry, TimeProvider.System)
+                        .SignAsync(repository, image.Reference, signingKey, annotations.Count > 0 ? annotations : null, cancellationToken);
+                    await output.WriteLineAsync(outcome.Added
+                        ? $"Pushed signature to {repository}:{outcome.SignatureTag} and verified it (manifest {outcome.SignatureManifestDigest})."
+                        : $"Already signed by this key: {repository}:{outcome.SignatureTag} (verified).");
+                }
+
+                if (format is SignatureFormat.Bundle or SignatureFormat.Both)
+                {
+                    var outcome = await new BundleReferrerSigner(registry, TimeProvider.System).SignAsync(repository, image.Reference, signingKey, cancellationToken);
+                    await output.WriteLineAsync(outcome.Added
+                        ? $"Pushed Sigstore bundle referrer {repository}@{outcome.ManifestDigest} and verified it."
+                        : $"Already signed by this key: bundle referrer {repository}@{outcome.ManifestDigest} (verified).");
+                }
+
                 return ExitSigned;
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -184,6 +211,9 @@ internal static class SignCommand
             }
         }
     }
+
+    private static bool TryParseFormat(string text, out SignatureFormat format) =>
+        Enum.TryParse(text, ignoreCase: true, out format) && Enum.IsDefined(format) && !text.Any(char.IsDigit);
 
     private static ImageReference? ParseDigestReference(string? imageText, out string? problem)
     {

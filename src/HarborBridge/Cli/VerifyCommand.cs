@@ -9,8 +9,9 @@ namespace HarborBridge.Cli;
 
 /// <summary>
 /// <c>harborbridge verify IMAGE[@sha256:…|:tag] --key cosign.pub [--output json|text] [--allow-insecure-registry]</c>:
-/// verifies the image's legacy cosign signatures (<c>.sig</c>) with a public key and prints the verified payloads as
-/// <c>cosign verify</c> does. Exit 0 verified, 1 not verified (with the reasons), 2 bad input.
+/// verifies the image's cosign signatures with a public key — legacy <c>.sig</c> layers and Sigstore bundle referrers
+/// (cosign v3) — and prints the verified payloads as <c>cosign verify</c> does. Exit 0 verified, 1 not verified (with
+/// the reasons), 2 bad input.
 /// </summary>
 internal static class VerifyCommand
 {
@@ -33,7 +34,7 @@ internal static class VerifyCommand
             Description = "Repository the signatures must name (host/name, tag ignored). Default: the image's own repository.",
         };
         var insecure = new Option<bool>("--allow-insecure-registry") { Description = "Talk plain HTTP to the registry (test registries only)." };
-        var command = new Command("verify", "Verify an image's cosign signatures (.sig) with a public key. Exit 0 verified, 1 not, 2 bad input.")
+        var command = new Command("verify", "Verify an image's cosign signatures (.sig and Sigstore bundle referrers) with a public key or keyless. Exit 0 verified, 1 not, 2 bad input.")
         {
             image, key, outputFormat, identity, insecure, certificateIdentity, certificateIssuer, trustedRoot,
         };
@@ -109,10 +110,9 @@ internal static class VerifyCommand
                 return exitCode;
             }
 
-            var result = verification.Result;
-            if (!result.IsVerified)
+            if (!verification.IsVerified)
             {
-                await error.WriteLineAsync($"error: no valid signature for {image.Repository}@{verification.ImageDigest}: {result.Explain()}");
+                await error.WriteLineAsync($"error: no valid signature for {image.Repository}@{verification.ImageDigest}: {verification.Explain()}");
                 return ExitNotVerified;
             }
 
@@ -122,10 +122,11 @@ internal static class VerifyCommand
                 The following checks were performed on each of these signatures:
                   - The cosign claims were validated
                   - The signatures were verified against the specified public key
-                  - The signed identity is in the repository {expected}
+                  - The signed identity is in the repository {expected} (.sig); the statement's subject is the image digest (bundles)
 
                 """);
-            await WritePayloadsAsync(output, request.Output, result.Verified.Select(v => v.PayloadBytes));
+            await WritePayloadsAsync(output, request.Output, verification.Result.Verified.Select(v => v.PayloadBytes)
+                .Concat(verification.Bundles.Where(b => b.Result.IsVerified).Select(b => b.Result.Statement!)));
             return ExitVerified;
         }
     }

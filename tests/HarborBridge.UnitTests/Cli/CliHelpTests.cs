@@ -28,6 +28,7 @@ public sealed class CliHelpTests
     [InlineData("keys generate --help")]
     [InlineData("sign --help")]
     [InlineData("verify --help")]
+    [InlineData("verify-bundle --help")]
     public async Task Help_PrintsUsageAndExits0(string args)
     {
         using var output = new StringWriter();

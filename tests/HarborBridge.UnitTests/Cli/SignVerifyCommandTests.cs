@@ -146,6 +146,42 @@ public sealed class SignVerifyCommandTests : IDisposable
         Assert.Contains($"cannot use the trusted root {root}", error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("--format yaml", "--format must be legacy, bundle or both, not 'yaml'")]
+    [InlineData("--format bundle -a build=7", "-a/--annotations is only supported with --format legacy")]
+    [InlineData("--format both -a build=7", "-a/--annotations is only supported with --format legacy")]
+    public async Task SignWithKey_BadFormatCombination_ExitTwo(string extra, string message)
+    {
+        var (exit, error) = await RunAsync(SignCommand.Create(Env(password: "")), ["sign", Image, "--key", WriteKey(""), .. extra.Split(' ')]);
+
+        Assert.Equal(2, exit);
+        Assert.Contains(message, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SignWithKey_FormatFromServiceSettingUnknown_ExitTwo()
+    {
+        Func<string, string?> env = name => name switch { "COSIGN_PASSWORD" => "", "HarborBridge__Signing__Format" => "sig", _ => null };
+
+        var (exit, error) = await RunAsync(SignCommand.Create(env), "sign", Image, "--key", WriteKey(""));
+
+        Assert.Equal(2, exit);
+        Assert.Contains("--format must be legacy, bundle or both, not 'sig'", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SignKeyless_BundleFormat_ExitTwoLegacyOnly()
+    {
+        var token = Path.Combine(_dir, "token.jwt");
+        await File.WriteAllTextAsync(token, "a.b.c");
+
+        var (exit, error) = await RunAsync(SignCommand.Create(Env(password: null)), "sign", Image, "--identity-token", token,
+            "--fulcio-url", "https://f.example.test", "--rekor-url", "https://r.example.test", "--format", "bundle");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("keyless signing writes the legacy .sig format only", error, StringComparison.Ordinal);
+    }
+
     private static Func<string, string?> Env(string? password, string? username = null) => name => name switch
     {
         "COSIGN_PASSWORD" => password,

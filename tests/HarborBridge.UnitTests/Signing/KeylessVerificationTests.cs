@@ -155,7 +155,7 @@ public sealed class KeylessVerificationTests
     [InlineData("identity", "the certificate identity is 'cody@soyland.com', not 'someone@example.com'")]
     [InlineData("issuer", "OIDC issuer is 'https://github.com/login/oauth', not 'https://oauth2.sigstore.dev/auth'")]
     [InlineData("root", "does not chain to a trusted Fulcio root")]
-    [InlineData("image", "not about sha256:634a8f35b5f16dcf4aaa0822adc0b1964bb786fca12f6831de8ddc45e5986a00")]
+    [InlineData("image", "do not include the artifact sha256:634a8f35b5f16dcf4aaa0822adc0b1964bb786fca12f6831de8ddc45e5986a00")]
     public void VerifyBundle_WrongPolicyOrImage_Rejected(string wrong, string reason)
     {
         var policy = BundlePolicy();
@@ -194,7 +194,7 @@ public sealed class KeylessVerificationTests
         var result = KeylessBundleVerifier.Verify(Utf8(bundle.ToJsonString()), null, BundleImage, BundlePolicy());
 
         Assert.False(result.IsVerified);
-        Assert.Contains("DSSE signature does not verify", result.FailureReason, StringComparison.Ordinal);
+        Assert.Contains("DSSE envelope's signature does not verify", result.FailureReason, StringComparison.Ordinal);
     }
 
     [Theory]
