@@ -65,13 +65,16 @@ public sealed class GracefulShutdownTests(ITestOutputHelper output)
         Assert.DoesNotContain("did not finish", log, StringComparison.Ordinal);
         Assert.DoesNotContain("stopped unexpectedly", log, StringComparison.Ordinal);
 
-        // Every scan request is back in its queue, ready for the next serve; nothing was given up on.
+        // Every scan request is back in its queue, ready for the next serve; nothing was given up on. On a loaded machine
+        // the simulator, like Harbor, re-sends a push webhook it gave up waiting for (3 s), which can queue a second scan
+        // request for one push: at least one per push, none held; the audit below proves each is decided once.
         IReadOnlyDictionary<string, (long Ready, long Unacknowledged)> queues = new Dictionary<string, (long, long)>();
         Assert.True(await TestEnvironment.EventuallyAsync(async () =>
         {
             queues = await node.QueuesAsync(vhost);
-            return queues.GetValueOrDefault(ScanQueue) == (Burst, 0);
-        }, TimeSpan.FromSeconds(15)), $"{ScanQueue} holds {queues.GetValueOrDefault(ScanQueue)} (ready, unacknowledged), expected ({Burst}, 0)");
+            var (ready, unacknowledged) = queues.GetValueOrDefault(ScanQueue);
+            return ready >= Burst && unacknowledged == 0;
+        }, TimeSpan.FromSeconds(15)), $"{ScanQueue} holds {queues.GetValueOrDefault(ScanQueue)} (ready, unacknowledged), expected at least ({Burst}, 0)");
         Assert.Empty(NonEmptyErrorQueues(queues));
         Assert.Equal(0, Alerts(rig, pushed));
 
@@ -88,8 +91,10 @@ public sealed class GracefulShutdownTests(ITestOutputHelper output)
     private static List<string> NonEmptyErrorQueues(IReadOnlyDictionary<string, (long Ready, long Unacknowledged)> queues) =>
         [.. queues.Where(q => q.Key.EndsWith("_error", StringComparison.Ordinal) && q.Value != (0, 0)).Select(q => $"{q.Key}: {q.Value}")];
 
+    /// <summary>Push events serve accepted, each counted once: a delivery Harbor gave up waiting for (3 s) and sent again
+    /// can be accepted twice.</summary>
     private static int AcceptedPushWebhooks(PipelineRig rig) =>
-        rig.Simulator.State.Deliveries.Count(d => d.EventType == "PUSH_ARTIFACT" && d.StatusCode is >= 200 and < 300);
+        rig.Simulator.State.Deliveries.Where(d => d.EventType == "PUSH_ARTIFACT" && d.StatusCode is >= 200 and < 300).Select(d => d.Body).Distinct(StringComparer.Ordinal).Count();
 
     private static int Alerts(PipelineRig rig, IEnumerable<PushedArtifact> pushed) =>
         pushed.Sum(a => rig.Watcher.For(a.Digest).Count(PipelineWatcher.Alert));

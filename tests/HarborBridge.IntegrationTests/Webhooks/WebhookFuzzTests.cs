@@ -132,7 +132,8 @@ public sealed class WebhookFuzzTests : IAsyncLifetime
     }
 
     /// <summary>What a well-formed body must produce: one message per resource for artifact events (type by event
-    /// type, project from <c>repository.namespace</c>, digest from the resource), one registry event otherwise.</summary>
+    /// type, project from <c>repository.namespace</c>, digest from the resource), a registry event per resource for an
+    /// SBOM generation's scan events, one registry event otherwise.</summary>
     private static class Oracle
     {
         private static readonly Dictionary<string, Type> ArtifactMessages = new(StringComparer.Ordinal)
@@ -156,7 +157,12 @@ public sealed class WebhookFuzzTests : IAsyncLifetime
             var digests = data.TryGetProperty("resources", out var resources) && resources.ValueKind == JsonValueKind.Array
                 ? resources.EnumerateArray().Select(r => r.GetProperty("digest").GetString()).ToList()
                 : [];
+            // An SBOM generation's scan events (data.scan.scan_type "sbom", any case) are history, not a scan to decide.
+            var sbom = data.TryGetProperty("scan", out var scan) && scan.ValueKind == JsonValueKind.Object
+                && scan.TryGetProperty("scan_type", out var scanType) && scanType.ValueKind == JsonValueKind.String
+                && string.Equals(scanType.GetString(), "sbom", StringComparison.OrdinalIgnoreCase);
             return ArtifactMessages.TryGetValue(root.GetProperty("type").GetString()!, out var type)
+                   && !(sbom && (type == typeof(ScanCompleted) || type == typeof(ScanFailed)))
                 ? digests.Select(d => (type, project, d)).ToList()
                 : (digests.Count == 0 ? [null] : digests).Select(d => (typeof(RegistryEventReceived), project, d)).ToList();
         }
