@@ -11,8 +11,8 @@ namespace HarborBridge.Hosting;
 internal static class ObservabilityExtensions
 {
     /// <summary>Serilog from configuration: readable coloured lines on a terminal, compact JSON otherwise
-    /// (<see cref="LoggingOptions"/>). MassTransit's per-endpoint start-up chatter is at Warning unless
-    /// <c>Serilog:MinimumLevel:Override:MassTransit</c> says otherwise; <see cref="StartupSummary"/> says what started.</summary>
+    /// (<see cref="LoggingOptions"/>). MassTransit's per-endpoint and Quartz's start-up chatter are at Warning unless
+    /// <c>Serilog:MinimumLevel:Override</c> says otherwise; <see cref="StartupSummary"/> says what started.</summary>
     public static WebApplicationBuilder AddLogging(this WebApplicationBuilder builder)
     {
         var options = builder.Configuration.GetSection(LoggingOptions.SectionName).Get<LoggingOptions>() ?? new LoggingOptions();
@@ -22,6 +22,7 @@ internal static class ObservabilityExtensions
             // Defaults first, so that Serilog:MinimumLevel:Override in configuration can change them.
             lc.MinimumLevel.Override("Microsoft.AspNetCore", Serilog.Events.LogEventLevel.Warning)
               .MinimumLevel.Override("MassTransit", Serilog.Events.LogEventLevel.Warning)
+              .MinimumLevel.Override("Quartz", Serilog.Events.LogEventLevel.Warning)
               .ReadFrom.Configuration(builder.Configuration)
               .ReadFrom.Services(services)
               .Enrich.FromLogContext()

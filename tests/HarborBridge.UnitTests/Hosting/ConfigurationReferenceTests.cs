@@ -14,20 +14,7 @@ public sealed class ConfigurationReferenceTests
 {
     private const string Regenerate = "run: dotnet run --project src/HarborBridge -- config reference --output docs/configuration.md";
 
-    private static string RepositoryFile(string relative)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "HarborBridge.sln")))
-            {
-                return Path.Combine(dir.FullName, relative);
-            }
-        }
-
-        throw new InvalidOperationException("HarborBridge.sln not found above the test's folder");
-    }
-
-    private static readonly string Document = File.ReadAllText(RepositoryFile("docs/configuration.md"));
+    private static readonly string Document = File.ReadAllText(RepositoryFiles.PathOf("docs/configuration.md"));
 
     /// <summary>Every settings class the service binds (options with a configuration change-token source, which is what
     /// Bind/BindConfiguration register), found from the service's own registrations.</summary>

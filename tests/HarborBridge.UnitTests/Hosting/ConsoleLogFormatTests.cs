@@ -39,12 +39,16 @@ public sealed class ConsoleLogFormatTests
     }
 
     [Fact]
-    public void AddLogging_Default_MassTransitInformationOffWarningOn()
+    public void AddLogging_Default_MassTransitAndQuartzInformationOffWarningOn()
     {
-        var massTransit = Loggers().CreateLogger("MassTransit.ReceiveTransport");
+        var loggers = Loggers();
+        var massTransit = loggers.CreateLogger("MassTransit.ReceiveTransport");
+        var quartz = loggers.CreateLogger("Quartz.Core.QuartzScheduler");
 
         Assert.False(massTransit.IsEnabled(LogLevel.Information));
         Assert.True(massTransit.IsEnabled(LogLevel.Warning));
+        Assert.False(quartz.IsEnabled(LogLevel.Information));
+        Assert.True(loggers.CreateLogger("HarborBridge.Webhooks.WebhookIntake").IsEnabled(LogLevel.Information));
     }
 
     [Fact]
