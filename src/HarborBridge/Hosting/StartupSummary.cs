@@ -39,7 +39,13 @@ internal static class StartupSummary
     public static void LogWhenStarted(WebApplication app, ServerRoles roles)
     {
         var services = app.Services;
-        services.GetRequiredService<IHostApplicationLifetime>().ApplicationStarted.Register(() =>
+        services.GetRequiredService<IHostApplicationLifetime>().ApplicationStarted.Register(() => Log(services, roles));
+    }
+
+    private static void Log(IServiceProvider services, ServerRoles roles)
+    {
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("HarborBridge");
+        try
         {
             var settings = new Settings(
                 roles,
@@ -51,13 +57,17 @@ internal static class StartupSummary
                 services.GetRequiredService<IOptions<PolicyOptions>>().Value,
                 services.GetRequiredService<IOptions<SigningOptions>>().Value);
             var urls = services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
-            var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("HarborBridge");
             logger.LogInformation("HarborBridge started");
             foreach (var line in Lines(settings, urls))
             {
                 logger.LogInformation("  {StartupLine}", line);
             }
-        });
+        }
+        catch (Exception e) when (e is InvalidOperationException or OptionsValidationException)
+        {
+            // The summary is a courtesy: a process that started must not stop over it.
+            logger.LogWarning("No start-up summary: {Reason}", e.Message);
+        }
     }
 
     private static string Roles(ServerRoles roles) => string.Join(", ",
