@@ -3,7 +3,7 @@ using System.Text;
 
 namespace HarborBridge.LoadDriver;
 
-/// <summary>The results as a Markdown table for the README's performance section (printed, and written beside the
+/// <summary>The results as a Markdown table for docs/performance.md's summary (printed, and written beside the
 /// JSON file), goals beside the figures so that a reader sees at once what was met.</summary>
 public static class ResultsTable
 {

@@ -2,6 +2,8 @@ using Microsoft.Extensions.Options;
 
 namespace HarborBridge.Harbor.Http;
 
+/// <summary><c>Url</c>, when set, is an absolute http(s) URL; <c>Username</c> and <c>Password</c> are set together or not at
+/// all; <c>CaFile</c> exists; <c>AttemptTimeout</c> is shorter than <c>TotalTimeout</c>.</summary>
 internal sealed class HarborOptionsValidator : IValidateOptions<HarborOptions>
 {
     public ValidateOptionsResult Validate(string? name, HarborOptions options)

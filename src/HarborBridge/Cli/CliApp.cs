@@ -26,7 +26,7 @@ internal static class CliApp
     {
         var root = new RootCommand("HarborBridge: scan, judge, sign and quarantine what is pushed to Harbor. Without a verb it runs serve. " +
             "Settings: appsettings.json, environment variables HarborBridge__Section__Key, or --HarborBridge:Section:Key=value " +
-            "(docs/deploy.md, README 'Configuration').");
+            "(docs/configuration.md; `harborbridge config reference` lists every setting).");
         root.Subcommands.Add(ServeCommand.Create());
         foreach (var command in Verbs())
         {
@@ -44,5 +44,6 @@ internal static class CliApp
         yield return VerifyCommand.Create();
         yield return VerifyBundleCommand.Create();
         yield return ReleaseCommand.Create();
+        yield return ConfigCommand.Create();
     }
 }

@@ -27,15 +27,19 @@ public sealed class RabbitMqOptions
 {
     public const string SectionName = "HarborBridge:RabbitMq";
 
+    /// <summary>Broker host name or address.</summary>
     [Required(AllowEmptyStrings = false)]
     public string Host { get; set; } = "127.0.0.1";
 
+    /// <summary>Broker port (AMQP 5672, AMQPS usually 5671).</summary>
     [Range(1, 65535)]
     public int Port { get; set; } = 5672;
 
+    /// <summary>RabbitMQ virtual host.</summary>
     [Required(AllowEmptyStrings = false)]
     public string VirtualHost { get; set; } = "/";
 
+    /// <summary>Broker user; RabbitMQ's <c>guest</c> is refused for a broker on another host.</summary>
     [Required(AllowEmptyStrings = false)]
     public string Username { get; set; } = "guest";
 
@@ -63,6 +67,8 @@ public sealed class RabbitMqOptions
     public bool IsLocal => Host is "localhost" or "127.0.0.1" or "::1" or "[::1]";
 }
 
+/// <summary>With <c>Transport=RabbitMq</c> and a broker on another host: the <c>guest</c> account is refused, and
+/// <c>CaFile</c> must exist.</summary>
 internal sealed class RabbitMqOptionsValidator(Microsoft.Extensions.Options.IOptions<HarborBridgeOptions> top)
     : Microsoft.Extensions.Options.IValidateOptions<RabbitMqOptions>
 {
@@ -96,6 +102,8 @@ public sealed class DatabaseOptions
 {
     public const string SectionName = "HarborBridge:Database";
 
+    /// <summary><c>Sqlite</c> (default, one process) or <c>Postgres</c> (several replicas, clustered scheduler); same schema,
+    /// migrations applied at start.</summary>
     [EnumDataType(typeof(DatabaseProvider))]
     public DatabaseProvider Provider { get; set; } = DatabaseProvider.Sqlite;
 
@@ -136,6 +144,7 @@ public sealed class AdminOptions
     public int MaxReleaseBodyBytes { get; set; } = 16 * 1024;
 }
 
+/// <summary>A <c>Token</c>, when set, has at least 32 characters.</summary>
 internal sealed class AdminOptionsValidator : Microsoft.Extensions.Options.IValidateOptions<AdminOptions>
 {
     public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, AdminOptions options) =>

@@ -110,6 +110,7 @@ internal static class HarborBridgeServer
 
         var app = builder.Build();
         HarborMode.LogAtStart(app.Services);
+        StartupSummary.LogWhenStarted(app, roles);
         // One event per request: method, path (no query string), status, elapsed. Headers and bodies are never logged.
         app.UseSerilogRequestLogging(o => o.GetLevel = RequestLogLevels.For);
         app.Use(SecurityHeaders.AddAsync);

@@ -27,6 +27,7 @@ public sealed class MessagingOptions
     public TimeSpan StopTimeout { get; set; } = TimeSpan.FromSeconds(15);
 }
 
+/// <summary>Each <c>Endpoints</c> limit is between 1 and 1000; <c>StopTimeout</c> is above zero and at most 10 minutes.</summary>
 internal sealed class MessagingOptionsValidator : IValidateOptions<MessagingOptions>
 {
     /// <summary>Longer than any orchestrator's grace period worth having; beyond it a typo (hours for seconds) is likelier.</summary>

@@ -4,34 +4,43 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Serilog;
 using Serilog.Formatting.Compact;
+using Serilog.Sinks.SystemConsole.Themes;
 
 namespace HarborBridge.Hosting;
 
 internal static class ObservabilityExtensions
 {
-    /// <summary>Serilog from configuration: readable console in Development, compact JSON otherwise.</summary>
+    /// <summary>Serilog from configuration: readable coloured lines on a terminal, compact JSON otherwise
+    /// (<see cref="LoggingOptions"/>). MassTransit's per-endpoint and Quartz's start-up chatter are at Warning unless
+    /// <c>Serilog:MinimumLevel:Override</c> says otherwise; <see cref="StartupSummary"/> says what started.</summary>
     public static WebApplicationBuilder AddLogging(this WebApplicationBuilder builder)
     {
-        var development = builder.Environment.IsDevelopment();
+        var options = builder.Configuration.GetSection(LoggingOptions.SectionName).Get<LoggingOptions>() ?? new LoggingOptions();
+        var format = ConsoleLogFormats.Choose(options.Format, !Console.IsOutputRedirected, builder.Environment.IsDevelopment());
         builder.Services.AddSerilog((services, lc) =>
         {
-            lc.ReadFrom.Configuration(builder.Configuration)
+            // Defaults first, so that Serilog:MinimumLevel:Override in configuration can change them.
+            lc.MinimumLevel.Override("Microsoft.AspNetCore", Serilog.Events.LogEventLevel.Warning)
+              .MinimumLevel.Override("MassTransit", Serilog.Events.LogEventLevel.Warning)
+              .MinimumLevel.Override("Quartz", Serilog.Events.LogEventLevel.Warning)
+              .ReadFrom.Configuration(builder.Configuration)
               .ReadFrom.Services(services)
               .Enrich.FromLogContext()
-              .MinimumLevel.Override("Microsoft.AspNetCore", Serilog.Events.LogEventLevel.Warning)
-              .MinimumLevel.Override("MassTransit", Serilog.Events.LogEventLevel.Information)
               // A failed start is reported once, by HarborBridgeServer, as a readable message rather than a stack trace.
               .MinimumLevel.Override("Microsoft.Extensions.Hosting.Internal.Host", Serilog.Events.LogEventLevel.Fatal);
-            if (builder.Configuration.GetValue("HarborBridge:Logging:Console", true))
+            if (!options.Console)
             {
-                if (development)
-                {
-                    lc.WriteTo.Console(formatProvider: CultureInfo.InvariantCulture);
-                }
-                else
-                {
-                    lc.WriteTo.Console(new RenderedCompactJsonFormatter());
-                }
+                return;
+            }
+
+            if (format == ConsoleLogFormat.Text)
+            {
+                lc.WriteTo.Console(outputTemplate: ConsoleLogFormats.TextTemplate, theme: AnsiConsoleTheme.Code,
+                    formatProvider: CultureInfo.InvariantCulture);
+            }
+            else
+            {
+                lc.WriteTo.Console(new RenderedCompactJsonFormatter());
             }
         }, preserveStaticLogger: true);
         return builder;

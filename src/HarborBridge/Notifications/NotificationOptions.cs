@@ -69,6 +69,7 @@ public enum SmtpSecurity
 /// <summary>One channel. Which settings apply depends on <see cref="Type"/>.</summary>
 public sealed class ChannelOptions
 {
+    /// <summary>The channel's kind; required for every channel.</summary>
     public ChannelType? Type { get; set; }
 
     /// <summary>Slack/Teams incoming-webhook URL, generic webhook URL, or PagerDuty events URL (default https://events.pagerduty.com/v2/enqueue). A secret.</summary>
@@ -83,8 +84,10 @@ public sealed class ChannelOptions
     /// <summary>E-mail: SMTP host and port.</summary>
     public string? Host { get; set; }
 
+    /// <summary>E-mail: SMTP port.</summary>
     public int Port { get; set; } = 587;
 
+    /// <summary>E-mail: how the SMTP connection is encrypted.</summary>
     public SmtpSecurity Security { get; set; } = SmtpSecurity.StartTls;
 
     /// <summary>E-mail: accept any server certificate (test servers only).</summary>
@@ -93,8 +96,10 @@ public sealed class ChannelOptions
     /// <summary>E-mail: SMTP login; no authentication when empty. The password is a secret.</summary>
     public string? Username { get; set; }
 
+    /// <summary>E-mail: SMTP password. A secret.</summary>
     public string? Password { get; set; }
 
+    /// <summary>E-mail: sender address.</summary>
     public string? From { get; set; }
 
     /// <summary>E-mail recipients, comma-separated.</summary>

@@ -7,7 +7,7 @@ public sealed class PolicyOptions
 {
     public const string SectionName = "HarborBridge:Policy";
 
-    /// <summary>The policy file (YAML, see README). Re-read when it changes; an invalid edit is logged and the last
+    /// <summary>The policy file (YAML, docs/policy.md). Re-read when it changes; an invalid edit is logged and the last
     /// good policy stays in force. When the file does not exist the built-in defaults apply (block CRITICAL, warn HIGH).</summary>
     [Required(AllowEmptyStrings = false)]
     public string File { get; set; } = "config/policy.yaml";

@@ -68,6 +68,8 @@ public sealed class ReconcileOptions
     public string? WebhookAddress { get; set; }
 }
 
+/// <summary>Every non-empty schedule is a Quartz cron expression (seconds minutes hours day-of-month month
+/// day-of-week); <c>Reconciliation:WebhookAddress</c> is an absolute URL when <c>RepairWebhooks</c> is true.</summary>
 internal sealed class SchedulesOptionsValidator : IValidateOptions<SchedulesOptions>
 {
     public ValidateOptionsResult Validate(string? name, SchedulesOptions options)

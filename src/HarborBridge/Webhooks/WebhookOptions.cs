@@ -68,9 +68,13 @@ public sealed class ProjectSecretOptions
     /// <summary>The master being replaced; accepted until <see cref="PreviousMasterUntil"/>.</summary>
     public string? PreviousMaster { get; set; }
 
+    /// <summary>End of the rotation window; required with <see cref="PreviousMaster"/>.</summary>
     public DateTimeOffset? PreviousMasterUntil { get; set; }
 }
 
+/// <summary><c>AuthHeader</c> is set unless <c>AllowUnauthenticated</c> is true; in <c>PerProject</c> mode
+/// <c>ProjectSecrets:Master</c> has at least 32 characters and <c>PreviousMaster</c> needs <c>PreviousMasterUntil</c>;
+/// <c>ScannerRobotPattern</c> is a valid regular expression.</summary>
 internal sealed class WebhookOptionsValidator : IValidateOptions<WebhookOptions>
 {
     public const int MinMasterLength = 32;

@@ -23,7 +23,7 @@ namespace HarborBridge.IntegrationTests.Scheduling;
 
 /// <summary>Benchmark (Category=Benchmark): reconcile and re-evaluate 10,000 artifacts against the simulator with
 /// HarborBridge's real Harbor client, stores (PostgreSQL) and services. Goal: under 5 minutes, at most 3 Harbor API
-/// calls per artifact on average. Figures go to the test output and docs/scheduling.md.</summary>
+/// calls per artifact on average. Figures go to the test output and docs/performance.md.</summary>
 [Trait("Category", "Benchmark")]
 public sealed class ReconcileRescanBenchmark(ITestOutputHelper output)
 {
