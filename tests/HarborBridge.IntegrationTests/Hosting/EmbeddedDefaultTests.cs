@@ -121,6 +121,53 @@ public sealed class EmbeddedDefaultTests : IDisposable
     }
 
     [Fact]
+    public async Task Readyz_PolicyFileSet_NamesTheFileAndItsVersion()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"hb-policy-{Guid.NewGuid():N}.yaml");
+        const string yaml = "version: 1\ndefaults:\n  block: { severity: HIGH }\n";
+        await File.WriteAllTextAsync(file, yaml);
+        try
+        {
+            await using var factory = Factory(new()
+            {
+                ["HarborBridge:Webhook:AuthHeader"] = HarborBridgeFactory.AuthHeader,
+                ["HarborBridge:Policy:File"] = file,
+            });
+            using var client = factory.CreateClient();
+
+            using var response = await client.GetAsync("/readyz");
+            var policy = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("checks").GetProperty("policy");
+
+            // The version is the one decisions record: the loader's digest of this very text.
+            var version = HarborBridge.Core.Policy.PolicyLoader.Load(yaml, file).PolicyVersion;
+            Assert.StartsWith("sha256:", version, StringComparison.Ordinal);
+            Assert.Equal("Healthy", policy.GetProperty("status").GetString());
+            Assert.Equal(file, policy.GetProperty("data").GetProperty("file").GetString());
+            Assert.Equal(version, policy.GetProperty("data").GetProperty("version").GetString());
+            Assert.Equal($"policy {file}, version {version}", policy.GetProperty("description").GetString());
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task Readyz_PolicyFileNotSet_SaysBuiltInDefault()
+    {
+        await using var factory = Factory(new() { ["HarborBridge:Webhook:AuthHeader"] = HarborBridgeFactory.AuthHeader });
+        using var client = factory.CreateClient();
+
+        using var response = await client.GetAsync("/readyz");
+        var policy = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("checks").GetProperty("policy");
+
+        // The test runs in its bin folder, which holds no config/policy.yaml.
+        Assert.False(File.Exists(Path.GetFullPath("config/policy.yaml")));
+        Assert.Equal("built-in default", policy.GetProperty("data").GetProperty("file").GetString());
+        Assert.StartsWith("policy built-in default, version sha256:", policy.GetProperty("description").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Serve_ExplicitOptOut_AcceptsUnauthenticatedWebhooks()
     {
         await using var factory = Factory(new() { ["HarborBridge:Webhook:AllowUnauthenticated"] = "true" });

@@ -71,6 +71,39 @@ public sealed class ServeCommandTests
     }
 
     [Fact]
+    public async Task Serve_PolicyFileSetButMissing_Exit1NamingTheSetting()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), $"hb-policy-{Guid.NewGuid():N}", "policy.yaml");
+
+        var (exit, output) = await RunAsync("--HarborBridge:Webhook:AuthHeader=Basic abc", $"--HarborBridge:Policy:File={missing}");
+
+        Assert.Equal(1, exit);
+        Assert.Contains($"HarborBridge:Policy:File: {missing} does not exist", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("built-in", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_PolicyFileDoesNotParse_Exit1NamingTheSettingAndLine()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"hb-policy-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(file, "version: 1\ndefaults:\n  blok: { severity: HIGH }\n");
+        try
+        {
+            var (exit, output) = await RunAsync("--HarborBridge:Webhook:AuthHeader=Basic abc", $"--HarborBridge:Policy:File={file}");
+
+            Assert.Equal(1, exit);
+            Assert.Contains($"HarborBridge:Policy:File: {file}: line 3", output, StringComparison.Ordinal);
+            Assert.Contains("blok", output, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public async Task Serve_UnknownRole_Exit2()
     {
         var original = Console.Error;
