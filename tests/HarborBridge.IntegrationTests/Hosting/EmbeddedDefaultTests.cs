@@ -121,6 +121,44 @@ public sealed class EmbeddedDefaultTests : IDisposable
     }
 
     [Fact]
+    public async Task ArtifactsApi_EveryState_PagedMostRecentFirst_FilteredByState()
+    {
+        await using var factory = Factory(new()
+        {
+            ["HarborBridge:Webhook:AuthHeader"] = HarborBridgeFactory.AuthHeader,
+            ["HarborBridge:Admin:Token"] = AdminToken,
+        });
+        using var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
+        var project = "paged" + Guid.NewGuid().ToString("N")[..8];
+        var digests = new List<string>();
+        foreach (var name in new[] { "first", "second", "third" })
+        {
+            var artifact = new HarborBridge.Contracts.ArtifactRef(project, name, "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Guid.NewGuid().ToByteArray())));
+            await factory.Store.RecordEventAsync(
+                new HarborBridge.Core.Artifacts.ArtifactEvent(Guid.NewGuid().ToString(), "PUSH_ARTIFACT", project, name, artifact.Digest, "v1", "dev", TimeProvider.System.GetUtcNow(), null),
+                new HarborBridge.Core.Artifacts.ArtifactObservation(artifact, "v1", "dev", TimeProvider.System.GetUtcNow(), Deleted: false), default);
+            digests.Add(artifact.Digest);
+            await Task.Delay(50); // distinct change times
+        }
+
+        var first = await client.GetFromJsonAsync<JsonElement>($"/api/v1/artifacts?project={project}&limit=2");
+        var second = await client.GetFromJsonAsync<JsonElement>($"/api/v1/artifacts?project={project}&limit=2&offset={first.GetProperty("next").GetInt32()}");
+        var received = await client.GetFromJsonAsync<JsonElement>($"/api/v1/artifacts?project={project}&state=received");
+        var approved = await client.GetFromJsonAsync<JsonElement>($"/api/v1/artifacts?project={project}&state=Approved");
+        using var badOffset = await client.GetAsync($"/api/v1/artifacts?offset=-1");
+
+        static List<string> Digests(JsonElement page) =>
+            [.. page.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("artifact").GetProperty("digest").GetString()!)];
+        Assert.Equal([digests[2], digests[1]], Digests(first));
+        Assert.Equal([digests[0]], Digests(second));
+        Assert.Equal(JsonValueKind.Null, second.GetProperty("next").ValueKind);
+        Assert.Equal(3, Digests(received).Count);
+        Assert.Empty(Digests(approved));
+        Assert.Equal(HttpStatusCode.BadRequest, badOffset.StatusCode);
+    }
+
+    [Fact]
     public async Task Readyz_PolicyFileSet_NamesTheFileAndItsVersion()
     {
         var file = Path.Combine(Path.GetTempPath(), $"hb-policy-{Guid.NewGuid():N}.yaml");
