@@ -131,7 +131,7 @@ internal static class SignCommand
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            await error.WriteLineAsync($"error: keyless signing of {image} failed: {(e is KeylessException or IOException ? e.Message : RegistryAccess.Describe(e))}");
+            await error.WriteLineAsync($"error: keyless signing of {image} failed: {(e is KeylessException or IOException ? e.Message : RegistryAccess.Describe(e, repository))}");
             return ExitFailed;
         }
     }
@@ -218,7 +218,7 @@ internal static class SignCommand
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
-                await error.WriteLineAsync($"error: signing {image} failed: {RegistryAccess.Describe(e)}");
+                await error.WriteLineAsync($"error: signing {image} failed: {RegistryAccess.Describe(e, repository)}");
                 return ExitFailed;
             }
         }

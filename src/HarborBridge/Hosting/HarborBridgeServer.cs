@@ -52,9 +52,9 @@ internal static class HarborBridgeServer
 
             return 1;
         }
-        catch (InvalidOperationException e) when (e.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
+        catch (Exception e) when (ConfigurationErrors.Describe(e) is { } problem)
         {
-            bootstrap.Fatal("Invalid configuration: {Problem}", e.Message);
+            bootstrap.Fatal("Invalid configuration: {Problem}", problem);
             return 1;
         }
         catch (Exception e) when (e is not OperationCanceledException && !IsHostAbort(e))

@@ -159,6 +159,36 @@ public sealed class EmbeddedDefaultTests : IDisposable
     }
 
     [Fact]
+    public async Task Readyz_HarborRefusesConnections_NamesTheUrlAndTheCause()
+    {
+        // A port that was free a moment ago: nothing listens, so the connection is refused.
+        var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        var url = $"http://127.0.0.1:{port}/";
+        await using var factory = Factory(new()
+        {
+            ["HarborBridge:Webhook:AuthHeader"] = HarborBridgeFactory.AuthHeader,
+            ["HarborBridge:Harbor:Url"] = url,
+            ["HarborBridge:Harbor:Username"] = "robot$bridge",
+            ["HarborBridge:Harbor:Password"] = "harbor-password-not-in-readyz",
+            ["HarborBridge:Harbor:RetryBaseDelay"] = "00:00:00.050",
+        });
+        using var client = factory.CreateClient();
+
+        using var response = await client.GetAsync("/readyz");
+        var text = await response.Content.ReadAsStringAsync();
+        using var body = JsonDocument.Parse(text);
+        var harbor = body.RootElement.GetProperty("checks").GetProperty("harbor");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("Unhealthy", harbor.GetProperty("status").GetString());
+        Assert.Equal($"Harbor at {url} unreachable: connection refused", harbor.GetProperty("description").GetString());
+        Assert.DoesNotContain("harbor-password-not-in-readyz", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Readyz_PolicyFileSet_NamesTheFileAndItsVersion()
     {
         var file = Path.Combine(Path.GetTempPath(), $"hb-policy-{Guid.NewGuid():N}.yaml");

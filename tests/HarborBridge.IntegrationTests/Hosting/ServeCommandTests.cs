@@ -70,6 +70,19 @@ public sealed class ServeCommandTests
         Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("--HarborBridge:Transport=Kafka", "HarborBridge:Transport: 'Kafka' is not valid; expected one of InMemory, RabbitMq")]
+    [InlineData("--HarborBridge:Database:Provider=Oracle", "HarborBridge:Database:Provider: 'Oracle' is not valid; expected one of Sqlite, Postgres")]
+    [InlineData("--HarborBridge:Policy:ScanTimeout=15m", "HarborBridge:Policy:ScanTimeout: '15m' is not valid; expected a time span written [d.]hh:mm:ss")]
+    public async Task Serve_BadEnumOrTimeSpan_Exit1ListingTheValidValuesOrTheFormat(string setting, string expected)
+    {
+        var (exit, output) = await RunAsync("--HarborBridge:Webhook:AuthHeader=Basic abc", setting);
+
+        Assert.Equal(1, exit);
+        Assert.Contains(expected, output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Failed to convert", output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Serve_PolicyFileSetButMissing_Exit1NamingTheSetting()
     {
