@@ -57,7 +57,8 @@ public interface IArtifactStore
 
     Task<IReadOnlyList<ArtifactRecord>> FindByDigestAsync(string digest, CancellationToken cancellationToken);
 
-    Task<IReadOnlyList<ArtifactRecord>> ListAsync(string? state, string? project, int limit, CancellationToken cancellationToken);
+    /// <summary>Artifacts changed most recently first; <paramref name="offset"/> rows skipped (paging).</summary>
+    Task<IReadOnlyList<ArtifactRecord>> ListAsync(string? state, string? project, int limit, int offset, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<ArtifactEvent>> GetEventsAsync(string digest, CancellationToken cancellationToken);
 

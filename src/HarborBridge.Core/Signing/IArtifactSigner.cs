@@ -6,7 +6,17 @@ namespace HarborBridge.Core.Signing;
 /// <param name="SignatureReference">Where it lives, e.g. <c>harbor.example.com/team/app:sha256-….sig@sha256:…</c>.</param>
 /// <param name="KeyId">base64 SHA-256 of the public key (cosign's key hint), never the key itself.</param>
 /// <param name="Added">False when the key had signed this digest before (nothing new was written).</param>
-public sealed record ArtifactSignature(string SignatureReference, string KeyId, bool Added);
+/// <param name="Written">Each signature manifest in the registry that holds it: the <c>.sig</c> manifest (legacy) and/or the
+/// Sigstore bundle referrer (bundle). Null from signers that do not say.</param>
+public sealed record ArtifactSignature(string SignatureReference, string KeyId, bool Added, IReadOnlyList<WrittenSignature>? Written = null);
+
+/// <summary>One signature manifest HarborBridge's key signed in: <paramref name="Format"/> is <c>legacy</c> (cosign v2 <c>.sig</c>
+/// tag) or <c>bundle</c> (cosign v3 Sigstore bundle referrer); <paramref name="ManifestDigest"/> is that manifest's digest.</summary>
+public sealed record WrittenSignature(string Format, string ManifestDigest)
+{
+    public const string Legacy = "legacy";
+    public const string Bundle = "bundle";
+}
 
 /// <summary>The policy decision an artifact is signed for; it goes into the decision attestation.</summary>
 /// <param name="Verdict"><c>pass</c> or <c>warn</c>, or <c>Released</c> when an admin, exception or rescan released it.</param>

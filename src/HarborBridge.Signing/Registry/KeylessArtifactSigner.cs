@@ -40,7 +40,8 @@ public sealed class KeylessArtifactSigner(
         if (existing is { Signatures.IsVerified: true })
         {
             var head = await registry.HeadManifestAsync(repository, tag, cancellationToken);
-            return new ArtifactSignature($"{repository}:{tag}@{head?.Digest}", KeyIdOf(existing.Signatures.Verified[0]), Added: false);
+            return new ArtifactSignature($"{repository}:{tag}@{head?.Digest}", KeyIdOf(existing.Signatures.Verified[0]), Added: false,
+                head is null ? null : [new WrittenSignature(WrittenSignature.Legacy, head.Digest)]);
         }
 
         var signature = await signer.SignImageAsync(
@@ -57,7 +58,8 @@ public sealed class KeylessArtifactSigner(
 
         using var leaf = X509Certificate2.CreateFromPem(signature.Certificate.LeafPem);
         using var leafKey = leaf.GetECDsaPublicKey()!;
-        return new ArtifactSignature($"{repository}:{outcome.SignatureTag}@{outcome.SignatureManifestDigest}", SigningKeyFiles.PublicKeyHint(leafKey), outcome.Added);
+        return new ArtifactSignature($"{repository}:{outcome.SignatureTag}@{outcome.SignatureManifestDigest}", SigningKeyFiles.PublicKeyHint(leafKey), outcome.Added,
+            [new WrittenSignature(WrittenSignature.Legacy, outcome.SignatureManifestDigest)]);
     }
 
     public async Task<ArtifactSignatureCheck> VerifyAsync(ArtifactRef artifact, CancellationToken cancellationToken)

@@ -43,11 +43,13 @@ public sealed class RegistryArtifactSigner(
         var bundles = _signing.Format is SignatureFormat.Bundle or SignatureFormat.Both;
         string? reference = null;
         var added = false;
+        var written = new List<WrittenSignature>(2);
         if (legacy)
         {
             var outcome = await new CosignSigner(registry, time).SignAsync(repository, artifact.Digest, key, null, cancellationToken);
             reference = $"{repository}:{outcome.SignatureTag}@{outcome.SignatureManifestDigest}";
             added = outcome.Added;
+            written.Add(new WrittenSignature(WrittenSignature.Legacy, outcome.SignatureManifestDigest));
         }
 
         if (bundles)
@@ -55,6 +57,7 @@ public sealed class RegistryArtifactSigner(
             var outcome = await new BundleReferrerSigner(registry, time).SignAsync(repository, artifact.Digest, key, cancellationToken);
             reference ??= $"{repository}@{outcome.ManifestDigest}";
             added |= outcome.Added;
+            written.Add(new WrittenSignature(WrittenSignature.Bundle, outcome.ManifestDigest));
         }
 
         // A signature without a stored decision behind it (e.g. a release of an artifact quarantined by hand) has nothing to attest.
@@ -75,7 +78,7 @@ public sealed class RegistryArtifactSigner(
             }
         }
 
-        return new ArtifactSignature(reference!, SigningKeyFiles.PublicKeyHint(key), added);
+        return new ArtifactSignature(reference!, SigningKeyFiles.PublicKeyHint(key), added, written);
     }
 
     /// <summary>The vulnerability statement (when the decision's scan report is known) and the decision statement.</summary>

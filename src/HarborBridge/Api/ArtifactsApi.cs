@@ -16,7 +16,7 @@ internal static partial class ArtifactsApi
     }
 
     private static async Task<Results<Ok<ArtifactListResponse>, ProblemHttpResult>> ListAsync(
-        IArtifactStore store, string? state, string? project, int? limit, CancellationToken cancellationToken)
+        IArtifactStore store, string? state, string? project, int? limit, int? offset, CancellationToken cancellationToken)
     {
         string? canonicalState = null;
         if (!string.IsNullOrEmpty(state))
@@ -34,8 +34,15 @@ internal static partial class ArtifactsApi
             return TypedResults.Problem(statusCode: 400, title: "Bad limit", detail: "limit must be between 1 and 1000.");
         }
 
-        var items = await store.ListAsync(canonicalState, string.IsNullOrEmpty(project) ? null : project, limit ?? 100, cancellationToken);
-        return TypedResults.Ok(new ArtifactListResponse(items));
+        if (offset is < 0)
+        {
+            return TypedResults.Problem(statusCode: 400, title: "Bad offset", detail: "offset must be 0 or more.");
+        }
+
+        var (take, skip) = (limit ?? 100, offset ?? 0);
+        var items = await store.ListAsync(canonicalState, string.IsNullOrEmpty(project) ? null : project, take, skip, cancellationToken);
+        // A full page may have a next one; the caller asks for it with offset=next.
+        return TypedResults.Ok(new ArtifactListResponse(items, skip, take, items.Count == take ? skip + take : null));
     }
 
     private static async Task<Results<Ok<ArtifactDetailResponse>, NotFound<Microsoft.AspNetCore.Mvc.ProblemDetails>, ProblemHttpResult>> GetAsync(
@@ -58,17 +65,19 @@ internal static partial class ArtifactsApi
         var events = await store.GetEventsAsync(digest, cancellationToken);
         var decisions = (await decisionStore.GetDecisionsAsync(digest, cancellationToken)).Select(DecisionView.From).ToList();
         var transitions = await decisionStore.GetTransitionsAsync(digest, cancellationToken);
-        return TypedResults.Ok(new ArtifactDetailResponse(digest, artifacts, decisions, transitions, events));
+        return TypedResults.Ok(new ArtifactDetailResponse(digest, artifacts, decisions, transitions, events, History.SignatureRecords.From(events)));
     }
 
-    internal sealed record ArtifactListResponse(IReadOnlyList<ArtifactRecord> Items);
+    /// <summary>One page, most recently changed first; <paramref name="Next"/> is the offset of the next page (null on the last).</summary>
+    internal sealed record ArtifactListResponse(IReadOnlyList<ArtifactRecord> Items, int Offset, int Limit, int? Next);
 
     internal sealed record ArtifactDetailResponse(
         string Digest,
         IReadOnlyList<ArtifactRecord> Artifacts,
         IReadOnlyList<DecisionView> Decisions,
         IReadOnlyList<ArtifactTransition> Transitions,
-        IReadOnlyList<ArtifactEvent> Events);
+        IReadOnlyList<ArtifactEvent> Events,
+        IReadOnlyList<History.SignatureView> Signatures);
 
     /// <summary>A stored decision with its full explanation (findings, rules, exceptions) as structured JSON.</summary>
     internal sealed record DecisionView(

@@ -15,6 +15,7 @@ internal sealed partial class SignArtifactService(
     IArtifactSigner signer,
     ScanEvidenceSource evidence,
     IDecisionStore decisions,
+    IArtifactStore artifacts,
     Hosting.PipelineMetrics metrics,
     TimeProvider time,
     ILogger<SignArtifactService> logger)
@@ -59,6 +60,12 @@ internal sealed partial class SignArtifactService(
             // Signed again after a release from quarantine: the release is complete.
             await decisions.ApplyAsync(new LifecycleChange(artifact, new SignedAfterReleaseCause(), $"{decision.DecisionId}:{artifact}:signed",
                 $"signed again after the release ({signature.SignatureReference})", "harborbridge", time.GetUtcNow()), cancellationToken);
+        }
+
+        foreach (var written in signature.Written ?? [])
+        {
+            // For the dashboard and the API: which signature manifest, in which format, since when.
+            await artifacts.RecordEventAsync(History.SignatureRecords.ToEvent(artifact, signature, written, decision.DecisionId, time.GetUtcNow()), null, cancellationToken);
         }
 
         await context.Publish(new ArtifactSigned(decision.DecisionId, artifact, signature.SignatureReference, signature.KeyId, time.GetUtcNow()), cancellationToken);

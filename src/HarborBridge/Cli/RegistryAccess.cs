@@ -92,11 +92,18 @@ internal static class RegistryAccess
             ? null
             : $"set both {UsernameVariable} and {PasswordVariable}, or neither";
 
-    /// <summary>A one-line reason for a registry failure (no stack trace).</summary>
-    public static string Describe(Exception error) => error switch
+    /// <summary>A one-line reason for a registry failure (no stack trace). A TLS failure towards a registry addressed over https
+    /// says it may be a plain-HTTP registry and names the flag for that.</summary>
+    public static string Describe(Exception error, OciRepository? repository = null)
     {
-        OciRegistryException e => e.Message,
-        HttpRequestException e => "the registry cannot be reached: " + e.Message,
-        _ => error.Message,
-    };
+        var reason = error switch
+        {
+            OciRegistryException { StatusCode: null } or HttpRequestException => $"the registry cannot be reached: {Hosting.ConnectionFailures.Cause(error)}",
+            OciRegistryException e => e.Message,
+            _ => error.Message,
+        };
+        return repository is { Registry.Scheme: "https" } && Hosting.ConnectionFailures.IsTlsFailure(error)
+            ? $"{reason}. {repository.Authority} may be a plain-HTTP registry: add --allow-insecure-registry to talk plain HTTP to it"
+            : reason;
+    }
 }

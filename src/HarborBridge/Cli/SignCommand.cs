@@ -109,6 +109,12 @@ internal static class SignCommand
         await using var keylessServices = new ServiceCollection().AddKeylessSigning().BuildServiceProvider();
         try
         {
+            if (await MissingImageAsync(services.GetRequiredService<IOciRegistryClient>(), repository, image, cancellationToken) is { } missing)
+            {
+                await error.WriteLineAsync(missing);
+                return ExitFailed;
+            }
+
             var signature = await keylessServices.GetRequiredService<KeylessSigner>().SignImageAsync(
                 new KeylessSettings(request.TokenFile!, request.FulcioUrl!, request.RekorUrl!), repository.ToString(), image.Reference, cancellationToken);
             var signer = new CosignSigner(services.GetRequiredService<IOciRegistryClient>(), TimeProvider.System);
@@ -125,7 +131,7 @@ internal static class SignCommand
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            await error.WriteLineAsync($"error: keyless signing of {image} failed: {(e is KeylessException or IOException ? e.Message : RegistryAccess.Describe(e))}");
+            await error.WriteLineAsync($"error: keyless signing of {image} failed: {(e is KeylessException or IOException ? e.Message : RegistryAccess.Describe(e, repository))}");
             return ExitFailed;
         }
     }
@@ -185,6 +191,12 @@ internal static class SignCommand
             var registry = services.GetRequiredService<IOciRegistryClient>();
             try
             {
+                if (await MissingImageAsync(registry, repository, image, cancellationToken) is { } missing)
+                {
+                    await error.WriteLineAsync(missing);
+                    return ExitFailed;
+                }
+
                 if (format is SignatureFormat.Legacy or SignatureFormat.Both)
                 {
                     var outcome = await new CosignSigner(registry, TimeProvider.System)
@@ -206,11 +218,18 @@ internal static class SignCommand
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
-                await error.WriteLineAsync($"error: signing {image} failed: {RegistryAccess.Describe(e)}");
+                await error.WriteLineAsync($"error: signing {image} failed: {RegistryAccess.Describe(e, repository)}");
                 return ExitFailed;
             }
         }
     }
+
+    /// <summary>cosign refuses to sign a digest its registry does not hold (MANIFEST_UNKNOWN); so do we, before
+    /// anything is written or, keyless, logged in Rekor.</summary>
+    private static async Task<string?> MissingImageAsync(IOciRegistryClient registry, OciRepository repository, ImageReference image, CancellationToken cancellationToken) =>
+        await registry.HeadManifestAsync(repository, image.Reference, cancellationToken) is null
+            ? $"error: {image} is not in the registry (MANIFEST_UNKNOWN: manifest unknown); nothing was signed."
+            : null;
 
     private static bool TryParseFormat(string text, out SignatureFormat format) =>
         Enum.TryParse(text, ignoreCase: true, out format) && Enum.IsDefined(format) && !text.Any(char.IsDigit);

@@ -155,7 +155,7 @@ internal static class VerifyCommand
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            await error.WriteLineAsync($"error: cannot read {image} from the registry: {RegistryAccess.Describe(e)}");
+            await error.WriteLineAsync($"error: cannot read {image} from the registry: {RegistryAccess.Describe(e, repository)}");
             return (null, ExitNotVerified);
         }
 

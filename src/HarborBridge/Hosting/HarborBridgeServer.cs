@@ -52,9 +52,9 @@ internal static class HarborBridgeServer
 
             return 1;
         }
-        catch (InvalidOperationException e) when (e.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
+        catch (Exception e) when (ConfigurationErrors.Describe(e) is { } problem)
         {
-            bootstrap.Fatal("Invalid configuration: {Problem}", e.Message);
+            bootstrap.Fatal("Invalid configuration: {Problem}", problem);
             return 1;
         }
         catch (Exception e) when (e is not OperationCanceledException && !IsHostAbort(e))
@@ -172,7 +172,7 @@ internal static class HarborBridgeServer
         services.AddQuarantine(HarborMode.IsConfigured(configuration));
         services.AddMessaging(configuration, roles);
         services.AddScheduling(configuration, roles);
-        services.AddHealthChecks().AddCheck<HarborHealthCheck>("harbor", tags: ["ready"]);
+        services.AddHealthChecks().AddCheck<HarborHealthCheck>("harbor", tags: ["ready"]).AddCheck<Policy.PolicyHealthCheck>("policy", tags: ["ready"]);
         services.AddDashboard();
         services.AddSection<Dashboard.MetricsOptions>(Dashboard.MetricsOptions.SectionName);
         if (roles.HasFlag(ServerRoles.Scheduler))

@@ -25,11 +25,16 @@ internal sealed class HarborHealthCheck(IOptions<HarborOptions> options, IServic
             var harbor = services.GetRequiredService<IHarborClient>();
             return await harbor.PingAsync(timeout.Token)
                 ? HealthCheckResult.Healthy("Harbor reachable")
-                : HealthCheckResult.Unhealthy("Harbor did not answer ping with 200");
+                : HealthCheckResult.Unhealthy($"Harbor at {Address()} did not answer ping with 200");
         }
         catch (Exception e) when (e is HarborApiException or HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            return HealthCheckResult.Unhealthy($"Harbor unreachable: {e.GetType().Name}");
+            var cause = e is OperationCanceledException ? $"no answer within {Timeout.TotalSeconds:0} s (timeout)" : ConnectionFailures.Cause(e);
+            return HealthCheckResult.Unhealthy($"Harbor at {Address()} unreachable: {cause}");
         }
     }
+
+    /// <summary>The configured URL without any user information, so no secret reaches /readyz.</summary>
+    private string Address() =>
+        Uri.TryCreate(options.Value.Url, UriKind.Absolute, out var url) ? new UriBuilder(url) { UserName = "", Password = "" }.Uri.ToString() : "(invalid URL)";
 }

@@ -116,9 +116,9 @@ internal static class StartupSummary
         return $"{url} as {who}{(trivy.Enabled ? ", scans with trivy (direct Trivy mode)" : "")}";
     }
 
-    private static string Policy(PolicyOptions policy) => File.Exists(policy.File)
-        ? Path.GetFullPath(policy.File)
-        : $"{policy.File} not found: built-in defaults (block CRITICAL, warn HIGH)";
+    private static string Policy(PolicyOptions policy) => (policy.File ?? PolicyOptions.DefaultFile) is var file && File.Exists(file)
+        ? Path.GetFullPath(file)
+        : $"{file} not found: built-in defaults (block CRITICAL, warn HIGH)";
 
     private static string Signing(SigningOptions signing) => signing switch
     {

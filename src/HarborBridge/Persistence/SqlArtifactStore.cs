@@ -96,16 +96,16 @@ internal sealed class SqlArtifactStore(DbConnectionFactory connections, TimeProv
         return await WithTagsAsync(connection, rows.ToList(), cancellationToken);
     }
 
-    public async Task<IReadOnlyList<ArtifactRecord>> ListAsync(string? state, string? project, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<ArtifactRecord>> ListAsync(string? state, string? project, int limit, int offset, CancellationToken cancellationToken)
     {
         await using var connection = await connections.OpenAsync(cancellationToken);
         var rows = await connection.QueryAsync<ArtifactRow>(new CommandDefinition(
             $"""
             SELECT {ArtifactColumns} FROM artifacts
             WHERE (@state IS NULL OR state = @state) AND (@project IS NULL OR project = @project)
-            ORDER BY updated_at DESC, digest LIMIT @limit
+            ORDER BY updated_at DESC, digest, project, repository LIMIT @limit OFFSET @offset
             """,
-            new { state, project, limit }, cancellationToken: cancellationToken));
+            new { state, project, limit, offset }, cancellationToken: cancellationToken));
         return await WithTagsAsync(connection, rows.ToList(), cancellationToken);
     }
 

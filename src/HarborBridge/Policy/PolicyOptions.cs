@@ -7,10 +7,13 @@ public sealed class PolicyOptions
 {
     public const string SectionName = "HarborBridge:Policy";
 
-    /// <summary>The policy file (YAML, docs/policy.md). Re-read when it changes; an invalid edit is logged and the last
-    /// good policy stays in force. When the file does not exist the built-in defaults apply (block CRITICAL, warn HIGH).</summary>
-    [Required(AllowEmptyStrings = false)]
-    public string File { get; set; } = "config/policy.yaml";
+    /// <summary>Where the policy is read when <see cref="File"/> is not set.</summary>
+    public const string DefaultFile = "config/policy.yaml";
+
+    /// <summary>The policy file (YAML, see docs/policy.md). Re-read when it changes; an invalid edit is logged and the last
+    /// good policy stays in force. When set, the file must exist and parse, or <c>serve</c> does not start. When not set,
+    /// <see cref="DefaultFile"/> is read if it exists, else the built-in defaults apply (block CRITICAL, warn HIGH).</summary>
+    public string? File { get; set; }
 
     /// <summary>A scan not finished after this long is checked with Harbor and, if need be, started again.</summary>
     [Range(typeof(TimeSpan), "00:00:05", "1.00:00:00")]

@@ -7,39 +7,64 @@ namespace HarborBridge.Policy;
 /// restart; an invalid edit is logged and the last good policy stays in force.</summary>
 internal sealed class PolicyProvider(IOptions<PolicyOptions> options, ILogger<PolicyProvider> logger)
 {
+    /// <summary>How <c>/readyz</c> and the logs name the policy when no file is read.</summary>
+    public const string BuiltInSource = "built-in default";
+
     private const string BuiltInYaml = "version: 1\n";
     private readonly Lock _sync = new();
-    private (PolicyDocument Policy, KevCatalog? Kev, DateTime Stamp, string Source)? _current;
+    private (PolicyDocument Policy, KevCatalog? Kev, DateTime Stamp, string Path, string Source)? _current;
 
     public (PolicyDocument Policy, KevCatalog? Kev) Current
     {
         get
         {
-            var path = Path.GetFullPath(options.Value.File);
-            var stamp = System.IO.File.Exists(path) ? System.IO.File.GetLastWriteTimeUtc(path) : DateTime.MinValue;
-            lock (_sync)
-            {
-                if (_current is not { } current || current.Stamp != stamp || current.Source != path)
-                {
-                    _current = Load(path, stamp) ?? _current ?? throw new PolicyFileException($"{path}: no valid policy could be loaded.");
-                }
+            var current = Refresh();
+            return (current.Policy, current.Kev);
+        }
+    }
 
-                return (_current.Value.Policy, _current.Value.Kev);
-            }
+    /// <summary>The file the policy in force came from (or <see cref="BuiltInSource"/>) and its version.</summary>
+    public (string Source, string Version) InForce
+    {
+        get
+        {
+            var current = Refresh();
+            return (current.Source, current.Policy.PolicyVersion);
         }
     }
 
     /// <summary>Loads the policy at start so that a broken file stops the service with a clear message.</summary>
     public void Validate() => _ = Current;
 
-    private (PolicyDocument, KevCatalog?, DateTime, string)? Load(string path, DateTime stamp)
+    private (PolicyDocument Policy, KevCatalog? Kev, DateTime Stamp, string Path, string Source) Refresh()
+    {
+        var path = Path.GetFullPath(options.Value.File ?? PolicyOptions.DefaultFile);
+        var stamp = System.IO.File.Exists(path) ? System.IO.File.GetLastWriteTimeUtc(path) : DateTime.MinValue;
+        lock (_sync)
+        {
+            if (_current is not { } current || current.Stamp != stamp || current.Path != path)
+            {
+                _current = Load(path, stamp) ?? _current ?? throw new PolicyFileException($"{path}: no valid policy could be loaded.");
+            }
+
+            return _current.Value;
+        }
+    }
+
+    private (PolicyDocument, KevCatalog?, DateTime, string, string)? Load(string path, DateTime stamp)
     {
         try
         {
             if (stamp == DateTime.MinValue)
             {
-                logger.LogWarning("Policy file {PolicyFile} does not exist; using the built-in defaults (block CRITICAL, warn HIGH)", path);
-                return (PolicyLoader.Load(BuiltInYaml, "built-in defaults"), null, stamp, path);
+                if (options.Value.File is not null)
+                {
+                    // An explicit setting that points nowhere is a mistake, not a request for the defaults.
+                    throw new PolicyFileException($"{path} does not exist");
+                }
+
+                logger.LogWarning("HarborBridge:Policy:File is not set and {PolicyFile} does not exist; using the built-in defaults (block CRITICAL, warn HIGH)", path);
+                return (PolicyLoader.Load(BuiltInYaml, BuiltInSource), null, stamp, path, BuiltInSource);
             }
 
             var policy = PolicyLoader.Load(System.IO.File.ReadAllText(path), path);
@@ -51,7 +76,7 @@ internal sealed class PolicyProvider(IOptions<PolicyOptions> options, ILogger<Po
             }
 
             logger.LogInformation("Loaded policy {PolicyFile} version {PolicyVersion}", path, policy.PolicyVersion);
-            return (policy, kev, stamp, path);
+            return (policy, kev, stamp, path, path);
         }
         catch (Exception e) when (e is PolicyFileException or IOException or UnauthorizedAccessException)
         {

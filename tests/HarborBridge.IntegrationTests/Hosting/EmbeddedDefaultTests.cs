@@ -121,6 +121,121 @@ public sealed class EmbeddedDefaultTests : IDisposable
     }
 
     [Fact]
+    public async Task ArtifactsApi_EveryState_PagedMostRecentFirst_FilteredByState()
+    {
+        await using var factory = Factory(new()
+        {
+            ["HarborBridge:Webhook:AuthHeader"] = HarborBridgeFactory.AuthHeader,
+            ["HarborBridge:Admin:Token"] = AdminToken,
+        });
+        using var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
+        var project = "paged" + Guid.NewGuid().ToString("N")[..8];
+        var digests = new List<string>();
+        foreach (var name in new[] { "first", "second", "third" })
+        {
+            var artifact = new HarborBridge.Contracts.ArtifactRef(project, name, "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Guid.NewGuid().ToByteArray())));
+            await factory.Store.RecordEventAsync(
+                new HarborBridge.Core.Artifacts.ArtifactEvent(Guid.NewGuid().ToString(), "PUSH_ARTIFACT", project, name, artifact.Digest, "v1", "dev", TimeProvider.System.GetUtcNow(), null),
+                new HarborBridge.Core.Artifacts.ArtifactObservation(artifact, "v1", "dev", TimeProvider.System.GetUtcNow(), Deleted: false), default);
+            digests.Add(artifact.Digest);
+            await Task.Delay(50); // distinct change times
+        }
+
+        var first = await client.GetFromJsonAsync<JsonElement>($"/api/v1/artifacts?project={project}&limit=2");
+        var second = await client.GetFromJsonAsync<JsonElement>($"/api/v1/artifacts?project={project}&limit=2&offset={first.GetProperty("next").GetInt32()}");
+        var received = await client.GetFromJsonAsync<JsonElement>($"/api/v1/artifacts?project={project}&state=received");
+        var approved = await client.GetFromJsonAsync<JsonElement>($"/api/v1/artifacts?project={project}&state=Approved");
+        using var badOffset = await client.GetAsync($"/api/v1/artifacts?offset=-1");
+
+        static List<string> Digests(JsonElement page) =>
+            [.. page.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("artifact").GetProperty("digest").GetString()!)];
+        Assert.Equal([digests[2], digests[1]], Digests(first));
+        Assert.Equal([digests[0]], Digests(second));
+        Assert.Equal(JsonValueKind.Null, second.GetProperty("next").ValueKind);
+        Assert.Equal(3, Digests(received).Count);
+        Assert.Empty(Digests(approved));
+        Assert.Equal(HttpStatusCode.BadRequest, badOffset.StatusCode);
+    }
+
+    [Fact]
+    public async Task Readyz_HarborRefusesConnections_NamesTheUrlAndTheCause()
+    {
+        // A port that was free a moment ago: nothing listens, so the connection is refused.
+        var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        var url = $"http://127.0.0.1:{port}/";
+        await using var factory = Factory(new()
+        {
+            ["HarborBridge:Webhook:AuthHeader"] = HarborBridgeFactory.AuthHeader,
+            ["HarborBridge:Harbor:Url"] = url,
+            ["HarborBridge:Harbor:Username"] = "robot$bridge",
+            ["HarborBridge:Harbor:Password"] = "harbor-password-not-in-readyz",
+            ["HarborBridge:Harbor:RetryBaseDelay"] = "00:00:00.050",
+        });
+        using var client = factory.CreateClient();
+
+        using var response = await client.GetAsync("/readyz");
+        var text = await response.Content.ReadAsStringAsync();
+        using var body = JsonDocument.Parse(text);
+        var harbor = body.RootElement.GetProperty("checks").GetProperty("harbor");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("Unhealthy", harbor.GetProperty("status").GetString());
+        Assert.Equal($"Harbor at {url} unreachable: connection refused", harbor.GetProperty("description").GetString());
+        Assert.DoesNotContain("harbor-password-not-in-readyz", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Readyz_PolicyFileSet_NamesTheFileAndItsVersion()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"hb-policy-{Guid.NewGuid():N}.yaml");
+        const string yaml = "version: 1\ndefaults:\n  block: { severity: HIGH }\n";
+        await File.WriteAllTextAsync(file, yaml);
+        try
+        {
+            await using var factory = Factory(new()
+            {
+                ["HarborBridge:Webhook:AuthHeader"] = HarborBridgeFactory.AuthHeader,
+                ["HarborBridge:Policy:File"] = file,
+            });
+            using var client = factory.CreateClient();
+
+            using var response = await client.GetAsync("/readyz");
+            var policy = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("checks").GetProperty("policy");
+
+            // The version is the one decisions record: the loader's digest of this very text.
+            var version = HarborBridge.Core.Policy.PolicyLoader.Load(yaml, file).PolicyVersion;
+            Assert.StartsWith("sha256:", version, StringComparison.Ordinal);
+            Assert.Equal("Healthy", policy.GetProperty("status").GetString());
+            Assert.Equal(file, policy.GetProperty("data").GetProperty("file").GetString());
+            Assert.Equal(version, policy.GetProperty("data").GetProperty("version").GetString());
+            Assert.Equal($"policy {file}, version {version}", policy.GetProperty("description").GetString());
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task Readyz_PolicyFileNotSet_SaysBuiltInDefault()
+    {
+        await using var factory = Factory(new() { ["HarborBridge:Webhook:AuthHeader"] = HarborBridgeFactory.AuthHeader });
+        using var client = factory.CreateClient();
+
+        using var response = await client.GetAsync("/readyz");
+        var policy = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("checks").GetProperty("policy");
+
+        // The test runs in its bin folder, which holds no config/policy.yaml.
+        Assert.False(File.Exists(Path.GetFullPath("config/policy.yaml")));
+        Assert.Equal("built-in default", policy.GetProperty("data").GetProperty("file").GetString());
+        Assert.StartsWith("policy built-in default, version sha256:", policy.GetProperty("description").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Serve_ExplicitOptOut_AcceptsUnauthenticatedWebhooks()
     {
         await using var factory = Factory(new() { ["HarborBridge:Webhook:AllowUnauthenticated"] = "true" });

@@ -70,6 +70,52 @@ public sealed class ServeCommandTests
         Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("--HarborBridge:Transport=Kafka", "HarborBridge:Transport: 'Kafka' is not valid; expected one of InMemory, RabbitMq")]
+    [InlineData("--HarborBridge:Database:Provider=Oracle", "HarborBridge:Database:Provider: 'Oracle' is not valid; expected one of Sqlite, Postgres")]
+    [InlineData("--HarborBridge:Policy:ScanTimeout=15m", "HarborBridge:Policy:ScanTimeout: '15m' is not valid; expected a time span written [d.]hh:mm:ss")]
+    public async Task Serve_BadEnumOrTimeSpan_Exit1ListingTheValidValuesOrTheFormat(string setting, string expected)
+    {
+        var (exit, output) = await RunAsync("--HarborBridge:Webhook:AuthHeader=Basic abc", setting);
+
+        Assert.Equal(1, exit);
+        Assert.Contains(expected, output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Failed to convert", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_PolicyFileSetButMissing_Exit1NamingTheSetting()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), $"hb-policy-{Guid.NewGuid():N}", "policy.yaml");
+
+        var (exit, output) = await RunAsync("--HarborBridge:Webhook:AuthHeader=Basic abc", $"--HarborBridge:Policy:File={missing}");
+
+        Assert.Equal(1, exit);
+        Assert.Contains($"HarborBridge:Policy:File: {missing} does not exist", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("built-in", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_PolicyFileDoesNotParse_Exit1NamingTheSettingAndLine()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"hb-policy-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(file, "version: 1\ndefaults:\n  blok: { severity: HIGH }\n");
+        try
+        {
+            var (exit, output) = await RunAsync("--HarborBridge:Webhook:AuthHeader=Basic abc", $"--HarborBridge:Policy:File={file}");
+
+            Assert.Equal(1, exit);
+            Assert.Contains($"HarborBridge:Policy:File: {file}: line 3", output, StringComparison.Ordinal);
+            Assert.Contains("blok", output, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     [Fact]
     public async Task Serve_UnknownRole_Exit2()
     {

@@ -111,8 +111,8 @@ public sealed class ArtifactStoreTests
 
         Assert.NotNull(Assert.Single(await store.FindByDigestAsync(a.Digest, default)).DeletedAt);
         Assert.Null(Assert.Single(await store.FindByDigestAsync(b.Digest, default)).DeletedAt);
-        Assert.Equal([b], (await store.ListAsync(ArtifactStates.Received, "beta", 10, default)).Select(r => r.Artifact));
-        Assert.Empty(await store.ListAsync(ArtifactStates.Quarantined, null, 10, default));
+        Assert.Equal([b], (await store.ListAsync(ArtifactStates.Received, "beta", 10, 0, default)).Select(r => r.Artifact));
+        Assert.Empty(await store.ListAsync(ArtifactStates.Quarantined, null, 10, 0, default));
         Assert.Equal(3, await store.CountEventsAsync(default));
     }
 

@@ -1,4 +1,7 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Text;
+using System.Text.Json;
 using HarborBridge.Contracts;
 using HarborBridge.Core.Artifacts;
 using HarborBridge.HarborSimulator;
@@ -18,6 +21,7 @@ namespace HarborBridge.IntegrationTests.Pipeline;
 public sealed class SelfSigningLoopTests : IAsyncDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
+    private const string AdminToken = "self-signing-loop-admin-token-0123456789";
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "hb-loop-" + Guid.NewGuid().ToString("N"));
     private PostgresDatabase? _database;
     private SimulatorSession? _session;
@@ -73,12 +77,14 @@ public sealed class SelfSigningLoopTests : IAsyncDisposable
         settings["HarborBridge:Signing:KeyFile"] = keyFile;
         settings["HarborBridge:Signing:KeyPassword"] = "key-pw";
         settings["HarborBridge:Signing:Format"] = format;
+        settings["HarborBridge:Admin:Token"] = AdminToken;
         _factory = new HarborBridgeFactory(settings);
         using (var client = _factory.CreateClient())
         {
             Assert.True(await Readiness.WaitForCheckAsync(client, "masstransit-bus", "Healthy", Patience), "bus did not connect");
         }
 
+        var pushedAt = TimeProvider.System.GetUtcNow();
         var image = await _session.PushImageAsync("app", "v1", TestServices.Timeout(120));
         var artifact = new ArtifactRef(_session.Project, "app", image.ManifestDigest);
         var store = _factory.Services.GetRequiredService<IArtifactStore>();
@@ -104,7 +110,7 @@ public sealed class SelfSigningLoopTests : IAsyncDisposable
         var decisions = _factory.Services.GetRequiredService<IDecisionStore>();
         Assert.Single(await decisions.GetDecisionsAsync(artifact.Digest, default));
         // What HarborBridge wrote by digest (bundle referrers) is recorded from its push events, and nothing more.
-        foreach (var other in (await store.ListAsync(null, _session.Project, 100, default)).Where(r => r.Artifact.Digest != artifact.Digest))
+        foreach (var other in (await store.ListAsync(null, _session.Project, 100, 0, default)).Where(r => r.Artifact.Digest != artifact.Digest))
         {
             Assert.Equal(ArtifactStates.Received, other.State);
             Assert.Empty(await decisions.GetDecisionsAsync(other.Artifact.Digest, default));
@@ -115,6 +121,43 @@ public sealed class SelfSigningLoopTests : IAsyncDisposable
             Assert.Contains(_session.Simulator.State.Deliveries, d => d.EventType == "SCANNING_COMPLETED"
                 && d.Body.Contains($"sha256-{hex}.att", StringComparison.Ordinal) && d.StatusCode == 200);
         }
+
+        // The API (and with it the dashboard's artifact page) names the one signature HarborBridge wrote: its format, the
+        // digest of the manifest that holds it as the registry has it, and when.
+        using var api = _factory.CreateClient();
+        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
+        var detail = await api.GetFromJsonAsync<JsonElement>($"/api/v1/artifacts/{artifact.Digest}");
+        var signature = Assert.Single(detail.GetProperty("signatures").EnumerateArray());
+        Assert.Equal(format, signature.GetProperty("format").GetString());
+        Assert.Equal(await SignatureManifestInRegistryAsync(format, image.ManifestDigest), signature.GetProperty("digest").GetString());
+        Assert.InRange(signature.GetProperty("signedAt").GetDateTimeOffset(), pushedAt, TimeProvider.System.GetUtcNow());
+    }
+
+    /// <summary>Read from the registry: the <c>.sig</c> manifest, or the bundle referrer that holds the signature statement
+    /// (the others hold the attestations).</summary>
+    private async Task<string> SignatureManifestInRegistryAsync(string format, string imageDigest)
+    {
+        var repository = _session!.Repository("app");
+        if (format == "legacy")
+        {
+            return (await _session.Registry.HeadManifestAsync(repository, $"sha256-{imageDigest["sha256:".Length..]}.sig", default))!.Digest;
+        }
+
+        var found = new List<string>();
+        foreach (var referrer in (await _session.Registry.ListReferrersAsync(repository, imageDigest, null, default)).Manifests)
+        {
+            using var manifest = JsonDocument.Parse((await _session.Registry.GetManifestAsync(repository, referrer.Digest, default))!.Content);
+            var layer = manifest.RootElement.GetProperty("layers")[0].GetProperty("digest").GetString()!;
+            using var bundle = JsonDocument.Parse(await _session.Registry.GetBlobAsync(repository, layer, default));
+            // cosign v3 signs with a DSSE envelope whose statement has cosign's signature predicate; attestations have others.
+            using var statement = JsonDocument.Parse(Convert.FromBase64String(bundle.RootElement.GetProperty("dsseEnvelope").GetProperty("payload").GetString()!));
+            if (statement.RootElement.GetProperty("predicateType").GetString() == "https://sigstore.dev/cosign/sign/v1")
+            {
+                found.Add(referrer.Digest);
+            }
+        }
+
+        return Assert.Single(found);
     }
 
     private Task<IReadOnlyList<string>> TagsAsync() => _session!.Registry.ListTagsAsync(_session.Repository("app"), default);

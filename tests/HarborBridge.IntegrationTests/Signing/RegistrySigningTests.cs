@@ -221,6 +221,46 @@ public sealed class RegistrySigningTests(RegistrySigningFixture fixture) : IClas
         Assert.Null(await fixture.Client.GetManifestAsync(fixture.Repository(name), ImageDigest.SignatureTag(digest), TestServices.Timeout()));
     }
 
+    [Fact]
+    public async Task CliSign_DigestTheRegistryDoesNotHave_ExitOneOneLineNothingWritten()
+    {
+        var name = RegistrySigningFixture.NewRepositoryName("absent");
+        await fixture.PushImageAsync(name, "v1");
+        var absent = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Guid.NewGuid().ToByteArray()));
+        var error = new StringWriter();
+        var root = new RootCommand { SignCommand.Create(Environment(RegistrySigningFixture.KeyPassword)) };
+
+        var exit = await root.Parse(["sign", $"{fixture.Registry}/{name}@{absent}", "--key", fixture.OurPrivateKey, "--format", "both", "--allow-insecure-registry"])
+            .InvokeAsync(new InvocationConfiguration { Output = new StringWriter(), Error = error }, TestServices.Timeout());
+
+        Assert.Equal(1, exit);
+        var line = Assert.Single(error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains($"{fixture.Registry}/{name}@{absent} is not in the registry", line, StringComparison.Ordinal);
+        Assert.Equal(["v1"], await fixture.Client.ListTagsAsync(fixture.Repository(name), TestServices.Timeout()));
+        Assert.Empty((await fixture.Client.ListReferrersAsync(fixture.Repository(name), absent, null, TestServices.Timeout())).Manifests);
+    }
+
+    [Theory]
+    [InlineData("sign")]
+    [InlineData("verify")]
+    public async Task Cli_PlainHttpRegistryWithoutTheFlag_ExitOneSaysSoAndNamesTheFlag(string verb)
+    {
+        var name = RegistrySigningFixture.NewRepositoryName("plainhttp");
+        var digest = await fixture.PushImageAsync(name, "v1");
+        var error = new StringWriter();
+        var root = new RootCommand { verb == "sign" ? SignCommand.Create(Environment(RegistrySigningFixture.KeyPassword)) : VerifyCommand.Create(Environment(null)) };
+        var key = verb == "sign" ? fixture.OurPrivateKey : fixture.OurPublicKey;
+
+        var exit = await root.Parse([verb, $"{fixture.Registry}/{name}@{digest}", "--key", key])
+            .InvokeAsync(new InvocationConfiguration { Output = new StringWriter(), Error = error }, TestServices.Timeout(120));
+
+        Assert.Equal(1, exit);
+        var line = Assert.Single(error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("TLS", line, StringComparison.Ordinal);
+        Assert.Contains("plain-HTTP registry: add --allow-insecure-registry", line, StringComparison.Ordinal);
+        Assert.Equal(["v1"], await fixture.Client.ListTagsAsync(fixture.Repository(name), TestServices.Timeout()));
+    }
+
     // --- storage behaviour -----------------------------------------------------------------------------------------
 
     [Fact]

@@ -28,6 +28,7 @@ public sealed class SignArtifactConsumerTests : IAsyncLifetime
     private readonly IArtifactSigner _signer = Substitute.For<IArtifactSigner>();
     private readonly IHarborClient _harbor = Substitute.For<IHarborClient>();
     private readonly IDecisionStore _decisions = Substitute.For<IDecisionStore>();
+    private readonly IArtifactStore _artifacts = Substitute.For<IArtifactStore>();
     private ServiceProvider _provider = null!;
     private ITestHarness _harness = null!;
 
@@ -40,6 +41,7 @@ public sealed class SignArtifactConsumerTests : IAsyncLifetime
             .AddSingleton(_signer)
             .AddSingleton(_harbor)
             .AddSingleton(_decisions)
+            .AddSingleton(_artifacts)
             .AddSingleton<HarborBridge.Hosting.PipelineMetrics>()
             .Configure<HarborOptions>(o => o.Url = "https://harbor.example.com")
             .Configure<SigningOptions>(_ => { })
@@ -84,6 +86,27 @@ public sealed class SignArtifactConsumerTests : IAsyncLifetime
         var signed = _harness.Published.Select<ArtifactSigned>().Single().Context.Message;
         Assert.Equal(new ArtifactSigned("decision-1", Artifact, "harbor.example.com/payments/team/api:sig", "key-hint", Now), signed);
         await _signer.Received(1).SignAsync(Artifact, new SigningDecision("decision-1", "pass", "policy-7", "sha256:report", Now), Arg.Any<CancellationToken>());
+    }
+
+    [Fact]
+    public async Task Approved_SignedInBothFormats_RecordsEachSignatureManifestOnceForTheApi()
+    {
+        var sig = "sha256:" + new string('b', 64);
+        var bundle = "sha256:" + new string('c', 64);
+        _signer.SignAsync(Artifact, Arg.Any<SigningDecision>(), Arg.Any<CancellationToken>())
+            .Returns(new ArtifactSignature("ref", "key-hint", true, [new WrittenSignature("legacy", sig), new WrittenSignature("bundle", bundle)]));
+
+        await _harness.Bus.Publish(new ArtifactApproved("decision-1", Artifact, "v1", "policy-7", "sha256:report", Now));
+
+        Assert.True(await _harness.Published.Any<ArtifactSigned>());
+        var recorded = _artifacts.ReceivedCalls().Where(c => c.GetMethodInfo().Name == nameof(IArtifactStore.RecordEventAsync))
+            .Select(c => (ArtifactEvent)c.GetArguments()[0]!).ToList();
+        Assert.Equal(2, recorded.Count);
+        Assert.Equal(2, recorded.Select(e => e.EventId).Distinct().Count());
+        Assert.Equal(
+            [new SignatureView("payments", "team/api", "legacy", sig, "key-hint", "decision-1", Now), new SignatureView("payments", "team/api", "bundle", bundle, "key-hint", "decision-1", Now)],
+            SignatureRecords.From(recorded));
+        Assert.All(recorded, e => Assert.Equal(Artifact.Digest, e.Digest));
     }
 
     [Theory]

@@ -118,6 +118,49 @@ async function board() {
       : h("p", { id: "board-empty", class: "card" }, "Nothing is quarantined."));
 }
 
+// ---- all artifacts (paged, most recently changed first, filter by state) ----------------------------------------
+const STATES = ["Received", "Scanning", "Approved", "Warned", "AtRisk", "Quarantined", "Released", "ScanFailed", "Deleted"];
+const PAGE = 50;
+
+function artifactsHash(state, offset) {
+  const query = new URLSearchParams();
+  if (state) query.set("state", state);
+  if (offset) query.set("offset", String(offset));
+  const text = query.toString();
+  return "#/artifacts" + (text ? "?" + text : "");
+}
+
+async function allArtifacts(query) {
+  const state = STATES.includes(query.get("state")) ? query.get("state") : "";
+  const offset = Math.max(0, parseInt(query.get("offset") || "0", 10) || 0);
+  show(h("h1", {}, "All artifacts"), h("p", { class: "muted" }, "Loading…"));
+  const params = new URLSearchParams({ limit: String(PAGE), offset: String(offset) });
+  if (state) params.set("state", state);
+  const list = await api("/api/v1/artifacts?" + params);
+  const filter = h("select", { id: "state-filter", onchange: (e) => { location.hash = artifactsHash(e.target.value, 0); } },
+    h("option", { value: "" }, "any state"),
+    STATES.map((s) => h("option", { value: s, selected: s === state }, s)));
+  const rows = list.items.map((a) => h("tr", { "data-digest": a.artifact.digest },
+    h("td", {}, h("a", { href: "#/artifact/" + a.artifact.digest }, a.artifact.repository + (a.tags.length ? " (" + a.tags.join(", ") + ")" : "")),
+      h("div", { class: "mono muted" }, shortDigest(a.artifact.digest))),
+    h("td", {}, a.artifact.project),
+    h("td", {}, badge(a.state)),
+    h("td", {}, when(a.updatedAt)),
+    h("td", { class: "muted" }, a.pusher || "—")));
+  show(
+    h("h1", {}, "All artifacts"),
+    h("p", {}, h("label", { for: "state-filter" }, "State "), filter),
+    rows.length
+      ? h("table", { id: "artifacts" },
+          h("thead", {}, h("tr", {}, ["Artifact", "Project", "State", "Last change", "Pushed by"].map((c) => h("th", {}, c)))),
+          h("tbody", {}, rows))
+      : h("p", { id: "artifacts-empty", class: "card" }, offset ? "No more artifacts." : "No artifacts."),
+    h("p", { id: "pager" },
+      offset > 0 ? h("a", { href: artifactsHash(state, Math.max(0, offset - PAGE)) }, "← newer") : null,
+      ` ${list.items.length ? offset + 1 : offset}–${offset + list.items.length} `,
+      list.next !== null && list.next !== undefined ? h("a", { href: artifactsHash(state, list.next) }, "older →") : null));
+}
+
 // ---- artifact page ------------------------------------------------------------------------------------------
 // Links come from scanner reports: only http(s) becomes a link (decisions stored before the server checked it too).
 function webLink(url) {
@@ -171,7 +214,6 @@ async function artifact(digest, notice) {
   const d = await api("/api/v1/artifacts/" + encodeURIComponent(digest));
   const states = [...new Set(d.artifacts.map((a) => a.state))];
   const quarantined = states.includes("Quarantined");
-  const signatures = d.events.filter((e) => /sign/i.test(e.eventType));
   const latest = d.decisions.length ? d.decisions[d.decisions.length - 1] : null;
   show(
     h("p", {}, h("a", { href: "#/" }, "← Quarantine board")),
@@ -200,10 +242,17 @@ async function artifact(digest, notice) {
       h("thead", {}, h("tr", {}, ["When", "From", "To", "Why", "By"].map((c) => h("th", {}, c)))),
       h("tbody", {}, d.transitions.map((t) => h("tr", {},
         h("td", {}, when(t.at)), h("td", {}, t.fromState || "—"), h("td", {}, badge(t.toState)), h("td", {}, t.cause), h("td", {}, t.actor))))),
-    h("h2", {}, "Signatures"),
-    signatures.length
-      ? h("ul", {}, signatures.map((e) => h("li", {}, `${when(e.occurredAt)}: ${e.eventType}`, e.details ? ` ${e.details}` : "")))
-      : h("p", { class: "muted" }, quarantined ? "Not signed: quarantined artifacts are not signed." : "No signature recorded by HarborBridge."));
+    h("h2", {}, "HarborBridge's signatures"),
+    d.signatures.length
+      ? h("table", { id: "signatures" },
+          h("thead", {}, h("tr", {}, ["Signed", "Format", "Signature manifest", "Key", "Repository"].map((c) => h("th", {}, c)))),
+          h("tbody", {}, d.signatures.map((s) => h("tr", {},
+            h("td", {}, when(s.signedAt)), h("td", {}, s.format), h("td", { class: "mono" }, s.digest),
+            h("td", { class: "mono" }, s.keyId), h("td", {}, `${s.project}/${s.repository}`)))))
+      : null,
+    quarantined
+      ? h("p", { class: "muted" }, "Quarantined: HarborBridge does not sign it now" + (d.signatures.length ? " (signatures above were written before)." : "."))
+      : d.signatures.length ? null : h("p", { class: "muted" }, "No signature recorded by HarborBridge."));
 }
 
 // ---- decisions over time --------------------------------------------------------------------------------------
@@ -259,6 +308,7 @@ async function route() {
   const hash = location.hash || "#/";
   try {
     if (hash.startsWith("#/artifact/")) await artifact(decodeURIComponent(hash.slice("#/artifact/".length)));
+    else if (hash === "#/artifacts" || hash.startsWith("#/artifacts?")) await allArtifacts(new URLSearchParams(hash.split("?")[1] || ""));
     else if (hash.startsWith("#/activity")) await activity(hash === "#/activity/day" ? "day" : "hour");
     else await board();
   } catch (e) {
