@@ -12,12 +12,14 @@ internal sealed class VerdictPublisher(IDecisionStore decisions, TimeProvider ti
 {
     /// <summary>Publishes the verdict of a recorded decision (or of a redelivered one still in force), then decides any image
     /// index the artifact belongs to once all its platforms are judged. <paramref name="report"/> (the Harbor report just
-    /// decided on) travels with the verdict event so that the signer need not read it again.</summary>
-    public async Task PublishOutcomeAsync(LifecycleResult result, IPublishEndpoint publisher, CancellationToken cancellationToken, DecidedReport? report = null)
+    /// decided on) travels with the verdict event so that the signer need not read it again; <paramref name="decided"/> is the
+    /// decision just evaluated, whose exceptions the event carries when it is the one recorded now.</summary>
+    public async Task PublishOutcomeAsync(LifecycleResult result, IPublishEndpoint publisher, CancellationToken cancellationToken, DecidedReport? report = null,
+        Decision? decided = null)
     {
         if (result.Decision is { } stored && (result.Recorded || result.DecisionInForce))
         {
-            await PublishAsync(stored, publisher, cancellationToken, report);
+            await PublishAsync(stored, publisher, cancellationToken, report, result.Recorded ? decided : null);
         }
     }
 
@@ -30,9 +32,10 @@ internal sealed class VerdictPublisher(IDecisionStore decisions, TimeProvider ti
         }
     }
 
-    private async Task PublishAsync(DecisionRecord stored, IPublishEndpoint publisher, CancellationToken cancellationToken, DecidedReport? report = null)
+    private async Task PublishAsync(DecisionRecord stored, IPublishEndpoint publisher, CancellationToken cancellationToken, DecidedReport? report = null,
+        Decision? decided = null)
     {
-        await DecisionService.PublishAsync(stored, publisher, cancellationToken, report);
+        await DecisionService.PublishAsync(stored, publisher, cancellationToken, report, decided);
         foreach (var index in await decisions.GetParentsAsync(stored.Artifact, cancellationToken))
         {
             await DecideIndexIfCompleteAsync(index, null, publisher, cancellationToken);

@@ -273,6 +273,6 @@ internal sealed class ScanOrchestrator(
             return;
         }
 
-        await verdicts.PublishOutcomeAsync(result, publisher, cancellationToken, harborReport);
+        await verdicts.PublishOutcomeAsync(result, publisher, cancellationToken, harborReport, decision);
     }
 }
