@@ -80,6 +80,7 @@ public static class HarborSimulatorHost
             var api = path.StartsWith("/api/v2.0/", StringComparison.Ordinal);
             var registry = path == "/v2" || path.StartsWith("/v2/", StringComparison.Ordinal);
             state.CountRequest(api ? "api" : registry ? "registry" : "token", http.Request.Headers.UserAgent.ToString());
+            state.LogRequest(() => new SimRequest(api ? "api" : registry ? "registry" : "token", http.Request.Headers.UserAgent.ToString(), http.Request.Method, path));
             if (api)
             {
                 state.CountApiRequest();

@@ -107,6 +107,9 @@ public sealed record WebhookDelivery(
     string? Authorization,
     DateTimeOffset? At = null);
 
+/// <summary>One request the simulator served: <paramref name="Kind"/> is <c>api</c>, <c>registry</c> or <c>token</c>.</summary>
+public sealed record SimRequest(string Kind, string UserAgent, string Method, string Path);
+
 /// <summary>Everything the simulator keeps, in memory. All access goes through <see cref="Sync"/>.</summary>
 public sealed partial class SimulatorState
 {
@@ -114,6 +117,7 @@ public sealed partial class SimulatorState
     private readonly List<WebhookDelivery> _deliveries = [];
     private readonly SemaphoreSlim _deliverySignal = new(0);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Kind, string UserAgent), long> _requests = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<SimRequest> _requestLog = new();
 
     private long _apiRequests;
 
@@ -262,6 +266,21 @@ public sealed partial class SimulatorState
     public IReadOnlyDictionary<(string Kind, string UserAgent), long> RequestCounts => new Dictionary<(string Kind, string UserAgent), long>(_requests);
 
     internal void CountRequest(string kind, string userAgent) => _requests.AddOrUpdate((kind, userAgent), 1, (_, n) => n + 1);
+
+    /// <summary>Whether <see cref="RequestLog"/> is kept (off by default: load runs serve millions of requests).</summary>
+    public bool KeepRequestLog { get; set; }
+
+    /// <summary>Every request served while <see cref="KeepRequestLog"/> was on, in arrival order, faults included: tests that
+    /// bound the requests per artifact tell project-level reads from per-artifact ones by the path.</summary>
+    public IReadOnlyList<SimRequest> RequestLog => _requestLog.ToList();
+
+    internal void LogRequest(Func<SimRequest> request)
+    {
+        if (KeepRequestLog)
+        {
+            _requestLog.Enqueue(request());
+        }
+    }
 
     public IReadOnlyList<WebhookDelivery> Deliveries
     {

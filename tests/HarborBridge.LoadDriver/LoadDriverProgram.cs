@@ -84,6 +84,7 @@ public static class LoadRun
                 ["connections"] = settings.Connections.ToString(CultureInfo.InvariantCulture),
                 ["intakeSeconds"] = settings.IntakeDuration.TotalSeconds.ToString(CultureInfo.InvariantCulture),
                 ["workers"] = settings.Workers.ToString(CultureInfo.InvariantCulture),
+                ["warmUpArtifacts"] = settings.WarmUpArtifacts.ToString(CultureInfo.InvariantCulture),
                 ["scaleOutArtifacts"] = settings.ScaleOutArtifacts.ToString(CultureInfo.InvariantCulture),
                 ["phases"] = string.Join(',', settings.Phases.Order(StringComparer.Ordinal)),
             },
@@ -156,6 +157,11 @@ public static class LoadRun
         progress.WriteLine($"  decided {p.DecidedPerSecond:F1}/s, acted {p.ActedPerSecond:F1}/s, push→decision p50 {p.DecisionLatency.P50Ms:F0} p99 {p.DecisionLatency.P99Ms:F0} ms, "
             + $"Harbor calls/artifact {p.HarborCallsPerArtifact:F2}, registry calls/artifact {p.RegistryCallsPerArtifact:F2}, problems {p.Problems.Count}");
         progress.WriteLine($"  CPU per artifact: serve {p.ServeCpuMsPerArtifact:F1} ms, driver+simulator {p.DriverCpuMsPerArtifact:F1} ms");
+        if (p.WarmUpArtifacts > 0)
+        {
+            progress.WriteLine($"  serve CPU per artifact: cold (warm-up, {p.WarmUpArtifacts} artifacts) {p.ColdServeCpuMsPerArtifact:F1} ms, "
+                + $"steady (measured window, per artifact decided) {p.SteadyServeCpuMsPerDecided:F1} ms");
+        }
     }
 
     /// <summary>The load averages from /proc/loadavg: timing figures mean little without them.</summary>
@@ -236,6 +242,8 @@ public static class LoadRun
 
         await Task.Delay(TimeSpan.FromSeconds(3), cancellationToken);
         var idle = rig.Serves.Select(s => Mb(s.Memory().Current)).ToList();
+        var (coldCpu, warmUpProblem) = await WarmUpAsync(rig, settings, burst, progress, cancellationToken);
+        var callsBefore = rig.HarborBridgeCalls();
         var kinds = settings.Mix.Spread(burst.Artifacts);
         var cpuBefore = rig.Serves.Select(s => s.CpuTime()).ToList();
         var driverCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
@@ -250,12 +258,18 @@ public static class LoadRun
         await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken); // late duplicates, if any, land now
         var peak = rig.Serves.Select(s => Mb(s.Memory().Peak)).ToList();
         await SaveMetricsAsync(rig.Serves, $"{Path.ChangeExtension(settings.Output, null)}.{burst.Workers.ToString(CultureInfo.InvariantCulture)}w", cancellationToken);
-        var calls = rig.HarborBridgeCalls();
+        var callsAfter = rig.HarborBridgeCalls();
+        var calls = (Api: callsAfter.Api - callsBefore.Api, Registry: callsAfter.Registry - callsBefore.Registry);
         var outcomes = await rig.Audit.OutcomesAsync(pushed, cancellationToken);
         var problems = PipelineAudit.Problems(outcomes).ToList();
         if (!complete)
         {
             problems.Insert(0, $"not every artifact was acted on within {settings.Timeout}");
+        }
+
+        if (warmUpProblem is not null)
+        {
+            problems.Insert(0, warmUpProblem);
         }
 
         var decided = pushed.Select(a => (a, At: rig.DecidedAt(a))).Where(x => x.At is not null).ToList();
@@ -280,7 +294,29 @@ public static class LoadRun
             problems,
             PipelineAudit.Repeats(outcomes),
             Math.Round(serveCpu / pushed.Count, 1),
-            Math.Round(driverCpu / pushed.Count, 1));
+            Math.Round(driverCpu / pushed.Count, 1),
+            settings.WarmUpArtifacts,
+            coldCpu,
+            settings.WarmUpArtifacts > 0 && decided.Count > 0 ? Math.Round(serveCpu / decided.Count, 1) : null);
+    }
+
+    /// <summary>Sends <see cref="LoadSettings.WarmUpArtifacts"/> artifacts (same mix and rate as the burst) through the serve
+    /// processes and waits until all are acted on, so that the burst after it measures the steady state; returns the serve
+    /// CPU per warm-up artifact (the cold figure), and a problem when the warm-up did not finish.</summary>
+    private static async Task<(double? ColdCpuMs, string? Problem)> WarmUpAsync(PipelineRig rig, LoadSettings settings, Burst burst, TextWriter progress,
+        CancellationToken cancellationToken)
+    {
+        if (settings.WarmUpArtifacts == 0)
+        {
+            return (null, null);
+        }
+
+        var before = rig.Serves.Sum(s => s.CpuTime().TotalMilliseconds);
+        var warm = await rig.PushBurstAsync(settings.Mix.Spread(settings.WarmUpArtifacts), burst.Rate, settings.PushConcurrency, cancellationToken);
+        var complete = await rig.WaitUntilActedAsync(warm, settings.Timeout, cancellationToken);
+        var cold = Math.Round((rig.Serves.Sum(s => s.CpuTime().TotalMilliseconds) - before) / warm.Count, 1);
+        progress.WriteLine($"  warm-up: {warm.Count} artifacts, serve CPU {cold:F1} ms per artifact{(complete ? "" : " (not all acted on in time)")}");
+        return (cold, complete ? null : $"warm-up: not every one of {warm.Count} artifacts was acted on within {settings.Timeout}");
     }
 
     /// <summary>Keeps each serve's /metrics (stage durations, in-flight messages) beside the results file, for profiling.</summary>

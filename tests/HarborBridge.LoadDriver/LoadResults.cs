@@ -34,7 +34,10 @@ public sealed record LatencySummary(double P50Ms, double P90Ms, double P99Ms, do
 
 /// <summary>One burst through the whole pipeline. Overhead is push→decision minus the simulated scan time. CPU per
 /// artifact (all serve processes; the driver's own process with the simulator and the pushes) is the figure that
-/// other load on the machine disturbs least.</summary>
+/// other load on the machine disturbs least. With a warm-up (<c>--warmup N</c>) the burst is measured after N artifacts went
+/// through the same serve processes: <see cref="ColdServeCpuMsPerArtifact"/> is the serve CPU of the warm-up per artifact
+/// (JIT tiering included), <see cref="SteadyServeCpuMsPerDecided"/> the serve CPU of the measured window per artifact decided
+/// in it; calls per artifact count the window only.</summary>
 public sealed record PipelineResult(
     int Workers,
     int ServeProcesses,
@@ -54,7 +57,10 @@ public sealed record PipelineResult(
     IReadOnlyList<string> Problems,
     IReadOnlyList<string> RepeatedDecisions,
     double ServeCpuMsPerArtifact,
-    double DriverCpuMsPerArtifact);
+    double DriverCpuMsPerArtifact,
+    int WarmUpArtifacts = 0,
+    double? ColdServeCpuMsPerArtifact = null,
+    double? SteadyServeCpuMsPerDecided = null);
 
 /// <summary>Two bursts that differ only in the number of worker processes; ratios are two workers over one.</summary>
 public sealed record ScaleOutResult(PipelineResult OneWorker, PipelineResult TwoWorkers, double DecidedRatio, double ActedRatio);

@@ -24,6 +24,10 @@ public sealed class LoadSettings
 
     public int Workers { get; private set; } = 1;
 
+    /// <summary>Artifacts sent through each serve before a pipeline burst is measured (JIT tiering, caches, connection
+    /// pools); their CPU is reported apart as the cold figure. 0: no warm-up, the burst's figure is the cold one.</summary>
+    public int WarmUpArtifacts { get; private set; }
+
     /// <summary>Artifacts in each of the two scale-out bursts (one worker, then two).</summary>
     public int ScaleOutArtifacts { get; private set; } = 300;
 
@@ -71,6 +75,7 @@ public sealed class LoadSettings
                 "--connections" => Positive(value, v => s.Connections = v),
                 "--timeout" => Positive(value, v => s.Timeout = TimeSpan.FromSeconds(v)),
                 "--workers" => Positive(value, v => s.Workers = v),
+                "--warmup" => int.TryParse(value, CultureInfo.InvariantCulture, out var w) && w >= 0 && Set(() => s.WarmUpArtifacts = w),
                 "--scale-out-artifacts" => Positive(value, v => s.ScaleOutArtifacts = v),
                 "--phases" => Set(() => s.Phases = new HashSet<string>(value.Split(','), StringComparer.Ordinal))
                     && s.Phases.All(ph => ph is "baselines" or "intake" or "pipeline" or "scaleout"),
@@ -139,6 +144,7 @@ public sealed class LoadSettings
     public const string Usage = """
         usage: HarborBridge.LoadDriver [--artifacts 1000] [--rate 0] [--push-concurrency 16] [--mix 70/20/10]
                                        [--scan-delay-ms 0] [--duration 15] [--connections 32] [--timeout 300] [--workers 1]
+                                       [--warmup 0]
                                        [--scale-out-artifacts 300] [--phases baselines,intake,pipeline,scaleout]
                                        [--output load-results.json]
                                        [--rabbitmq HOST:PORT] [--rabbitmq-dir DIR | --vhost /] [--postgres CONNSTR]

@@ -63,6 +63,12 @@ public static class ResultsTable
         Row(t, Inv($"{name}: push → signed/blocked p50 / p99"), Inv($"{p.ActedLatency.P50Ms:F0} / {p.ActedLatency.P99Ms:F0} ms"), "", "");
         Row(t, Inv($"{name}: calls per artifact (Harbor API / registry)"), Inv($"{p.HarborCallsPerArtifact:F2} / {p.RegistryCallsPerArtifact:F2}"), "", "");
         Row(t, Inv($"{name}: CPU per artifact (serve / driver + simulator)"), Inv($"{p.ServeCpuMsPerArtifact:F1} ms / {p.DriverCpuMsPerArtifact:F1} ms"), "", "");
+        if (p.WarmUpArtifacts > 0)
+        {
+            Row(t, Inv($"{name}: **serve CPU per artifact, steady** (after {p.WarmUpArtifacts} warm-up artifacts) / cold (the warm-up)"),
+                Inv($"{p.SteadyServeCpuMsPerDecided:F1} ms / {p.ColdServeCpuMsPerArtifact:F1} ms"), withGoals ? "steady ≤ 5 ms" : "",
+                withGoals ? Yes(p.SteadyServeCpuMsPerDecided <= 5) : "");
+        }
         Row(t, Inv($"{name}: serve RSS idle / peak"), string.Join("; ", p.IdleRssMb.Zip(p.PeakRssMb, (i, k) => Inv($"{i:F0} / {k:F0} MB"))),
             "< 150 MB / < 400 MB", Yes(p.IdleRssMb.All(m => m < 150) && p.PeakRssMb.All(m => m < 400)));
         Row(t, Inv($"{name}: audit (lost, doubled, wrong verdict, signature layers ≠ 1)"),

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using HarborBridge.Contracts;
+using HarborBridge.Core.Policy;
 
 namespace HarborBridge.Core.Artifacts;
 
@@ -31,24 +32,43 @@ public static class AppliedExceptions
                     {
                         expiries[id] = String(exception, "expires") is { } day &&
                             DateOnly.TryParseExact(day, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var last)
-                                ? new DateTimeOffset(last.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero)
+                                ? EndOf(last)
                                 : null;
                     }
                 }
             }
 
-            return findings.EnumerateArray()
+            return Ordered(findings.EnumerateArray()
                 .Where(f => String(f, "outcome") == "excepted" && String(f, "exception") is not null && String(f, "id") is not null)
-                .Select(f => new AppliedException(String(f, "exception")!, String(f, "id")!, expiries.GetValueOrDefault(String(f, "exception")!)))
-                .Distinct()
-                .OrderBy(e => e.Id, StringComparer.Ordinal).ThenBy(e => e.Vulnerability, StringComparer.Ordinal)
-                .ToList();
+                .Select(f => new AppliedException(String(f, "exception")!, String(f, "id")!, expiries.GetValueOrDefault(String(f, "exception")!))));
         }
         catch (JsonException)
         {
             return [];
         }
     }
+
+    /// <summary>The list <see cref="FromDecisionJson"/> reads from <c>DecisionRenderer.ToJson(decision)</c>, taken from the decision
+    /// itself: the event of a decision just made needs no rendering and parsing of its document.</summary>
+    public static IReadOnlyList<AppliedException> FromDecision(Decision decision)
+    {
+        ArgumentNullException.ThrowIfNull(decision);
+        var expiries = new Dictionary<string, DateTimeOffset?>(StringComparer.Ordinal);
+        foreach (var use in decision.AppliedExceptions)
+        {
+            expiries[use.Exception.Id] = use.Exception.Expires is { } last ? EndOf(last) : null;
+        }
+
+        return Ordered(decision.Findings
+            .Where(f => f.Outcome == FindingOutcome.Excepted && f.ExceptionId is not null)
+            .Select(f => new AppliedException(f.ExceptionId!, f.Finding.Id, expiries.GetValueOrDefault(f.ExceptionId!))));
+    }
+
+    // An exception applies through its last day (UTC): it ends at the start of the next.
+    private static DateTimeOffset EndOf(DateOnly last) => new(last.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+
+    private static List<AppliedException> Ordered(IEnumerable<AppliedException> applied) =>
+        applied.Distinct().OrderBy(e => e.Id, StringComparer.Ordinal).ThenBy(e => e.Vulnerability, StringComparer.Ordinal).ToList();
 
     private static string? String(JsonElement element, string property) =>
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String

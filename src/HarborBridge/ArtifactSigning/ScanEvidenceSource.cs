@@ -8,10 +8,13 @@ using Microsoft.Extensions.Options;
 namespace HarborBridge.ArtifactSigning;
 
 /// <summary>
-/// Reads the scan report a decision was made from again from Harbor at signing time (the decision messages carry only
-/// its digest), for the vulnerability attestation. Harbor keeps the report for as long as the artifact has not been
-/// rescanned; when the report there is no longer the one decided on (a rescan, which brings its own decision) or the
-/// decision was not made from Harbor's report (direct Trivy mode, image index), no vulnerability attestation is attached.
+/// The scan report a decision was made from, for the vulnerability attestation: the one the verdict event carries
+/// (<see cref="DecidedReport"/>, checked against the decision's report digest), so signing makes no Harbor request;
+/// otherwise (a verdict published again from the stored decision, a sender older than that field) read again from Harbor.
+/// Harbor keeps the report for as long as the artifact has not been rescanned; when the report there is no longer the one
+/// decided on (a rescan, which brings its own decision) or the decision was not made from Harbor's report (direct Trivy
+/// mode, image index), no vulnerability attestation is attached. A handed report has no scan overview: the attestation's
+/// scan times are then the report's <c>generated_at</c>.
 /// </summary>
 internal sealed partial class ScanEvidenceSource(
     IServiceProvider services,
@@ -19,12 +22,18 @@ internal sealed partial class ScanEvidenceSource(
     IOptions<HarborOptions> harbor,
     ILogger<ScanEvidenceSource> logger)
 {
-    public async Task<SigningDecision> WithEvidenceAsync(ArtifactRef artifact, SigningDecision decision, CancellationToken cancellationToken)
+    public async Task<SigningDecision> WithEvidenceAsync(ArtifactRef artifact, SigningDecision decision, DecidedReport? handed, CancellationToken cancellationToken)
     {
         // Keyless mode writes no attestations, so it needs no report.
         if (!signing.Value.Attest || signing.Value.IsKeyless || decision.ReportDigest.Length == 0)
         {
             return decision;
+        }
+
+        if (handed is not null && ScanEvidence.FromHarbor(decision.ReportDigest, new HarborVulnerabilityReport(handed.MimeType, handed.Json), null,
+                SourceOf(artifact), decision.DecidedAt) is { } carried)
+        {
+            return decision with { Scan = carried };
         }
 
         // Resolved here, not injected: the Harbor client refuses to exist without a URL, and signing may be off.
@@ -49,10 +58,12 @@ internal sealed partial class ScanEvidenceSource(
 
         var overviews = (await client.GetArtifactAsync(artifact.Project, artifact.Repository, artifact.Digest, cancellationToken))?.ScanOverviews ?? [];
         var overview = overviews.FirstOrDefault(o => o.MimeType == report.MimeType) ?? overviews.FirstOrDefault();
-        var source = $"{harbor.Value.Url!.TrimEnd('/')}/api/v2.0/projects/{Uri.EscapeDataString(artifact.Project)}/repositories/" +
-                     $"{Uri.EscapeDataString(Uri.EscapeDataString(artifact.Repository))}/artifacts/{artifact.Digest}/additions/vulnerabilities";
-        return decision with { Scan = ScanEvidence.FromHarbor(decision.ReportDigest, report, overview, source, decision.DecidedAt) };
+        return decision with { Scan = ScanEvidence.FromHarbor(decision.ReportDigest, report, overview, SourceOf(artifact), decision.DecidedAt) };
     }
+
+    private string SourceOf(ArtifactRef artifact) =>
+        $"{harbor.Value.Url!.TrimEnd('/')}/api/v2.0/projects/{Uri.EscapeDataString(artifact.Project)}/repositories/" +
+        $"{Uri.EscapeDataString(Uri.EscapeDataString(artifact.Repository))}/artifacts/{artifact.Digest}/additions/vulnerabilities";
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Harbor no longer holds report {ReportDigest} of {Project}/{Repository}@{Digest} (rescanned since the decision, or not decided from Harbor's report); signing without a vulnerability attestation")]
     private static partial void LogNoReport(ILogger logger, string project, string repository, string digest, string reportDigest);

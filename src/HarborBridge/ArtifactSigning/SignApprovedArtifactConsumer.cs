@@ -10,5 +10,5 @@ internal sealed class SignApprovedArtifactConsumer(SignArtifactService signing) 
     public Task Consume(ConsumeContext<ArtifactApproved> context) =>
         signing.SignAsync(context, context.Message.Artifact, new SigningDecision(
             context.Message.DecisionId, context.Message.Verdict ?? "pass", context.Message.PolicyVersion, context.Message.ReportDigest, context.Message.DecidedAt,
-            context.Message.ExceptionsUsed));
+            context.Message.ExceptionsUsed), context.Message.Report);
 }

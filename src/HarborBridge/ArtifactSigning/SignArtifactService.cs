@@ -9,7 +9,7 @@ namespace HarborBridge.ArtifactSigning;
 /// After the last retry the fault of the decision message carries this type, which raises the operator alert.</summary>
 public sealed class ArtifactSigningException(string message, Exception innerException) : Exception(message, innerException);
 
-/// <summary>What both sign consumers do: sign (+ attest, with the scan report read again from Harbor), with the signer verifying what it wrote, then publish
+/// <summary>What both sign consumers do: sign (+ attest, with the scan report the verdict event carries, else read again from Harbor), with the signer verifying what it wrote, then publish
 /// <see cref="ArtifactSigned"/>. A failure throws, so MassTransit retries and the artifact is never reported signed.</summary>
 internal sealed partial class SignArtifactService(
     IArtifactSigner signer,
@@ -24,7 +24,7 @@ internal sealed partial class SignArtifactService(
     /// quarantined, deleted or not decided since must not sign it.</summary>
     private static bool MaySign(ArtifactState state) => state is ArtifactState.Approved or ArtifactState.Warned or ArtifactState.AtRisk or ArtifactState.Released;
 
-    public async Task SignAsync(ConsumeContext context, ArtifactRef artifact, SigningDecision decision)
+    public async Task SignAsync(ConsumeContext context, ArtifactRef artifact, SigningDecision decision, DecidedReport? report)
     {
         var cancellationToken = context.CancellationToken;
         if (!signer.IsEnabled)
@@ -45,7 +45,7 @@ internal sealed partial class SignArtifactService(
         ArtifactSignature signature;
         try
         {
-            signature = await signer.SignAsync(artifact, await evidence.WithEvidenceAsync(artifact, decision, cancellationToken), cancellationToken);
+            signature = await signer.SignAsync(artifact, await evidence.WithEvidenceAsync(artifact, decision, report, cancellationToken), cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {

@@ -10,5 +10,5 @@ internal sealed class SignWarnedArtifactConsumer(SignArtifactService signing) : 
     public Task Consume(ConsumeContext<ArtifactWarned> context) =>
         signing.SignAsync(context, context.Message.Artifact, new SigningDecision(
             context.Message.DecisionId, "warn", context.Message.PolicyVersion, context.Message.ReportDigest, context.Message.DecidedAt,
-            context.Message.ExceptionsUsed));
+            context.Message.ExceptionsUsed), context.Message.Report);
 }

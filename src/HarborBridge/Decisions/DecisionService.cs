@@ -57,10 +57,14 @@ internal sealed class DecisionService(
         return result;
     }
 
-    /// <summary>Publishes the verdict event of a stored decision (ArtifactApproved, ArtifactWarned or ArtifactBlocked).</summary>
-    public static Task PublishAsync(DecisionRecord record, IPublishEndpoint publisher, CancellationToken cancellationToken)
+    /// <summary>Publishes the verdict event of a stored decision (ArtifactApproved, ArtifactWarned or ArtifactBlocked), with
+    /// <paramref name="report"/> when it is the report the decision was made from (the signer attests it).
+    /// <paramref name="decided"/>, when given, is the decision <paramref name="record"/> was just stored from: its exceptions
+    /// are taken from it instead of parsing the stored document again.</summary>
+    public static Task PublishAsync(DecisionRecord record, IPublishEndpoint publisher, CancellationToken cancellationToken, DecidedReport? report = null,
+        Decision? decided = null)
     {
-        var message = ToEvent(record);
+        var message = ToEvent(record, report, decided is null ? null : AppliedExceptions.FromDecision(decided));
         return publisher.Publish(message, message.GetType(), cancellationToken);
     }
 
@@ -77,14 +81,18 @@ internal sealed class DecisionService(
         DecisionId(causeId, decision.Artifact), decision.Artifact, tag, decision.Verdict.ToString(), decision.Enforced, decision.PolicyVersion,
         decision.ReportDigest, Reason(decision), cause, decision.EvaluatedAt, DecidingFindings(decision), DecisionRenderer.ToJson(decision));
 
-    internal static object ToEvent(DecisionRecord d) => d.Verdict switch
+    internal static object ToEvent(DecisionRecord d, DecidedReport? report = null, IReadOnlyList<AppliedException>? exceptions = null) => d.Verdict switch
     {
         nameof(Verdict.Pass) => new ArtifactApproved(d.DecisionId, d.Artifact, d.Tag, d.PolicyVersion, d.ReportDigest, d.DecidedAt,
-            AppliedExceptions.FromDecisionJson(d.DecisionJson)),
+            exceptions ?? AppliedExceptions.FromDecisionJson(d.DecisionJson), Report: Matching(report, d)),
         nameof(Verdict.Warn) => new ArtifactWarned(d.DecisionId, d.Artifact, d.Tag, d.PolicyVersion, d.ReportDigest, d.Findings, d.DecidedAt,
-            AppliedExceptions.FromDecisionJson(d.DecisionJson)),
+            exceptions ?? AppliedExceptions.FromDecisionJson(d.DecisionJson), Matching(report, d)),
         _ => new ArtifactBlocked(d.DecisionId, d.Artifact, d.Tag, d.PolicyVersion, d.ReportDigest, d.Reason, d.Findings, d.Enforced, d.DecidedAt),
     };
+
+    // A redelivery may publish a decision stored before from a newer report: only the report it was made from goes along.
+    private static DecidedReport? Matching(DecidedReport? report, DecisionRecord d) =>
+        report is not null && Core.Signing.ScanEvidence.DigestOf(report.Json) == d.ReportDigest ? report : null;
 
     internal static string Reason(Decision decision)
     {

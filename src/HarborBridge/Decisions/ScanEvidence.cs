@@ -8,8 +8,9 @@ using Microsoft.Extensions.Options;
 namespace HarborBridge.Decisions;
 
 /// <summary>A report to decide on (<see cref="Report"/>), a scanner that failed (<see cref="Failure"/>), or a report being
-/// replaced by a newer scan right now (<see cref="Pending"/>: its own result will decide).</summary>
-internal sealed record EvidenceResult(ScanReport? Report, string? Failure, bool Pending = false)
+/// replaced by a newer scan right now (<see cref="Pending"/>: its own result will decide). <see cref="Harbor"/> is the report
+/// as Harbor returned it, when it came from Harbor: the verdict events hand it to the signer, which attests it.</summary>
+internal sealed record EvidenceResult(ScanReport? Report, string? Failure, bool Pending = false, DecidedReport? Harbor = null)
 {
     public static EvidenceResult Of(ScanReport report) => new(report, null);
 }
@@ -41,7 +42,8 @@ internal sealed class HarborScanEvidence(IServiceProvider services) : IScanEvide
             return new EvidenceResult(null, null, Pending: true);
         }
 
-        return EvidenceResult.Of(ReportReader.Read(Encoding.UTF8.GetBytes(report?.Json ?? "{}")));
+        return new EvidenceResult(ReportReader.Read(Encoding.UTF8.GetBytes(report?.Json ?? "{}")), null,
+            Harbor: report is null ? null : new DecidedReport(report.MimeType, report.Json));
     }
 }
 

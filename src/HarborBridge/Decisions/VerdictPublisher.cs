@@ -11,12 +11,15 @@ namespace HarborBridge.Decisions;
 internal sealed class VerdictPublisher(IDecisionStore decisions, TimeProvider time)
 {
     /// <summary>Publishes the verdict of a recorded decision (or of a redelivered one still in force), then decides any image
-    /// index the artifact belongs to once all its platforms are judged.</summary>
-    public async Task PublishOutcomeAsync(LifecycleResult result, IPublishEndpoint publisher, CancellationToken cancellationToken)
+    /// index the artifact belongs to once all its platforms are judged. <paramref name="report"/> (the Harbor report just
+    /// decided on) travels with the verdict event so that the signer need not read it again; <paramref name="decided"/> is the
+    /// decision just evaluated, whose exceptions the event carries when it is the one recorded now.</summary>
+    public async Task PublishOutcomeAsync(LifecycleResult result, IPublishEndpoint publisher, CancellationToken cancellationToken, DecidedReport? report = null,
+        Decision? decided = null)
     {
         if (result.Decision is { } stored && (result.Recorded || result.DecisionInForce))
         {
-            await PublishAsync(stored, publisher, cancellationToken);
+            await PublishAsync(stored, publisher, cancellationToken, report, result.Recorded ? decided : null);
         }
     }
 
@@ -29,9 +32,10 @@ internal sealed class VerdictPublisher(IDecisionStore decisions, TimeProvider ti
         }
     }
 
-    private async Task PublishAsync(DecisionRecord stored, IPublishEndpoint publisher, CancellationToken cancellationToken)
+    private async Task PublishAsync(DecisionRecord stored, IPublishEndpoint publisher, CancellationToken cancellationToken, DecidedReport? report = null,
+        Decision? decided = null)
     {
-        await DecisionService.PublishAsync(stored, publisher, cancellationToken);
+        await DecisionService.PublishAsync(stored, publisher, cancellationToken, report, decided);
         foreach (var index in await decisions.GetParentsAsync(stored.Artifact, cancellationToken))
         {
             await DecideIndexIfCompleteAsync(index, null, publisher, cancellationToken);

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using HarborBridge.Core.Webhooks;
 using Prometheus;
 
 namespace HarborBridge.Hosting;
@@ -62,8 +64,29 @@ internal static class HarborBridgeMetrics
         "harborbridge_messages_in_flight", "Messages being consumed right now in this process, by message type.",
         new GaugeConfiguration { LabelNames = ["message"] });
 
+    // Label children bound once per label set: WithLabels builds a label sequence and looks it up on every call, which the
+    // per-webhook and per-artifact paths need not pay (issue 22). The label sets are small and fixed, so these stay small.
+    private static readonly ConcurrentDictionary<(string Outcome, string Reason), Counter.Child> WebhookChildren = new();
+    private static readonly ConcurrentDictionary<HarborEventType, Counter.Child> QueuedChildren = new();
+    private static readonly ConcurrentDictionary<(string Verdict, bool Enforced), Counter.Child> DecisionChildren = new();
+    private static readonly ConcurrentDictionary<string, Histogram.Child> StageChildren = new(StringComparer.Ordinal);
+    private static readonly Lazy<Counter.Child> Signed = new(() => Signatures.WithLabels("signed"));
+    private static readonly Lazy<Counter.Child> AlreadySigned = new(() => Signatures.WithLabels("already_signed"));
+
+    /// <summary>Counts one webhook by outcome and reason (<see cref="Webhooks"/>).</summary>
+    public static void Webhook(string outcome, string reason) =>
+        WebhookChildren.GetOrAdd((outcome, reason), static k => Webhooks.WithLabels(k.Outcome, k.Reason)).Inc();
+
+    /// <summary>Counts one webhook queued, its event type (lower case) as the reason.</summary>
+    public static void WebhookQueued(HarborEventType type) =>
+        QueuedChildren.GetOrAdd(type, static t => Webhooks.WithLabels("queued", t.ToHarborName().ToLowerInvariant())).Inc();
+
+    /// <summary>Counts one decision stored, by verdict (lower case) and whether it is enforced.</summary>
+    public static void DecisionRecorded(string verdict, bool enforced) =>
+        DecisionChildren.GetOrAdd((verdict, enforced), static k => Decisions.WithLabels(k.Verdict.ToLowerInvariant(), k.Enforced ? "true" : "false")).Inc();
+
     /// <summary>Counts one signature that was written (or found already there) and read back verified.</summary>
-    public static void SignatureVerified(bool added) => Signatures.WithLabels(added ? "signed" : "already_signed").Inc();
+    public static void SignatureVerified(bool added) => (added ? Signed : AlreadySigned).Value.Inc();
 
     /// <summary>For the quarantine consumers: one artifact quarantined (not on a redelivery that changed nothing).</summary>
     public static void ArtifactQuarantined(string trigger) => Quarantines.WithLabels(trigger).Inc();
@@ -72,5 +95,5 @@ internal static class HarborBridgeMetrics
     public static void ArtifactReleased(string by) => Releases.WithLabels(by).Inc();
 
     /// <summary>Times a stage: <c>using (HarborBridgeMetrics.Stage("sign")) { … }</c>.</summary>
-    public static IDisposable Stage(string stage) => StageSeconds.WithLabels(stage).NewTimer();
+    public static IDisposable Stage(string stage) => StageChildren.GetOrAdd(stage, static s => StageSeconds.WithLabels(s)).NewTimer();
 }

@@ -12,8 +12,7 @@ internal sealed class PipelineMetrics
     public void ScanRequested(string mode) => HarborBridgeMetrics.ScanRequests.WithLabels(mode).Inc();
 
     /// <summary>A decision stored (not on a redelivery).</summary>
-    public void DecisionRecorded(string verdict, bool enforced) =>
-        HarborBridgeMetrics.Decisions.WithLabels(verdict.ToLowerInvariant(), enforced ? "true" : "false").Inc();
+    public void DecisionRecorded(string verdict, bool enforced) => HarborBridgeMetrics.DecisionRecorded(verdict, enforced);
 
     /// <summary>A state change the life cycle refused, by the state met and the kind of cause.</summary>
     public void TransitionRefused(ArtifactState from, string cause) => HarborBridgeMetrics.TransitionsRefused.WithLabels(from.ToString(), cause).Inc();

@@ -174,7 +174,7 @@ internal sealed class ScanOrchestrator(
             return;
         }
 
-        await DecideAsync(a, evidence.Report, tag, causeId, cause, publisher, cancellationToken);
+        await DecideAsync(a, evidence.Report, tag, causeId, cause, publisher, cancellationToken, evidence.Harbor);
     }
 
     /// <summary>A scan that timed out, or a failed scan held for a retry: use Harbor's result if it has one, otherwise
@@ -261,7 +261,8 @@ internal sealed class ScanOrchestrator(
         artifact.ScanOverviews.FirstOrDefault(o => o.StartTime >= pushedAt && o.ScanStatus is "Pending" or "Running" or "Scheduled" or "Success")?.ScanStatus;
 
     /// <summary>Judges the report against the policy in force, then stores and publishes the decision.</summary>
-    private async Task DecideAsync(ArtifactRef a, ScanReport report, string? tag, string causeId, string cause, IPublishEndpoint publisher, CancellationToken cancellationToken)
+    private async Task DecideAsync(ArtifactRef a, ScanReport report, string? tag, string causeId, string cause, IPublishEndpoint publisher,
+        CancellationToken cancellationToken, DecidedReport? harborReport = null)
     {
         var decision = decider.Evaluate(a, report);
         var result = await decider.RecordAsync(decision, new ScanVerdictCause(decision.Verdict, decision.Enforced, decision.ReportCreatedAt), causeId, tag, cause,
@@ -272,6 +273,6 @@ internal sealed class ScanOrchestrator(
             return;
         }
 
-        await verdicts.PublishOutcomeAsync(result, publisher, cancellationToken);
+        await verdicts.PublishOutcomeAsync(result, publisher, cancellationToken, harborReport, decision);
     }
 }

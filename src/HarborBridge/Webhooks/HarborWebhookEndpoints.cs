@@ -34,7 +34,7 @@ internal static class HarborWebhookEndpoints
 
         if (!TryGetFormat(http.Request, out var format))
         {
-            HarborBridgeMetrics.Webhooks.WithLabels("rejected", "content_type").Inc();
+            HarborBridgeMetrics.Webhook("rejected", "content_type");
             return Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported content type",
                 "Send application/json (Harbor's Default payload format) or application/cloudevents+json (CloudEvents).");
         }
@@ -42,7 +42,7 @@ internal static class HarborWebhookEndpoints
         var body = await ReadBodyAsync(http.Request, settings.MaxBodyBytes, cancellationToken);
         if (body is null)
         {
-            HarborBridgeMetrics.Webhooks.WithLabels("rejected", "too_large").Inc();
+            HarborBridgeMetrics.Webhook("rejected", "too_large");
             return Problem(StatusCodes.Status413PayloadTooLarge, "Payload too large",
                 $"The body is larger than {settings.MaxBodyBytes} bytes (HarborBridge:Webhook:MaxBodyBytes).");
         }
@@ -71,7 +71,7 @@ internal static class HarborWebhookEndpoints
 
     private static ProblemHttpResult Unauthorized()
     {
-        HarborBridgeMetrics.Webhooks.WithLabels("rejected", "auth").Inc();
+        HarborBridgeMetrics.Webhook("rejected", "auth");
         return Problem(StatusCodes.Status401Unauthorized, "Unauthorized",
             "The Authorization header does not match the webhook auth header configured in HarborBridge for this project.");
     }

@@ -47,7 +47,7 @@ internal sealed class WebhookIntake(
         catch (WebhookParseException e)
         {
             logger.LogWarning("Rejected a malformed {Format} webhook: {Reason}", format, e.Message);
-            HarborBridgeMetrics.Webhooks.WithLabels("rejected", "malformed").Inc();
+            HarborBridgeMetrics.Webhook("rejected", "malformed");
             return new IntakeOutcome.Invalid(e.Message);
         }
 
@@ -63,7 +63,7 @@ internal sealed class WebhookIntake(
         {
             logger.LogInformation("Ignored {EventType} webhook for {Project}/{Repository}: {Reason}",
                 webhook.RawType, webhook.Repository?.Project, webhook.Repository?.Name, reason);
-            HarborBridgeMetrics.Webhooks.WithLabels("ignored", webhook.Type == HarborEventType.Unknown ? "unknown_type" : "loop").Inc();
+            HarborBridgeMetrics.Webhook("ignored", webhook.Type == HarborEventType.Unknown ? "unknown_type" : "loop");
             return new IntakeOutcome.Ignored(webhook.EventId, reason);
         }
 
@@ -72,7 +72,7 @@ internal sealed class WebhookIntake(
         if (recentlyAccepted.Cache.TryGetValue(webhook.EventId, out _))
         {
             logger.LogInformation("Webhook {EventType} {EventId} was already queued; retry acknowledged", webhook.RawType, webhook.EventId);
-            HarborBridgeMetrics.Webhooks.WithLabels("duplicate", "").Inc();
+            HarborBridgeMetrics.Webhook("duplicate", "");
             return new IntakeOutcome.Queued(webhook.EventId, Duplicate: true);
         }
 
@@ -95,12 +95,12 @@ internal sealed class WebhookIntake(
             }
 
             logger.LogWarning("Could not enqueue {EventType} webhook {EventId}: {Error}", webhook.RawType, webhook.EventId, e.GetType().Name);
-            HarborBridgeMetrics.Webhooks.WithLabels("unavailable", "broker").Inc();
+            HarborBridgeMetrics.Webhook("unavailable", "broker");
             return new IntakeOutcome.Unavailable();
         }
 
         recentlyAccepted.Cache.Set(webhook.EventId, true, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = DuplicateWindow });
-        HarborBridgeMetrics.Webhooks.WithLabels("queued", webhook.Type.ToHarborName().ToLowerInvariant()).Inc();
+        HarborBridgeMetrics.WebhookQueued(webhook.Type);
         logger.LogInformation("Queued {EventType} webhook for {Project}/{Repository} as {MessageCount} message(s)",
             webhook.RawType, webhook.Repository?.Project, webhook.Repository?.Name, messages.Count);
         return new IntakeOutcome.Queued(webhook.EventId, Duplicate: false);

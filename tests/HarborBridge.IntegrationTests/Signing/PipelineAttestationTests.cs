@@ -18,9 +18,11 @@ namespace HarborBridge.IntegrationTests.Signing;
 /// key): a pushed image is scanned with a fixture report, approved thanks to a policy exception, signed and attested.
 /// Its <c>.att</c> is read straight from the registry and checked by hand, without HarborBridge's verifier: one cosign
 /// <c>vuln</c> and one decision attestation, each a DSSE envelope whose signature over the PAE verifies with the public
-/// key, with the fixture report's contents and the exception; a redelivered scan event adds nothing.
+/// key, with the fixture report's contents and the exception; a redelivered scan event adds nothing. The same pipeline also
+/// bounds the requests per signed artifact, counted where they arrive (the simulator logs every API, registry and token
+/// request it serves; registry requests are forwarded to the real docker-registry).
 /// </summary>
-public sealed class PipelineAttestationTests : IAsyncLifetime
+public sealed class PipelineAttestationTests(Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
 {
     private const string VulnType = "https://cosign.sigstore.dev/attestation/vuln/v1";
     private const string DecisionType = "https://harborbridge.dev/decision/v1";
@@ -161,6 +163,58 @@ public sealed class PipelineAttestationTests : IAsyncLifetime
         Assert.Equal(manifestDigest, againDigest);
         Assert.Equal([VulnType, DecisionType], again.Select(a => a.PredicateType).Order(StringComparer.Ordinal));
     }
+
+    /// <summary>Ten images through push → scan → decide → sign + attest, after one warm-up image that fills what a running
+    /// service has warm (the repository's registry token, the project's auto_scan setting): ten, so that one request per
+    /// artifact creeping back shows as ten.</summary>
+    [Fact]
+    public async Task PushScanDecideSignAttest_TenArtifacts_AtMostThreeHarborAndFourteenRegistryRequestsEach()
+    {
+        const int artifacts = 10;
+        var warm = await _session.PushImageAsync("app", "warm", TestServices.Timeout(120));
+        await WaitSignedAsync([warm.ManifestDigest]);
+        var state = _session.Simulator.State;
+        state.KeepRequestLog = true;
+        var digests = new List<string>();
+        for (var i = 0; i < artifacts; i++)
+        {
+            digests.Add((await _session.PushImageAsync("app", $"v{i}", TestServices.Timeout(120))).ManifestDigest);
+        }
+
+        await WaitSignedAsync(digests);
+        await Task.Delay(TimeSpan.FromSeconds(1)); // a late retry, if any, shows now
+        state.KeepRequestLog = false;
+        var log = state.RequestLog;
+
+        // HarborBridge's registry client announces itself (HarborOptions.RegistryUserAgent); the pushes come from skopeo.
+        var ours = new HarborBridge.Harbor.HarborOptions().RegistryUserAgent;
+        var pushers = log.Where(r => r.Kind == "registry" && r.UserAgent != ours).Select(r => r.UserAgent).ToHashSet(StringComparer.Ordinal);
+        var registry = log.Count(r => r.Kind == "registry" && r.UserAgent == ours) + log.Count(r => r.Kind == "token" && !pushers.Contains(r.UserAgent));
+        // The project's settings are read once per project and cache lifetime (ProjectAutoScanCache), not per artifact.
+        var projectReads = log.Count(r => r.Kind == "api" && r.Path == $"/api/v2.0/projects/{_session.Project}/metadatas/");
+        var harbor = log.Count(r => r.Kind == "api") - projectReads;
+        var breakdown = string.Join("\n", log.Where(r => r.Kind == "api" || !pushers.Contains(r.UserAgent))
+            .GroupBy(r => $"{r.Kind} {r.Method} {Shape(r.Path)}").OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Count(),4} {g.Key}"));
+
+        output.WriteLine(FormattableString.Invariant(
+            $"per signed artifact: Harbor {(double)harbor / artifacts:F1} (+ {projectReads} project settings reads in all), registry {(double)registry / artifacts:F1}\n{breakdown}"));
+        // Harbor: GET artifact and POST scan at the push, GET the report at SCANNING_COMPLETED; signing reads nothing again
+        // (the verdict event carries the report). Before issue 22 signing read the report and the artifact again: 5.
+        Assert.True(harbor <= 3 * artifacts, $"{harbor} Harbor API requests for {artifacts} signed artifacts:\n{breakdown}");
+        Assert.True(projectReads <= 2, $"{projectReads} reads of the project's settings:\n{breakdown}");
+        // Registry: .sig = GET tag (404), POST+PUT payload, POST+PUT config, PUT manifest (6); .att = GET tag (404), POST+PUT
+        // per envelope (2), POST+PUT config, PUT manifest (8). Nothing is read back after writing.
+        Assert.True(registry <= 14 * artifacts, $"{registry} registry requests for {artifacts} signed artifacts:\n{breakdown}");
+    }
+
+    private async Task WaitSignedAsync(IReadOnlyList<string> digests) =>
+        Assert.True(await TestEnvironment.EventuallyAsync(() => Task.FromResult(digests.All(d => SignedCount(d) > 0)), 2 * Patience),
+            $"not all of {digests.Count} artifacts were signed within {2 * Patience}");
+
+    // Digests and upload ids folded, so that the breakdown groups requests by kind.
+    private static string Shape(string path) =>
+        System.Text.RegularExpressions.Regex.Replace(
+            System.Text.RegularExpressions.Regex.Replace(path, "sha256[:-][0-9a-f]{64}", "<digest>"), "/uploads/[^/?]+", "/uploads/<id>");
 
     /// <summary>Every layer of the image's <c>.att</c> manifest, each checked by hand: the blob matches its descriptor,
     /// the envelope's signature verifies over PAE("application/vnd.in-toto+json", statement) with our public key.</summary>

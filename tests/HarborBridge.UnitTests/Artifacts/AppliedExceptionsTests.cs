@@ -12,10 +12,12 @@ public sealed class AppliedExceptionsTests
     private static readonly DateTimeOffset Now = new(2026, 11, 28, 0, 0, 0, TimeSpan.Zero);
 
     // vulnerabilities_addition.response.json, read by hand: CVE-2019-18276 in bash (Low), CVE-2013-7445 in linux (High).
-    private static string DecisionJson(string exceptions) =>
-        DecisionRenderer.ToJson(PolicyEvaluator.Evaluate(App,
+    private static Decision Decide(string exceptions) =>
+        PolicyEvaluator.Evaluate(App,
             ReportReader.Read(ReportFixtures.Bytes("harbor/vulnerabilities_addition.response.json")),
-            PolicyLoader.Load("version: 1\ndefaults: { block: { severity: HIGH } }\nexceptions:\n" + exceptions), null, Now));
+            PolicyLoader.Load("version: 1\ndefaults: { block: { severity: HIGH } }\nexceptions:\n" + exceptions), null, Now);
+
+    private static string DecisionJson(string exceptions) => DecisionRenderer.ToJson(Decide(exceptions));
 
     [Fact]
     public void FromDecisionJson_ExceptionsByIdAndByPackage_OneEntryPerWaivedVulnerability()
@@ -44,6 +46,19 @@ public sealed class AppliedExceptionsTests
         var json = DecisionJson("  - id: CVE-2013-7445\n    expires: 2020-01-31\n    reason: lapsed\n");
 
         Assert.Empty(AppliedExceptions.FromDecisionJson(json));
+    }
+
+    [Theory]
+    [InlineData("  - id: CVE-2013-7445\n    expires: 2099-12-31\n    reason: kernel not used\n  - id: bash\n    reason: no shell\n")]
+    [InlineData("  - id: CVE-2013-7445\n    expires: 2020-01-31\n    reason: lapsed\n")]
+    [InlineData("  - id: linux\n    expires: 2030-06-30\n    reason: by package\n  - id: CVE-2013-7445\n    reason: by id\n")]
+    public void FromDecision_SameListAsReadFromTheStoredDocument(string exceptions)
+    {
+        // The event of a decision just made takes its exceptions from the decision; a republished one reads them back from
+        // the stored document: both must carry the same list.
+        var decision = Decide(exceptions);
+
+        Assert.Equal(AppliedExceptions.FromDecisionJson(DecisionRenderer.ToJson(decision)), AppliedExceptions.FromDecision(decision));
     }
 
     [Fact]

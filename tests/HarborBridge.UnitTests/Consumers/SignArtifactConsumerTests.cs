@@ -173,6 +173,45 @@ public sealed class SignArtifactConsumerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Approved_CarriesTheReportDecidedOn_AttestedWithoutAnyHarborRequest()
+    {
+        const string report = """{"scanner":{"name":"Trivy","vendor":"Aqua Security","version":"v0.65.0"},"generated_at":"2026-11-27T18:59:00Z","vulnerabilities":[]}""";
+        var reportDigest = "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(report)));
+        _signer.SignAsync(Artifact, Arg.Any<SigningDecision>(), Arg.Any<CancellationToken>()).Returns(new ArtifactSignature("ref", "key-hint", true));
+
+        await _harness.Bus.Publish(new ArtifactApproved("decision-carried", Artifact, "v1", "policy-7", reportDigest, Now,
+            Report: new DecidedReport(HarborReportMimeTypes.Vulnerability11, report)));
+
+        Assert.True(await _harness.Published.Any<ArtifactSigned>(m => m.Context.Message.DecisionId == "decision-carried"));
+        var decision = (SigningDecision)_signer.ReceivedCalls().Single(c => c.GetMethodInfo().Name == nameof(IArtifactSigner.SignAsync)).GetArguments()[1]!;
+        Assert.NotNull(decision.Scan);
+        Assert.Equal(report, decision.Scan.ReportJson);
+        Assert.Equal(HarborReportMimeTypes.Vulnerability11, decision.Scan.ReportMimeType);
+        // No scan overview travels with the report: the scan times are the report's generation time.
+        Assert.Equal(new DateTimeOffset(2026, 11, 27, 18, 59, 0, TimeSpan.Zero), decision.Scan.FinishedOn);
+        Assert.Empty(_harbor.ReceivedCalls());
+    }
+
+    [Fact]
+    public async Task Warned_CarriesAnotherReportThanTheOneDecidedOn_ReadFromHarborInstead()
+    {
+        const string decided = """{"scanner":{"name":"Trivy","vendor":"Aqua Security","version":"v0.65.0"},"vulnerabilities":[]}""";
+        const string other = """{"scanner":{"name":"Trivy","vendor":"Aqua Security","version":"v0.64.0"},"vulnerabilities":[]}""";
+        var reportDigest = "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(decided)));
+        _harbor.GetVulnerabilityReportAsync("payments", "team/api", Artifact.Digest, Arg.Any<CancellationToken>())
+            .Returns(new HarborVulnerabilityReport(HarborReportMimeTypes.Vulnerability11, decided));
+        _signer.SignAsync(Artifact, Arg.Any<SigningDecision>(), Arg.Any<CancellationToken>()).Returns(new ArtifactSignature("ref", "key-hint", true));
+
+        await _harness.Bus.Publish(new ArtifactWarned("decision-other", Artifact, "v1", "policy-7", reportDigest, [], Now,
+            Report: new DecidedReport(HarborReportMimeTypes.Vulnerability11, other)));
+
+        Assert.True(await _harness.Published.Any<ArtifactSigned>(m => m.Context.Message.DecisionId == "decision-other"));
+        var decision = (SigningDecision)_signer.ReceivedCalls().Single(c => c.GetMethodInfo().Name == nameof(IArtifactSigner.SignAsync)).GetArguments()[1]!;
+        Assert.Equal(decided, decision.Scan?.ReportJson);
+        await _harbor.Received(1).GetVulnerabilityReportAsync("payments", "team/api", Artifact.Digest, Arg.Any<CancellationToken>());
+    }
+
+    [Fact]
     public async Task Approved_HarborNoLongerKnowsTheArtifact_SignedWithoutReportNotRetriedForever()
     {
         _harbor.GetVulnerabilityReportAsync("payments", "team/api", Artifact.Digest, Arg.Any<CancellationToken>())
