@@ -11,9 +11,10 @@ namespace HarborBridge.Core.Policy;
 public static class PolicyEvaluator
 {
     public static Decision Evaluate(ArtifactRef artifact, ScanReport report, PolicyDocument policy, KevCatalog? kev, DateTimeOffset now) =>
-        Evaluate(artifact, report, policy, new PolicyInputs(kev), now);
+        Evaluate(artifact, report, policy, now, new PolicyInputs(kev));
 
-    public static Decision Evaluate(ArtifactRef artifact, ScanReport report, PolicyDocument policy, PolicyInputs inputs, DateTimeOffset now)
+    /// <summary>Judges with every input the policy may use: the KEV catalog, EPSS scores and OpenVEX documents.</summary>
+    public static Decision Evaluate(ArtifactRef artifact, ScanReport report, PolicyDocument policy, DateTimeOffset now, PolicyInputs inputs)
     {
         var kev = inputs.Kev;
         var (rules, source) = policy.Resolve(artifact.Project, artifact.Repository);
