@@ -46,7 +46,7 @@ public static class PolicyEvaluator
             notes.Add("The policy names a KEV file but no KEV catalog was given; KEV was not checked.");
         }
 
-        var epss = rules.BlockEpss is null && rules.WarnEpss is null ? null : inputs.Epss;
+        var epss = inputs.Epss;
         if ((rules.BlockEpss is not null || rules.WarnEpss is not null) && epss is null)
         {
             notes.Add("The policy has epssAtLeast rules but no EPSS scores were given; the severity rules applied without the EPSS condition.");
