@@ -41,7 +41,49 @@ public sealed record JudgedFinding(
     bool KnownExploited,
     double? Cvss,
     string? CvssSource,
-    string? ExceptionId);
+    string? ExceptionId)
+{
+    /// <summary>The EPSS score of the finding's CVE, when an EPSS file is loaded and lists it.</summary>
+    public EpssScore? Epss { get; init; }
+
+    /// <summary>The VEX statement in force for this finding (any status), when one applies.</summary>
+    public VexUse? Vex { get; init; }
+}
+
+/// <summary>A VEX statement that applied to findings of this artifact.</summary>
+/// <param name="Source">The file it was read from.</param>
+/// <param name="DocumentId">The document's <c>@id</c>.</param>
+/// <param name="DocumentDigest"><c>sha256:</c> of the document as read.</param>
+/// <param name="Statement">Position in the document's <c>statements</c>.</param>
+/// <param name="Findings">The findings it applied to, as <c>id package@version</c>.</param>
+public sealed record VexUse(
+    string Source,
+    string DocumentId,
+    string? Author,
+    string DocumentDigest,
+    int Statement,
+    string Vulnerability,
+    string Status,
+    string? Justification,
+    string? ImpactStatement,
+    DateTimeOffset? Timestamp,
+    IReadOnlyList<string> Findings)
+{
+    /// <summary>True when it took the findings out of the verdict (<c>not_affected</c> or <c>fixed</c>).</summary>
+    public bool Suppresses => Status is "not_affected" or "fixed";
+
+    /// <summary>One line for explanations: status, justification, impact statement and where it came from.</summary>
+    public string Describe() =>
+        $"{Status}{(Justification is null ? "" : $" ({Justification})")}{(ImpactStatement is null ? "" : $": {ImpactStatement}")} " +
+        $"[{Source} statements[{Statement}]{(Author is null ? "" : $", author {Author}")}]";
+}
+
+/// <summary>What a decision reads besides the report and the policy: the KEV catalog, EPSS scores and the OpenVEX
+/// documents the policy names (keyed by the path as written in the policy).</summary>
+public sealed record PolicyInputs(KevCatalog? Kev = null, EpssScores? Epss = null, IReadOnlyDictionary<string, VexDocument>? Vex = null)
+{
+    public static PolicyInputs None { get; } = new();
+}
 
 /// <summary>A policy exception that matched findings of this artifact (applied, or expired and therefore not applied).</summary>
 /// <param name="Findings">The findings it matched, as <c>id package@version</c>.</param>
@@ -70,6 +112,12 @@ public sealed record Decision(
     IReadOnlyList<ExceptionUse> ExpiredExceptions,
     IReadOnlyList<string> Notes)
 {
+    /// <summary>The VEX statements that applied (every status), each with the findings it applied to.</summary>
+    public IReadOnlyList<VexUse> VexStatements { get; init; } = [];
+
+    /// <summary>The score date of the EPSS file used, when the policy uses one.</summary>
+    public DateTimeOffset? EpssScoreDate { get; init; }
+
     public IEnumerable<JudgedFinding> Blocking => Findings.Where(f => f.Outcome == FindingOutcome.Block);
 
     public IEnumerable<JudgedFinding> Warnings => Findings.Where(f => f.Outcome == FindingOutcome.Warn);

@@ -33,8 +33,9 @@ public static class DecisionRenderer
             text.Append(CultureInfo.InvariantCulture, $"Report rule: {reportRule}\n");
         }
 
-        Section(text, "Blocking findings, fix these", decision.Blocking.ToList());
-        Section(text, "Warnings", decision.Warnings.ToList());
+        Section(text, decision, "Blocking findings, fix these", decision.Blocking.ToList());
+        Section(text, decision, "Warnings", decision.Warnings.ToList());
+        VexSection(text, decision.VexStatements);
         Exceptions(text, "Exceptions applied", decision.AppliedExceptions);
         Exceptions(text, "Expired exceptions (no longer applied)", decision.ExpiredExceptions);
         foreach (var note in decision.Notes)
@@ -70,7 +71,7 @@ public static class DecisionRenderer
         return string.Join(", ", parts);
     }
 
-    private static void Section(StringBuilder text, string title, List<JudgedFinding> findings)
+    private static void Section(StringBuilder text, Decision decision, string title, List<JudgedFinding> findings)
     {
         if (findings.Count == 0)
         {
@@ -95,10 +96,40 @@ public static class DecisionRenderer
             }
 
             text.Append(CultureInfo.InvariantCulture, $"      rule: {judged.Rule}\n");
+            if (judged.Epss is { } epss)
+            {
+                text.Append(CultureInfo.InvariantCulture,
+                    $"      EPSS {epss.Probability.ToString("0.#####", CultureInfo.InvariantCulture)} (percentile {epss.Percentile.ToString("0.#####", CultureInfo.InvariantCulture)}, scores of {EpssDate(decision)})\n");
+            }
+
+            if (judged.Vex is { } vex)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"      VEX: {vex.Describe()} (does not change the verdict)\n");
+            }
+
             if (f.PrimaryUrl is not null)
             {
                 text.Append(CultureInfo.InvariantCulture, $"      {f.PrimaryUrl}\n");
             }
+        }
+    }
+
+    private static string EpssDate(Decision decision) =>
+        decision.EpssScoreDate?.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "an undated file";
+
+    private static void VexSection(StringBuilder text, IReadOnlyList<VexUse> uses)
+    {
+        var suppressing = uses.Where(u => u.Suppresses).ToList();
+        if (suppressing.Count == 0)
+        {
+            return;
+        }
+
+        text.Append(CultureInfo.InvariantCulture, $"\nNot counted because of VEX statements ({suppressing.Count}):\n");
+        foreach (var use in suppressing)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"  {use.Vulnerability}: {use.Describe()}\n");
+            text.Append(CultureInfo.InvariantCulture, $"      matches {string.Join("; ", use.Findings)}\n");
         }
     }
 
@@ -159,6 +190,23 @@ public static class DecisionRenderer
                 link = j.Finding.PrimaryUrl,
                 targets = j.Targets,
                 exception = j.ExceptionId,
+                epss = j.Epss is { } e ? new { probability = e.Probability, percentile = e.Percentile } : null,
+                vex = j.Vex is { } v ? new { status = v.Status, justification = v.Justification, source = v.Source, statement = v.Statement } : null,
+            }),
+            epssScoreDate = decision.EpssScoreDate,
+            vexStatements = decision.VexStatements.Count == 0 ? null : decision.VexStatements.Select(v => new
+            {
+                source = v.Source,
+                documentId = v.DocumentId,
+                documentDigest = v.DocumentDigest,
+                author = v.Author,
+                statement = v.Statement,
+                vulnerability = v.Vulnerability,
+                status = v.Status,
+                justification = v.Justification,
+                impactStatement = v.ImpactStatement,
+                timestamp = v.Timestamp,
+                findings = v.Findings,
             }),
             appliedExceptions = decision.AppliedExceptions.Select(ExceptionJson),
             expiredExceptions = decision.ExpiredExceptions.Select(ExceptionJson),

@@ -66,6 +66,18 @@ public sealed record PolicySettings
 
     /// <summary>The <c>quarantine:</c> block; keys it leaves out are inherited like the other settings.</summary>
     public QuarantineOverride? Quarantine { get; init; }
+
+    /// <summary><c>block.epssAtLeast</c>: the block severity rule applies only to findings with at least this EPSS score.</summary>
+    public double? BlockEpss { get; init; }
+
+    /// <summary><c>warn.epssAtLeast</c>, as <see cref="BlockEpss"/> for the warn severity rule.</summary>
+    public double? WarnEpss { get; init; }
+
+    /// <summary><c>kev: block|warn|ignore</c>: what a finding listed in the KEV catalog does in this scope.</summary>
+    public FindingAction? Kev { get; init; }
+
+    /// <summary><c>vex:</c> OpenVEX files (as written in the policy; relative to the policy file) whose statements apply here.</summary>
+    public IReadOnlyList<string>? Vex { get; init; }
 }
 
 /// <summary>The settings in force for one artifact after defaults and the matching override are combined.</summary>
@@ -109,7 +121,23 @@ public sealed record PolicyRules(
         s.MaxReportAge ?? MaxReportAge)
     {
         Quarantine = Quarantine.With(s.Quarantine),
+        BlockEpss = s.BlockSeverityOff == true ? null : s.BlockSeverity is not null ? s.BlockEpss : s.BlockEpss ?? BlockEpss,
+        WarnEpss = s.WarnSeverityOff == true ? null : s.WarnSeverity is not null ? s.WarnEpss : s.WarnEpss ?? WarnEpss,
+        Kev = s.Kev ?? Kev,
+        VexFiles = s.Vex ?? VexFiles,
     };
+
+    /// <summary>The block severity rule applies only to findings whose EPSS score is at least this; null = no EPSS condition.</summary>
+    public double? BlockEpss { get; init; }
+
+    /// <summary>As <see cref="BlockEpss"/> for the warn severity rule.</summary>
+    public double? WarnEpss { get; init; }
+
+    /// <summary>What a KEV-listed finding does; null = as the top-level <c>kev.block</c> says.</summary>
+    public FindingAction? Kev { get; init; }
+
+    /// <summary>The OpenVEX files whose statements apply (paths as written in the policy).</summary>
+    public IReadOnlyList<string> VexFiles { get; init; } = [];
 }
 
 /// <summary>A <c>projects[]</c> entry: settings for artifacts whose project and repository match.</summary>
@@ -174,6 +202,14 @@ public sealed record PolicyDocument(
     /// quoting in the YAML do not change it; any change of meaning does.</summary>
     [JsonIgnore]
     public string PolicyVersion { get; init; } = "";
+
+    /// <summary>Path of FIRST's EPSS CSV named by <c>epss.file</c> (relative paths are relative to the policy file).</summary>
+    public string? EpssFile { get; init; }
+
+    /// <summary>Every OpenVEX file any scope names, once each, as written in the policy.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<string> VexFiles =>
+        new[] { Defaults.Vex ?? [] }.Concat(Projects.Select(p => p.Settings.Vex ?? [])).SelectMany(x => x).Distinct(StringComparer.Ordinal).ToList();
 
     /// <summary>The <c>rescan:</c> section; null when the policy has none (then <see cref="RescanRules.BuiltIn"/> applies).</summary>
     public RescanRules? Rescan { get; init; }

@@ -10,8 +10,13 @@ namespace HarborBridge.Core.Policy;
 /// </summary>
 public static class PolicyEvaluator
 {
-    public static Decision Evaluate(ArtifactRef artifact, ScanReport report, PolicyDocument policy, KevCatalog? kev, DateTimeOffset now)
+    public static Decision Evaluate(ArtifactRef artifact, ScanReport report, PolicyDocument policy, KevCatalog? kev, DateTimeOffset now) =>
+        Evaluate(artifact, report, policy, now, new PolicyInputs(kev));
+
+    /// <summary>Judges with every input the policy may use: the KEV catalog, EPSS scores and OpenVEX documents.</summary>
+    public static Decision Evaluate(ArtifactRef artifact, ScanReport report, PolicyDocument policy, DateTimeOffset now, PolicyInputs inputs)
     {
+        var kev = inputs.Kev;
         var (rules, source) = policy.Resolve(artifact.Project, artifact.Repository);
         var notes = new List<string>();
         var verdict = Verdict.Pass;
@@ -35,17 +40,44 @@ public static class PolicyEvaluator
             }
         }
 
-        if (policy.KevFile is not null && policy.KevBlocks && kev is null)
+        var kevAction = rules.Kev ?? (policy.KevBlocks ? FindingAction.Block : FindingAction.Ignore);
+        if (policy.KevFile is not null && kevAction != FindingAction.Ignore && kev is null)
         {
             notes.Add("The policy names a KEV file but no KEV catalog was given; KEV was not checked.");
         }
 
-        var activeKev = policy.KevBlocks ? kev : null;
+        var epss = inputs.Epss;
+        if ((rules.BlockEpss is not null || rules.WarnEpss is not null) && epss is null)
+        {
+            notes.Add("The policy has epssAtLeast rules but no EPSS scores were given; the severity rules applied without the EPSS condition.");
+        }
+
+        var vexDocuments = new List<VexDocument>();
+        foreach (var file in rules.VexFiles)
+        {
+            if (inputs.Vex?.GetValueOrDefault(file) is { } vexDocument)
+            {
+                vexDocuments.Add(vexDocument);
+            }
+            else
+            {
+                notes.Add($"The VEX file {file} was not loaded; its statements were not applied.");
+            }
+        }
+
+        var activeKev = kevAction == FindingAction.Ignore ? null : kev;
         var exceptions = policy.Exceptions.Where(e => InScope(e, artifact)).ToList();
         var applied = new Dictionary<PolicyExceptionRule, List<string>>();
         var expired = new Dictionary<PolicyExceptionRule, List<string>>();
         var judged = new List<JudgedFinding>(report.Findings.Count);
-        var judge = new Judge(rules, activeKev, exceptions, now, applied, expired);
+        var vexUses = new Dictionary<(VexDocument, VexStatement), List<string>>();
+        var judge = new Judge(rules, activeKev, kevAction, exceptions, now, applied, expired)
+        {
+            Artifact = artifact,
+            Epss = epss,
+            VexDocuments = vexDocuments,
+            VexUses = vexUses,
+        };
         foreach (var (finding, targets) in Deduplicate(report.Findings))
         {
             var result = judge.Finding(finding, targets);
@@ -62,8 +94,16 @@ public static class PolicyEvaluator
             policy.PolicyVersion, report.Digest, report.Format, report.Scanner, report.CreatedAt, activeKev?.Version, now, judged,
             applied.Select(p => new ExceptionUse(p.Key, p.Value)).ToList(),
             expired.Select(p => new ExceptionUse(p.Key, p.Value)).ToList(),
-            notes);
+            notes)
+        {
+            VexStatements = vexUses.Select(p => ToUse(p.Key.Item1, p.Key.Item2, p.Value)).ToList(),
+            EpssScoreDate = epss?.ScoreDate,
+        };
     }
+
+    private static VexUse ToUse(VexDocument document, VexStatement statement, IReadOnlyList<string> findings) => new(
+        document.Source, document.Id, document.Author, document.Digest, statement.Index, statement.Vulnerability, statement.Status,
+        statement.Justification, statement.ImpactStatement, statement.Timestamp, findings);
 
     /// <summary>A vulnerability in the same package version is one finding however many targets (layers, lock files,
     /// platform manifests) report it; secrets and checks stay per target.</summary>
@@ -105,6 +145,7 @@ public static class PolicyEvaluator
     private sealed class Judge(
         PolicyRules rules,
         KevCatalog? kev,
+        FindingAction kevAction,
         List<PolicyExceptionRule> exceptions,
         DateTimeOffset now,
         Dictionary<PolicyExceptionRule, List<string>> applied,
@@ -112,19 +153,62 @@ public static class PolicyEvaluator
     {
         private readonly Dictionary<(string Rule, Severity Found, Severity Judged, Severity Threshold), string> _severityRules = [];
 
+        public required ArtifactRef Artifact { get; init; }
+
+        public required EpssScores? Epss { get; init; }
+
+        public required List<VexDocument> VexDocuments { get; init; }
+
+        public required Dictionary<(VexDocument, VexStatement), List<string>> VexUses { get; init; }
+
         public JudgedFinding Finding(Finding finding, List<string> targets)
         {
             var knownExploited = finding.Class == FindingClass.Vulnerability && kev is not null && kev.Contains(finding.Id);
             var (cvss, cvssSource) = PickCvss(finding, rules.CvssSources);
-            var (outcome, rule, exceptionId) = Outcome(finding, knownExploited, cvss, cvssSource);
-            return new JudgedFinding(finding, targets, outcome, rule, knownExploited, cvss, cvssSource, exceptionId);
+            var epss = finding.Class == FindingClass.Vulnerability ? Epss?.Find(finding.Id) : null;
+            var vex = Vex(finding);
+            var (outcome, rule, exceptionId) = Outcome(finding, knownExploited, cvss, cvssSource, epss, vex);
+            return new JudgedFinding(finding, targets, outcome, rule, knownExploited, cvss, cvssSource, exceptionId) { Epss = epss, Vex = vex };
         }
 
-        private (FindingOutcome Outcome, string Rule, string? ExceptionId) Outcome(Finding finding, bool knownExploited, double? cvss, string? cvssSource)
+        /// <summary>The statement in force across the scope's VEX documents (the latest; on a tie the document listed first).</summary>
+        private VexUse? Vex(Finding finding)
+        {
+            (VexDocument Document, VexStatement Statement)? best = null;
+            foreach (var document in VexDocuments)
+            {
+                if (document.Find(Artifact, finding) is { } statement &&
+                    (best is null || (statement.Timestamp ?? DateTimeOffset.MinValue) > (best.Value.Statement.Timestamp ?? DateTimeOffset.MinValue)))
+                {
+                    best = (document, statement);
+                }
+            }
+
+            if (best is not { } found)
+            {
+                return null;
+            }
+
+            if (!VexUses.TryGetValue(found, out var labels))
+            {
+                VexUses[found] = labels = [];
+            }
+
+            labels.Add(Label(finding));
+            return ToUse(found.Document, found.Statement, labels);
+        }
+
+        private (FindingOutcome Outcome, string Rule, string? ExceptionId) Outcome(Finding finding, bool knownExploited, double? cvss, string? cvssSource,
+            EpssScore? epss, VexUse? vex)
         {
             if (IgnoredBecause(finding, rules, knownExploited) is { } ignored)
             {
                 return (FindingOutcome.Ignored, ignored, null);
+            }
+
+            if (vex is { Suppresses: true })
+            {
+                return (FindingOutcome.Ignored, $"vex: {vex.Describe()}", null);
             }
 
             foreach (var exception in exceptions)
@@ -153,15 +237,15 @@ public static class PolicyEvaluator
                     return (ToOutcome(rules.Misconfigurations), $"misconfigurations: {rules.Misconfigurations.ToString().ToLowerInvariant()}", null);
             }
 
-            if (knownExploited)
+            if (knownExploited && kevAction == FindingAction.Block)
             {
                 return (FindingOutcome.Block, "kev: listed in CISA Known Exploited Vulnerabilities", null);
             }
 
             var severity = finding.Severity == Severity.Unknown ? rules.UnknownSeverity : finding.Severity;
-            if (rules.BlockSeverity is { } blockAt && severity >= blockAt)
+            if (rules.BlockSeverity is { } blockAt && severity >= blockAt && EpssMet(rules.BlockEpss, epss))
             {
-                return (FindingOutcome.Block, SeverityRule("block.severity", finding.Severity, severity, blockAt), null);
+                return (FindingOutcome.Block, SeverityRule("block.severity", finding.Severity, severity, blockAt) + EpssRule(rules.BlockEpss, epss), null);
             }
 
             if (rules.BlockCvss is { } blockScore && cvss >= blockScore)
@@ -169,9 +253,14 @@ public static class PolicyEvaluator
                 return (FindingOutcome.Block, $"block.cvss: {cvssSource} {Score(cvss.Value)} >= {Score(blockScore)}", null);
             }
 
-            if (rules.WarnSeverity is { } warnAt && severity >= warnAt)
+            if (knownExploited && kevAction == FindingAction.Warn)
             {
-                return (FindingOutcome.Warn, SeverityRule("warn.severity", finding.Severity, severity, warnAt), null);
+                return (FindingOutcome.Warn, "kev: listed in CISA Known Exploited Vulnerabilities (kev: warn)", null);
+            }
+
+            if (rules.WarnSeverity is { } warnAt && severity >= warnAt && EpssMet(rules.WarnEpss, epss))
+            {
+                return (FindingOutcome.Warn, SeverityRule("warn.severity", finding.Severity, severity, warnAt) + EpssRule(rules.WarnEpss, epss), null);
             }
 
             if (rules.WarnCvss is { } warnScore && cvss >= warnScore)
@@ -181,6 +270,16 @@ public static class PolicyEvaluator
 
             return (FindingOutcome.Pass, "below the warn and block thresholds", null);
         }
+
+        /// <summary>No EPSS condition, or the score meets it. Without any EPSS scores loaded the condition is not checked
+        /// (the decision notes it), so a missing file never lets a finding through.</summary>
+        private bool EpssMet(double? atLeast, EpssScore? score) => atLeast is not { } threshold || Epss is null || score?.Probability >= threshold;
+
+        private string EpssRule(double? atLeast, EpssScore? score) => atLeast is not { } threshold
+            ? ""
+            : Epss is null
+                ? ", epssAtLeast not checked (no EPSS scores)"
+                : $", epss {Probability(score!.Value.Probability)} >= {Probability(threshold)} (EPSS {Epss.DateText})";
 
         private string SeverityRule(string rule, Severity found, Severity judged, Severity threshold)
         {
@@ -258,6 +357,8 @@ public static class PolicyEvaluator
     }
 
     private static Verdict Max(Verdict a, Verdict b) => a > b ? a : b;
+
+    private static string Probability(double value) => value.ToString("0.#####", CultureInfo.InvariantCulture);
 
     private static string Score(double value) => value.ToString("0.0", CultureInfo.InvariantCulture);
 

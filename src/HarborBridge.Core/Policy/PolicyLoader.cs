@@ -16,20 +16,21 @@ namespace HarborBridge.Core.Policy;
 /// </summary>
 public static partial class PolicyLoader
 {
-    private static readonly string[] TopKeys = ["version", "defaults", "projects", "exceptions", "kev", "rescan"];
+    private static readonly string[] TopKeys = ["version", "defaults", "projects", "exceptions", "kev", "epss", "rescan"];
 
     private static readonly string[] SettingKeys =
     [
         "block", "warn", "ignoreUnfixed", "unknownSeverity", "cvssSources", "secrets", "misconfigurations",
-        "enforcement", "onScanFailure", "maxReportAge", "quarantine",
+        "enforcement", "onScanFailure", "maxReportAge", "quarantine", "kev", "vex",
     ];
 
     private static readonly string[] ProjectKeys = ["match", .. SettingKeys];
     private static readonly string[] MatchKeys = ["project", "repository"];
-    private static readonly string[] ThresholdKeys = ["severity", "cvss"];
+    private static readonly string[] ThresholdKeys = ["severity", "cvss", "epssAtLeast"];
     private static readonly string[] ExceptionKeys = ["id", "scope", "expires", "reason", "owner", "ticket"];
     private static readonly string[] ScopeKeys = ["project", "repository", "digest"];
     private static readonly string[] KevKeys = ["file", "block"];
+    private static readonly string[] EpssKeys = ["file"];
     private static readonly string[] QuarantineKeys = ["strategies", "label", "labelScope", "project"];
     private static readonly string[] RescanKeys = ["fixWithin"];
     private static readonly string[] FixWithinKeys = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN", "default"];
@@ -115,8 +116,22 @@ public static partial class PolicyLoader
             kevBlocks = reader.Bool(kev.Get("block"), "kev.block") ?? true;
         }
 
+        string? epssFile = null;
+        if (root.Get("epss") is { } epssNode && !reader.IsNull(epssNode))
+        {
+            var epss = reader.Mapping(epssNode, "epss", EpssKeys);
+            epssFile = reader.OptionalScalar(epss.Get("file"), "epss.file") is { Length: > 0 } f
+                ? f
+                : throw new PolicyFileException(reader.At(epssNode, "epss.file", "missing; name FIRST's EPSS CSV file (epss_scores-YYYY-MM-DD.csv)"));
+        }
+        else if (reader.FirstEpssRule is { } epssRule)
+        {
+            throw new PolicyFileException(reader.At(epssRule.Node, epssRule.Path, "needs EPSS scores; add \"epss: { file: epss_scores.csv }\" at the top level"));
+        }
+
         var document = new PolicyDocument(1, defaults, projects, exceptions, kevFile, kevBlocks)
         {
+            EpssFile = epssFile,
             Rescan = root.Get("rescan") is { } rescanNode && !reader.IsNull(rescanNode) ? reader.Rescan(rescanNode) : null,
         };
         var canonical = JsonSerializer.SerializeToUtf8Bytes(document, HashOptions);
@@ -169,10 +184,14 @@ public static partial class PolicyLoader
 
         public PolicySettings Settings(YamlMappingNode map, string path)
         {
-            var (blockSeverity, blockOff, blockCvss) = Threshold(map.Get("block"), path + ".block");
-            var (warnSeverity, warnOff, warnCvss) = Threshold(map.Get("warn"), path + ".warn");
+            var (blockSeverity, blockOff, blockCvss, blockEpss) = Threshold(map.Get("block"), path + ".block");
+            var (warnSeverity, warnOff, warnCvss, warnEpss) = Threshold(map.Get("warn"), path + ".warn");
             return new PolicySettings
             {
+                BlockEpss = blockEpss,
+                WarnEpss = warnEpss,
+                Kev = Choice(map.Get("kev"), path + ".kev", ActionWords),
+                Vex = VexFiles(map.Get("vex"), path + ".vex"),
                 BlockSeverity = blockSeverity,
                 BlockSeverityOff = blockOff,
                 BlockCvss = blockCvss,
@@ -254,11 +273,39 @@ public static partial class PolicyLoader
             ["project"] = Quarantine.LabelScope.Project,
         };
 
-        private (Severity? Severity, bool? Off, double? Cvss) Threshold(YamlNode? node, string path)
+        /// <summary>The first <c>epssAtLeast</c> read, for the error when no EPSS file is configured.</summary>
+        public (YamlNode Node, string Path)? FirstEpssRule { get; private set; }
+
+        private List<string>? VexFiles(YamlNode? node, string path)
         {
             if (IsNull(node))
             {
-                return (null, null, null);
+                return null;
+            }
+
+            var list = new List<string>();
+            foreach (var (item, itemPath) in Sequence(node, path))
+            {
+                var file = Scalar(item, itemPath).Trim();
+                if (file.Length == 0 || file.Contains("://", StringComparison.Ordinal))
+                {
+                    throw new PolicyFileException(At(item, itemPath, $"'{file}' is not a file path (name a local OpenVEX JSON file)"));
+                }
+
+                if (!list.Contains(file, StringComparer.Ordinal))
+                {
+                    list.Add(file);
+                }
+            }
+
+            return list;
+        }
+
+        private (Severity? Severity, bool? Off, double? Cvss, double? Epss) Threshold(YamlNode? node, string path)
+        {
+            if (IsNull(node))
+            {
+                return (null, null, null, null);
             }
 
             var map = Mapping(node!, path, ThresholdKeys);
@@ -290,7 +337,17 @@ public static partial class PolicyLoader
                     : throw new PolicyFileException(At(map.Get("cvss")!, path + ".cvss", $"'{score}' is not a CVSS score between 0 and 10"));
             }
 
-            return (severity, off, cvss);
+            double? epss = null;
+            if (OptionalScalar(map.Get("epssAtLeast"), path + ".epssAtLeast") is { } probability)
+            {
+                epss = double.TryParse(probability, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value is >= 0 and <= 1
+                    ? value
+                    : throw new PolicyFileException(At(map.Get("epssAtLeast")!, path + ".epssAtLeast",
+                        $"'{probability}' is not an EPSS probability between 0 and 1 (e.g. 0.1 for 10%)"));
+                FirstEpssRule ??= (map.Get("epssAtLeast")!, path + ".epssAtLeast");
+            }
+
+            return (severity, off, cvss, epss);
         }
 
         private List<string>? CvssSources(YamlNode? node, string path)

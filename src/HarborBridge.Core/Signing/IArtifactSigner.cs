@@ -24,6 +24,7 @@ public sealed record WrittenSignature(string Format, string ManifestDigest)
 /// stored (then no decision attestation is written).</param>
 /// <param name="ExceptionsUsed">Policy exceptions that waived findings; they go into the decision attestation.</param>
 /// <param name="Scan">The scan report the decision was made from, for the vulnerability attestation; null = none is attached.</param>
+/// <param name="VexStatementsUsed">VEX statements that took findings out of the verdict; they go into the decision attestation.</param>
 public sealed record SigningDecision(
     string DecisionId,
     string Verdict,
@@ -31,7 +32,14 @@ public sealed record SigningDecision(
     string ReportDigest,
     DateTimeOffset DecidedAt,
     IReadOnlyList<AppliedException>? ExceptionsUsed = null,
-    ScanEvidence? Scan = null);
+    ScanEvidence? Scan = null,
+    IReadOnlyList<VexStatementUsed>? VexStatementsUsed = null);
+
+/// <summary>An OpenVEX statement (<c>not_affected</c> or <c>fixed</c>) that took findings out of a decision.</summary>
+/// <param name="Document">The document's <c>@id</c>.</param>
+/// <param name="DocumentDigest"><c>sha256:</c> of the document as read.</param>
+/// <param name="Statement">Position in the document's <c>statements</c>.</param>
+public sealed record VexStatementUsed(string Document, string DocumentDigest, int Statement, string Vulnerability, string Status, string? Justification);
 
 /// <summary>The verdict of checking an artifact's signature by HarborBridge's own key.</summary>
 public sealed record ArtifactSignatureCheck(bool Verified, string Explanation);

@@ -16,7 +16,8 @@ public sealed record DecisionPredicate(
     string ReportDigest,
     string Verdict,
     DateTimeOffset DecidedAt,
-    IReadOnlyList<DecisionException> ExceptionsUsed);
+    IReadOnlyList<DecisionException> ExceptionsUsed,
+    IReadOnlyList<VexStatementUsed>? VexStatementsUsed = null);
 
 /// <summary>Predicates carried in HarborBridge's attestations.</summary>
 public static class Predicates
@@ -24,7 +25,7 @@ public static class Predicates
     /// <summary>cosign's vulnerability scan record (<c>cosign attest --type vuln</c>).</summary>
     public const string CosignVulnV1 = "https://cosign.sigstore.dev/attestation/vuln/v1";
 
-    /// <summary>HarborBridge's policy decision: policy version, report digest, verdict, exceptions used.</summary>
+    /// <summary>HarborBridge's policy decision: policy version, report digest, verdict, exceptions and VEX statements used.</summary>
     public const string HarborBridgeDecisionV1 = "https://harborbridge.dev/decision/v1";
 
     /// <summary>What <c>cosign sign</c> v3 puts in the statement of a signature bundle.</summary>
@@ -79,6 +80,15 @@ public static class Predicates
                 ["id"] = e.Id,
                 ["vulnerability"] = e.Vulnerability,
                 ["expiresAt"] = e.ExpiresAt is { } expires ? Rfc3339(expires) : null,
+            }).ToArray()),
+            ["vexStatementsUsed"] = new JsonArray((decision.VexStatementsUsed ?? []).Select(v => (JsonNode)new JsonObject
+            {
+                ["document"] = v.Document,
+                ["documentDigest"] = v.DocumentDigest,
+                ["statement"] = v.Statement,
+                ["vulnerability"] = v.Vulnerability,
+                ["status"] = v.Status,
+                ["justification"] = v.Justification,
             }).ToArray()),
         };
     }

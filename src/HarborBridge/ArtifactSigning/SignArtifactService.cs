@@ -45,7 +45,8 @@ internal sealed partial class SignArtifactService(
         ArtifactSignature signature;
         try
         {
-            signature = await signer.SignAsync(artifact, await evidence.WithEvidenceAsync(artifact, decision, report, cancellationToken), cancellationToken);
+            signature = await signer.SignAsync(artifact,
+                await evidence.WithEvidenceAsync(artifact, await WithVexAsync(artifact, decision, cancellationToken), report, cancellationToken), cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -69,6 +70,13 @@ internal sealed partial class SignArtifactService(
         }
 
         await context.Publish(new ArtifactSigned(decision.DecisionId, artifact, signature.SignatureReference, signature.KeyId, time.GetUtcNow()), cancellationToken);
+    }
+
+    /// <summary>The VEX statements the stored decision used, for the decision attestation (the decision messages do not carry them).</summary>
+    private async Task<SigningDecision> WithVexAsync(ArtifactRef artifact, SigningDecision decision, CancellationToken cancellationToken)
+    {
+        var stored = (await decisions.GetDecisionsAsync(artifact.Digest, cancellationToken)).FirstOrDefault(d => d.DecisionId == decision.DecisionId);
+        return stored is null ? decision : decision with { VexStatementsUsed = UsedVexStatements.FromDecisionJson(stored.DecisionJson) };
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Signing is disabled (HarborBridge:Signing:KeyFile not set); not signing {Project}/{Repository}@{Digest}")]

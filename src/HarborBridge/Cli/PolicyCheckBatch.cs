@@ -14,7 +14,7 @@ internal static class PolicyCheckBatch
 
     private sealed record Outcome(string File, string Verdict, bool Enforced, string Summary);
 
-    public static async Task<int> RunAsync(string directory, PolicyDocument policy, KevCatalog? kev, PolicyCheckCommand.Request request, string format,
+    public static async Task<int> RunAsync(string directory, PolicyDocument policy, PolicyInputs inputs, PolicyCheckCommand.Request request, string format,
         TextWriter output, TextWriter error, TimeProvider time, CancellationToken cancellationToken)
     {
         var files = Directory.GetFiles(directory, "*.json", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
@@ -23,7 +23,7 @@ internal static class PolicyCheckBatch
         foreach (var file in files)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            outcomes.Add(await JudgeAsync(file, Path.GetRelativePath(directory, file), policy, kev, request, time, cancellationToken));
+            outcomes.Add(await JudgeAsync(file, Path.GetRelativePath(directory, file), policy, inputs, request, time, cancellationToken));
             if (time.GetElapsedTime(lastProgress) >= ProgressInterval)
             {
                 lastProgress = time.GetTimestamp();
@@ -55,7 +55,7 @@ internal static class PolicyCheckBatch
 
     private static int Count(List<Outcome> outcomes, string verdict) => outcomes.Count(o => o.Verdict == verdict);
 
-    private static async Task<Outcome> JudgeAsync(string path, string name, PolicyDocument policy, KevCatalog? kev, PolicyCheckCommand.Request request,
+    private static async Task<Outcome> JudgeAsync(string path, string name, PolicyDocument policy, PolicyInputs inputs, PolicyCheckCommand.Request request,
         TimeProvider time, CancellationToken cancellationToken)
     {
         ScanReport scan;
@@ -69,7 +69,7 @@ internal static class PolicyCheckBatch
         }
 
         var artifact = new ArtifactRef(request.Project ?? "", request.Repository ?? "", request.Digest ?? "");
-        var decision = PolicyEvaluator.Evaluate(artifact, scan, policy, kev, time.GetUtcNow());
+        var decision = PolicyEvaluator.Evaluate(artifact, scan, policy, time.GetUtcNow(), inputs);
         var summary = $"{decision.Blocking.Count()} blocking, {decision.Warnings.Count()} warning finding(s)";
         return new Outcome(name, decision.Verdict.ToString(), decision.Enforced, decision.Enforced ? summary : summary + " (dry run)");
     }

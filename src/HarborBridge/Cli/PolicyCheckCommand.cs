@@ -84,12 +84,7 @@ internal static class PolicyCheckCommand
 
             var policyText = await ReadTextAsync(request.Policy, "policy", cancellationToken);
             var document = PolicyLoader.Load(policyText, request.Policy);
-            KevCatalog? kev = null;
-            if (document.KevFile is { } kevFile)
-            {
-                var kevPath = Path.IsPathRooted(kevFile) ? kevFile : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(request.Policy)) ?? "", kevFile);
-                kev = KevCatalog.Parse(await ReadTextAsync(kevPath, "KEV", cancellationToken), kevPath);
-            }
+            var inputs = await PolicyInputLoader.LoadAsync(document, request.Policy, ReadTextAsync, cancellationToken);
 
             if (Directory.Exists(request.Report))
             {
@@ -98,7 +93,7 @@ internal static class PolicyCheckCommand
                     throw new BadInputException("--format sarif takes one report, not a folder; use text or json.");
                 }
 
-                return await PolicyCheckBatch.RunAsync(request.Report, document, kev, request, format, output, error, time, cancellationToken);
+                return await PolicyCheckBatch.RunAsync(request.Report, document, inputs, request, format, output, error, time, cancellationToken);
             }
 
             var reportBytes = await ReadBytesAsync(request.Report, cancellationToken);
@@ -113,7 +108,7 @@ internal static class PolicyCheckCommand
             }
 
             var artifact = new ArtifactRef(request.Project ?? "", request.Repository ?? "", request.Digest ?? "");
-            var decision = PolicyEvaluator.Evaluate(artifact, scan, document, kev, time.GetUtcNow());
+            var decision = PolicyEvaluator.Evaluate(artifact, scan, document, time.GetUtcNow(), inputs);
             var rendered = format switch
             {
                 "json" => DecisionRenderer.ToJson(decision),

@@ -29,8 +29,8 @@ internal sealed class DecisionService(
     public Decision Evaluate(ArtifactRef artifact, ScanReport report)
     {
         using var timer = metrics.Stage("decide");
-        var (policy, kev) = policies.Current;
-        return PolicyEvaluator.Evaluate(artifact, report, policy, kev, time.GetUtcNow());
+        var (policy, inputs) = policies.Snapshot;
+        return PolicyEvaluator.Evaluate(artifact, report, policy, time.GetUtcNow(), inputs);
     }
 
     /// <summary>Records <paramref name="decision"/> as the outcome of <paramref name="cause"/>. The decision id derives from

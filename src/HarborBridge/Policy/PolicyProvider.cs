@@ -3,8 +3,9 @@ using Microsoft.Extensions.Options;
 
 namespace HarborBridge.Policy;
 
-/// <summary>The policy in force. The file is re-read when its time stamp changes, so edits apply without a
-/// restart; an invalid edit is logged and the last good policy stays in force.</summary>
+/// <summary>The policy in force and the files it reads (KEV catalog, EPSS scores, OpenVEX documents). Everything is
+/// re-read when the time stamp of the policy file or of one of those files changes, so edits apply without a restart;
+/// an invalid edit is logged and the last good policy with its inputs stays in force.</summary>
 internal sealed class PolicyProvider(IOptions<PolicyOptions> options, ILogger<PolicyProvider> logger)
 {
     /// <summary>How <c>/readyz</c> and the logs name the policy when no file is read.</summary>
@@ -12,14 +13,27 @@ internal sealed class PolicyProvider(IOptions<PolicyOptions> options, ILogger<Po
 
     private const string BuiltInYaml = "version: 1\n";
     private readonly Lock _sync = new();
-    private (PolicyDocument Policy, KevCatalog? Kev, DateTime Stamp, string Path, string Source)? _current;
+    private Loaded? _current;
+
+    /// <summary>One loaded policy and its inputs, with the time stamps they were read at.</summary>
+    private sealed record Loaded(PolicyDocument Policy, PolicyInputs Inputs, string Path, string Source, IReadOnlyList<(string Path, DateTime Stamp)> Stamps);
 
     public (PolicyDocument Policy, KevCatalog? Kev) Current
     {
         get
         {
+            var (policy, inputs) = Snapshot;
+            return (policy, inputs.Kev);
+        }
+    }
+
+    /// <summary>The policy in force with every input it reads, from one load.</summary>
+    public (PolicyDocument Policy, PolicyInputs Inputs) Snapshot
+    {
+        get
+        {
             var current = Refresh();
-            return (current.Policy, current.Kev);
+            return (current.Policy, current.Inputs);
         }
     }
 
@@ -33,26 +47,28 @@ internal sealed class PolicyProvider(IOptions<PolicyOptions> options, ILogger<Po
         }
     }
 
-    /// <summary>Loads the policy at start so that a broken file stops the service with a clear message.</summary>
-    public void Validate() => _ = Current;
-
-    private (PolicyDocument Policy, KevCatalog? Kev, DateTime Stamp, string Path, string Source) Refresh()
+    private Loaded Refresh()
     {
         var path = Path.GetFullPath(options.Value.File ?? PolicyOptions.DefaultFile);
-        var stamp = System.IO.File.Exists(path) ? System.IO.File.GetLastWriteTimeUtc(path) : DateTime.MinValue;
         lock (_sync)
         {
-            if (_current is not { } current || current.Stamp != stamp || current.Path != path)
+            if (_current is not { } current || current.Path != path || current.Stamps.Any(s => StampOf(s.Path) != s.Stamp))
             {
-                _current = Load(path, stamp) ?? _current ?? throw new PolicyFileException($"{path}: no valid policy could be loaded.");
+                _current = Load(path) ?? _current ?? throw new PolicyFileException($"{path}: no valid policy could be loaded.");
             }
 
-            return _current.Value;
+            return _current;
         }
     }
 
-    private (PolicyDocument, KevCatalog?, DateTime, string, string)? Load(string path, DateTime stamp)
+    /// <summary>Loads the policy at start so that a broken file stops the service with a clear message.</summary>
+    public void Validate() => _ = Current;
+
+    private static DateTime StampOf(string path) => File.Exists(path) ? File.GetLastWriteTimeUtc(path) : DateTime.MinValue;
+
+    private Loaded? Load(string path)
     {
+        var stamp = StampOf(path);
         try
         {
             if (stamp == DateTime.MinValue)
@@ -64,19 +80,19 @@ internal sealed class PolicyProvider(IOptions<PolicyOptions> options, ILogger<Po
                 }
 
                 logger.LogWarning("HarborBridge:Policy:File is not set and {PolicyFile} does not exist; using the built-in defaults (block CRITICAL, warn HIGH)", path);
-                return (PolicyLoader.Load(BuiltInYaml, BuiltInSource), null, stamp, path, BuiltInSource);
+                return new Loaded(PolicyLoader.Load(BuiltInYaml, BuiltInSource), PolicyInputs.None, path, BuiltInSource, [(path, stamp)]);
             }
 
-            var policy = PolicyLoader.Load(System.IO.File.ReadAllText(path), path);
-            KevCatalog? kev = null;
-            if (policy.KevFile is { } kevFile)
-            {
-                var kevPath = Path.IsPathRooted(kevFile) ? kevFile : Path.Combine(Path.GetDirectoryName(path)!, kevFile);
-                kev = KevCatalog.Parse(System.IO.File.ReadAllText(kevPath), kevPath);
-            }
+            var policy = PolicyLoader.Load(File.ReadAllText(path), path);
 
-            logger.LogInformation("Loaded policy {PolicyFile} version {PolicyVersion}", path, policy.PolicyVersion);
-            return (policy, kev, stamp, path, path);
+            // Stamps first: a file changed while being read is read again on the next look.
+            var stamps = new List<(string, DateTime)> { (path, stamp) };
+            stamps.AddRange(PolicyInputLoader.Files(policy, path).Select(f => (f, StampOf(f))));
+            var inputs = PolicyInputLoader.LoadAsync(policy, path, (file, _, _) => Task.FromResult(File.ReadAllText(file)), CancellationToken.None)
+                .GetAwaiter().GetResult();
+            logger.LogInformation("Loaded policy {PolicyFile} version {PolicyVersion} ({VexCount} VEX document(s), EPSS {EpssDate}, KEV {KevVersion})",
+                path, policy.PolicyVersion, inputs.Vex?.Count ?? 0, inputs.Epss?.DateText ?? "none", inputs.Kev?.Version ?? "none");
+            return new Loaded(policy, inputs, path, path, stamps);
         }
         catch (Exception e) when (e is PolicyFileException or IOException or UnauthorizedAccessException)
         {
@@ -85,7 +101,7 @@ internal sealed class PolicyProvider(IOptions<PolicyOptions> options, ILogger<Po
                 throw new PolicyFileException(e.Message);
             }
 
-            logger.LogError("Policy file {PolicyFile} is invalid; the previous policy stays in force: {Problem}", path, e.Message);
+            logger.LogError("Policy file {PolicyFile} or a file it names is invalid; the previous policy stays in force: {Problem}", path, e.Message);
             return null;
         }
     }

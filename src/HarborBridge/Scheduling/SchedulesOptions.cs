@@ -22,6 +22,10 @@ public sealed class SchedulesOptions
     /// <summary>Exception reminders and expiries (default: every day at 06:00 UTC).</summary>
     public string ExceptionExpiry { get; set; } = "0 0 6 * * ?";
 
+    /// <summary>Checks the OpenVEX documents the policy names and re-evaluates the artifacts a changed one names
+    /// (default: every minute).</summary>
+    public string VexChanges { get; set; } = "0 * * * * ?";
+
     /// <summary>Artifacts one rescan run queues at most (newest push first).</summary>
     [Range(1, 1_000_000)]
     public int RescanBatchSize { get; set; } = 2_000;
@@ -103,6 +107,6 @@ internal sealed class SchedulesOptionsValidator : IValidateOptions<SchedulesOpti
     public static IEnumerable<(string Key, string Value)> Crons(SchedulesOptions o) =>
     [
         (nameof(o.Rescan), o.Rescan), (nameof(o.AtRiskDeadlines), o.AtRiskDeadlines),
-        (nameof(o.Reconcile), o.Reconcile), (nameof(o.ExceptionExpiry), o.ExceptionExpiry),
+        (nameof(o.Reconcile), o.Reconcile), (nameof(o.ExceptionExpiry), o.ExceptionExpiry), (nameof(o.VexChanges), o.VexChanges),
     ];
 }

@@ -33,6 +33,7 @@ internal static class SchedulingExtensions
         services.AddSingleton<Reconciler>();
         services.AddSingleton<WebhookRepair>();
         services.AddSingleton<JobRunLog>();
+        services.AddSingleton<VexChangeTracker>();
         if (!roles.HasFlag(ServerRoles.Scheduler))
         {
             return services;
@@ -73,6 +74,7 @@ internal static class SchedulingExtensions
             AddCronJob<AtRiskDeadlineJob>(q, "at-risk-deadlines", schedules.AtRiskDeadlines);
             AddCronJob<ReconcileJob>(q, "reconcile", schedules.Reconcile);
             AddCronJob<ExceptionExpiryJob>(q, "exception-expiry", schedules.ExceptionExpiry);
+            AddCronJob<VexChangeJob>(q, "vex-changes", schedules.VexChanges);
         });
         services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
         return services;

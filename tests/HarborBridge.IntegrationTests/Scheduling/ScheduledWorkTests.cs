@@ -28,15 +28,22 @@ public sealed class ScheduledWorkTests : IAsyncDisposable
     private string _policyText = "version: 1\nrescan:\n  fixWithin: { CRITICAL: 7d, HIGH: 30d }\n";
     private SimulatorSession? _session;
 
+    /// <summary>Files written beside the policy before the host starts; <c>{project}</c> becomes the simulator's project.</summary>
+    private readonly Dictionary<string, string> _policyInputs = [];
+
     private static string NewDigest() => "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 
     private async Task<Dictionary<string, string?>> SettingsAsync(params (string Key, string Value)[] overrides)
     {
-        await File.WriteAllTextAsync(_policyFile, _policyText);
         _session ??= await SimulatorSession.StartAsync(new HarborSimulatorOptions { RegistryAddress = TestServices.Registry, ScanDelay = TimeSpan.FromMinutes(10) });
+        await File.WriteAllTextAsync(_policyFile, _policyText);
+        foreach (var (path, text) in _policyInputs)
+        {
+            await File.WriteAllTextAsync(path, text.Replace("{project}", _session.Project, StringComparison.Ordinal));
+        }
         _database ??= await PostgresDatabase.CreateAsync();
         var settings = await HarborBridgeFactory.PipelineAsync(_database, _session.Simulator.Url, SimulatorSession.User, SimulatorSession.Password, _policyFile);
-        foreach (var job in new[] { "Rescan", "AtRiskDeadlines", "Reconcile", "ExceptionExpiry" })
+        foreach (var job in new[] { "Rescan", "AtRiskDeadlines", "Reconcile", "ExceptionExpiry", "VexChanges" })
         {
             settings[$"HarborBridge:Schedules:{job}"] = ""; // off unless the test switches it on
         }
@@ -96,6 +103,10 @@ public sealed class ScheduledWorkTests : IAsyncDisposable
         }
 
         File.Delete(_policyFile);
+        foreach (var path in _policyInputs.Keys)
+        {
+            File.Delete(path);
+        }
     }
 
     [Fact]
@@ -345,6 +356,51 @@ public sealed class ScheduledWorkTests : IAsyncDisposable
         Assert.Equal("Block", atRisk.Verdict);
         Assert.Equal("scheduled rescan", atRisk.Cause); // the cause RescanJob gives its ReevaluateArtifact
         Assert.Equal(1, await SignaturesAsync(artifact, ct)); // still signed while at risk
+    }
+
+    [Fact]
+    public async Task VexStatementWithdrawn_WarnedImageIsBlockedAgainByTheVexChangesJob()
+    {
+        var ct = TestServices.Timeout(240);
+        // OpenVEX v0.2.0: the two CRITICAL findings of harbor-5-vuln.json (CVE-YYYY-004, -005) are not_affected in every
+        // image of {project}/web (an image product by repository; Harbor reports carry no package URLs, so no subcomponents).
+        var vexFile = Path.ChangeExtension(_policyFile, ".openvex.json");
+        const string Statement = """
+            { "vulnerability": { "name": "{id}" }, "products": [ { "@id": "pkg:oci/web?repository_url=harbor.example.com/{project}/web" } ],
+              "status": "not_affected", "justification": "vulnerable_code_not_present" }
+            """;
+        var document = """
+            { "@context": "https://openvex.dev/ns/v0.2.0", "@id": "https://example.com/vex/web-1", "author": "Team Web",
+              "timestamp": "2026-12-05T10:00:00Z", "version": 1, "statements": [
+            """ + Statement.Replace("{id}", "CVE-YYYY-004", StringComparison.Ordinal) + "," +
+            Statement.Replace("{id}", "CVE-YYYY-005", StringComparison.Ordinal) + "] }";
+        _policyInputs[vexFile] = document;
+        _policyText = $"version: 1\ndefaults:\n  block: {{ severity: CRITICAL }}\n  vex: [{Path.GetFileName(vexFile)}]\nrescan:\n  fixWithin: {{ CRITICAL: 7d }}\n";
+        var factory = await StartSigningPipelineAsync(("HarborBridge:Schedules:VexChanges", "0/2 * * * * ?"));
+        var decisions = factory.Services.GetRequiredService<IDecisionStore>();
+        var image = await _session!.PushImageAsync("web", "v1", ct);
+        var artifact = new ArtifactRef(_session.Project, "web", image.ManifestDigest);
+        Assert.True(await TestEnvironment.EventuallyAsync(async () => await StateAsync(factory, artifact.Digest) == ArtifactStates.Approved, Patience),
+            "the clean image was not approved");
+
+        // Harbor's report gains 2 CRITICAL and 2 HIGH findings; with the VEX statements only the HIGH ones count, which
+        // leaves an approved image as it is (a rescan moves it only when it blocks).
+        var report = JsonNode.Parse(await File.ReadAllTextAsync(TestEnvironment.FixturePath("quarantine", "harbor-5-vuln.json"), ct))!
+            .AsObject()["application/vnd.scanner.adapter.vuln.report.harbor+json; version=1.0"]!.DeepClone().AsObject();
+        _session.Simulator.State.ReplaceReport(_session.Simulator.State.FindArtifact(artifact.Project, artifact.Repository, artifact.Digest)!, report);
+        await factory.Services.GetRequiredService<IBus>().Publish(new ReevaluateArtifact("rescan-" + Guid.NewGuid().ToString("N"), artifact, "rescan", DateTimeOffset.UtcNow), ct);
+        await Task.Delay(TimeSpan.FromSeconds(5), ct);
+        Assert.Equal(ArtifactStates.Approved, await StateAsync(factory, artifact.Digest));
+
+        // The author withdraws the statements (now "affected"); only the vex-changes job can notice.
+        await File.WriteAllTextAsync(vexFile, document.Replace("not_affected", "affected", StringComparison.Ordinal)
+            .Replace("{project}", _session.Project, StringComparison.Ordinal).Replace("\"version\": 1", "\"version\": 2", StringComparison.Ordinal), ct);
+
+        Assert.True(await TestEnvironment.EventuallyAsync(async () => await StateAsync(factory, artifact.Digest) == ArtifactStates.AtRisk, Patience),
+            "the image was not put at risk after the VEX statements were withdrawn");
+        var blocked = (await decisions.GetDecisionsAsync(artifact.Digest, ct)).Last();
+        Assert.Equal("Block", blocked.Verdict);
+        Assert.StartsWith($"VEX document {vexFile} changed", blocked.Cause, StringComparison.Ordinal);
     }
 
     private static async Task<string?> StateAsync(HarborBridgeFactory factory, string digest) =>
