@@ -40,8 +40,17 @@ internal static class ConfigCommand
             return 0;
         }
 
-        var existing = File.Exists(output) ? await File.ReadAllTextAsync(output, cancellationToken) : "";
-        await File.WriteAllTextAsync(output, ConfigurationReference.Update(existing, generated), cancellationToken);
+        try
+        {
+            var existing = File.Exists(output) ? await File.ReadAllTextAsync(output, cancellationToken) : "";
+            await File.WriteAllTextAsync(output, ConfigurationReference.Update(existing, generated), cancellationToken);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            await stderr.WriteLineAsync($"error: cannot write {Path.GetFullPath(output)}: {e.Message}");
+            return 2;
+        }
+
         await stdout.WriteLineAsync($"wrote {output}");
         return 0;
     }
