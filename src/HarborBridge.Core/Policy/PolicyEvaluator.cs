@@ -10,7 +10,10 @@ namespace HarborBridge.Core.Policy;
 /// </summary>
 public static class PolicyEvaluator
 {
-    public static Decision Evaluate(ArtifactRef artifact, ScanReport report, PolicyDocument policy, KevCatalog? kev, DateTimeOffset now)
+    /// <param name="upstream">The signatures and attestations found attached to the artifact, judged against the scope's
+    /// <c>require</c> rules; null when they were not gathered (then every requirement is unmet: nothing was checked).</param>
+    public static Decision Evaluate(ArtifactRef artifact, ScanReport report, PolicyDocument policy, KevCatalog? kev, DateTimeOffset now,
+        UpstreamEvidence? upstream = null)
     {
         var (rules, source) = policy.Resolve(artifact.Project, artifact.Repository);
         var notes = new List<string>();
@@ -58,11 +61,22 @@ public static class PolicyEvaluator
             });
         }
 
+        var requirements = rules.Require.IsEmpty
+            ? []
+            : RequirementEvaluator.Evaluate(rules.Require, upstream ?? UpstreamEvidence.Unavailable("the attached signatures were not checked"));
+        foreach (var unmet in requirements.Where(r => !r.Met))
+        {
+            verdict = Max(verdict, unmet.Action == RequirementAction.Block ? Verdict.Block : Verdict.Warn);
+        }
+
         return new Decision(artifact, verdict, rules.Enforcement == Enforcement.Enforce, rules.Enforcement, source, reportRule,
             policy.PolicyVersion, report.Digest, report.Format, report.Scanner, report.CreatedAt, activeKev?.Version, now, judged,
             applied.Select(p => new ExceptionUse(p.Key, p.Value)).ToList(),
             expired.Select(p => new ExceptionUse(p.Key, p.Value)).ToList(),
-            notes);
+            notes)
+        {
+            Requirements = requirements,
+        };
     }
 
     /// <summary>A vulnerability in the same package version is one finding however many targets (layers, lock files,

@@ -42,7 +42,7 @@ internal sealed class PolicyProvider(IOptions<PolicyOptions> options, ILogger<Po
                 return (PolicyLoader.Load(BuiltInYaml, "built-in defaults"), null, stamp, path);
             }
 
-            var policy = PolicyLoader.Load(System.IO.File.ReadAllText(path), path);
+            var policy = PolicyLoader.Load(System.IO.File.ReadAllText(path), path).WithPathsRelativeTo(Path.GetDirectoryName(path)!);
             KevCatalog? kev = null;
             if (policy.KevFile is { } kevFile)
             {

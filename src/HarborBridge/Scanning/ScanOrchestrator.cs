@@ -263,7 +263,7 @@ internal sealed class ScanOrchestrator(
     /// <summary>Judges the report against the policy in force, then stores and publishes the decision.</summary>
     private async Task DecideAsync(ArtifactRef a, ScanReport report, string? tag, string causeId, string cause, IPublishEndpoint publisher, CancellationToken cancellationToken)
     {
-        var decision = decider.Evaluate(a, report);
+        var decision = await decider.EvaluateAsync(a, report, cancellationToken);
         var result = await decider.RecordAsync(decision, new ScanVerdictCause(decision.Verdict, decision.Enforced, decision.ReportCreatedAt), causeId, tag, cause,
             cancellationToken);
         if (result.Step.ReleaseRequested && result.Recorded)
