@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using HarborBridge.Contracts;
 using HarborBridge.Core.Artifacts;
+using HarborBridge.Harbor;
 using HarborBridge.HarborSimulator;
 using HarborBridge.IntegrationTests.Harbor;
 using HarborBridge.IntegrationTests.Infrastructure;
@@ -9,6 +10,7 @@ using HarborBridge.Signing;
 using HarborBridge.Signing.Keys;
 using HarborBridge.Signing.Registry;
 using MassTransit;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace HarborBridge.IntegrationTests.Signing;
@@ -19,10 +21,17 @@ namespace HarborBridge.IntegrationTests.Signing;
 /// pushed straight to the registry, so the signature is there before Harbor announces the image) are judged against a
 /// <c>require</c> block naming skopeo's public key. Signed with that key: approved and co-signed (HarborBridge's layer
 /// beside skopeo's). Unsigned or signed by another key: blocked, with an explanation naming the key expected and what
-/// was found; under <c>action: warn</c> the unsigned image is warned (and signed), with the same explanation.
+/// was found; under <c>action: warn</c> the unsigned image is warned (and signed), with the same explanation. Then
+/// keyless: a Sigstore bundle made against @sigstore/mock's Fulcio and Rekor (tests/tools/sigstore-keyless-bundle.js, not
+/// our code) and attached as an OCI referrer passes with the required identity and fails with another; a SLSA v1
+/// provenance bundle by the right identity but naming another builder fails the attestation requirement.
 /// </summary>
-public sealed class UpstreamTrustPolicyTests : IAsyncLifetime
+public sealed class UpstreamTrustPolicyTests(SigstoreMockServers mock) : IAsyncLifetime, IClassFixture<SigstoreMockServers>
 {
+    private const string Issuer = "https://token.actions.githubusercontent.com";
+    private const string Workflow = "https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main";
+    private const string Builder = "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_container_slsa3.yml@refs/tags/v2.1.0";
+
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
     private static readonly string ReportFile = TestEnvironment.FixturePath("policy", "harbor", "vulnerabilities_addition.response.json");
 
@@ -49,11 +58,22 @@ public sealed class UpstreamTrustPolicyTests : IAsyncLifetime
 
         // The report has a HIGH and a LOW finding; warn and block only at CRITICAL, so the findings alone pass.
         var policyFile = Path.Combine(_directory, "policy.yaml");
-        await File.WriteAllTextAsync(policyFile, """
+        await File.WriteAllTextAsync(policyFile, $$"""
             version: 1
             defaults:
               warn: { severity: CRITICAL }
             projects:
+              - match: { repository: "keyless*" }
+                require:
+                  signatures:
+                    - keyless: { issuer: "{{Issuer}}", subject: "{{Workflow}}", trustedRoot: "{{mock.TrustedRoot}}" }
+              - match: { repository: "slsa*" }
+                require:
+                  attestations:
+                    - predicateType: https://slsa.dev/provenance/v1
+                      keyless: { issuer: "{{Issuer}}", subjectRegex: "https://github\\.com/acme/app/.+", trustedRoot: "{{mock.TrustedRoot}}" }
+                      builderId: "{{Builder}}"
+                      sourceRepository: https://github.com/acme/app
               - match: { repository: "warned*" }
                 require:
                   action: warn
@@ -74,7 +94,7 @@ public sealed class UpstreamTrustPolicyTests : IAsyncLifetime
             ScanDelay = TimeSpan.FromMilliseconds(300),
             WebhookHandler = () => _factory!.Server.CreateHandler(),
         };
-        foreach (var repository in new[] { "signed", "unsigned", "otherkey", "warned" })
+        foreach (var repository in new[] { "signed", "unsigned", "otherkey", "warned", "keyless-right", "keyless-wrong", "slsa-wrong" })
         {
             options.Reports[$"{project}/{repository}"] = ReportFile;
         }
@@ -182,6 +202,94 @@ public sealed class UpstreamTrustPolicyTests : IAsyncLifetime
         Assert.Contains($"require.signatures[0]: expected a signature by key {UpstreamPublicKey}; found no signatures or attestations attached", decision.Reason,
             StringComparison.Ordinal);
         Assert.True(await TestEnvironment.EventuallyAsync(() => Task.FromResult(SignedCount(digest) > 0), Patience), "the warned image was not signed");
+    }
+
+    [Fact]
+    public async Task KeylessBundleWithRequiredIdentity_ApprovedAndCoSigned()
+    {
+        var digest = await PushWithBundleAsync("keyless-right", Workflow, CosignSign, """{}""");
+
+        var decision = await DecisionAsync("keyless-right", digest);
+
+        Assert.True(decision.Verdict == "Pass", decision.Reason);
+        Assert.Contains($"by '{Workflow}' from '{Issuer}'", decision.DecisionJson, StringComparison.Ordinal);
+        Assert.True(await TestEnvironment.EventuallyAsync(() => Task.FromResult(SignedCount(digest) > 0), Patience), "the approved image was not co-signed");
+    }
+
+    [Fact]
+    public async Task KeylessBundleWithAnotherIdentity_BlockedNamingTheIdentityFound()
+    {
+        const string other = "https://github.com/evil/app/.github/workflows/release.yml@refs/heads/main";
+        var digest = await PushWithBundleAsync("keyless-wrong", other, CosignSign, """{}""");
+
+        var decision = await DecisionAsync("keyless-wrong", digest);
+
+        Assert.Equal("Block", decision.Verdict);
+        Assert.Contains($"expected a signature by keyless identity '{Workflow}' from issuer '{Issuer}'; found signature (bundle referrer sha256:", decision.Reason,
+            StringComparison.Ordinal);
+        Assert.Contains($"by '{other}' from '{Issuer}'", decision.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SlsaProvenanceFromAnotherBuilder_FailsTheAttestationRequirement()
+    {
+        const string otherBuilder = "https://ci.example.com/untrusted-runner";
+        var digest = await PushWithBundleAsync("slsa-wrong", Workflow, "https://slsa.dev/provenance/v1", $$"""
+            {"buildDefinition":{"buildType":"https://slsa-framework.github.io/github-actions-buildtypes/workflow/v1",
+              "externalParameters":{"workflow":{"ref":"refs/heads/main","repository":"https://github.com/acme/app","path":".github/workflows/release.yml"} } },
+             "runDetails":{"builder":{"id":"{{otherBuilder}}"} } }
+            """);
+
+        var decision = await DecisionAsync("slsa-wrong", digest);
+
+        Assert.Equal("Block", decision.Verdict);
+        Assert.Contains("require.attestations[0]: expected a https://slsa.dev/provenance/v1 attestation signed by keyless identity matching", decision.Reason,
+            StringComparison.Ordinal);
+        Assert.Contains($"builder id is '{otherBuilder}', not '{Builder}'", decision.Reason, StringComparison.Ordinal);
+    }
+
+    private const string CosignSign = "https://sigstore.dev/cosign/sign/v1";
+
+    // A new image in the registry with a keyless bundle over a statement about it (signed for `subject` by the mock
+    // Fulcio, logged in the mock Rekor) attached as an OCI referrer, straight to the registry; then announced through the simulator.
+    private async Task<string> PushWithBundleAsync(string repository, string subject, string predicateType, string predicateJson)
+    {
+        var image = OciLayoutImage.Create(Path.Combine(_directory, Guid.NewGuid().ToString("N")));
+        var (exit, output) = await TestServices.SkopeoAsync(_directory, TestServices.Timeout(120), "copy", "--preserve-digests", "--dest-tls-verify=false",
+            $"oci:{image.Directory}:latest", $"docker://{TestServices.Registry}/{_session.Project}/{repository}:upstream");
+        Assert.True(exit == 0, $"skopeo copy failed: {output}");
+
+        var statementFile = Path.Combine(_directory, Guid.NewGuid().ToString("N") + ".json");
+        await File.WriteAllTextAsync(statementFile, $$"""
+            {"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"{{TestServices.Registry}}/{{_session.Project}}/{{repository}}",
+             "digest":{"sha256":"{{image.ManifestDigest["sha256:".Length..]}}"} }],"predicateType":"{{predicateType}}","predicate":{{predicateJson}} }
+            """);
+        var bundleFile = statementFile + ".sigstore.json";
+        var made = await ToolProcess.RunAsync("node",
+            [Path.Combine(mock.Tools, "sigstore-keyless-bundle.js"), mock.BaseUrl, SigstoreMockServers.FakeToken(Issuer, subject), statementFile, bundleFile],
+            _directory, new Dictionary<string, string> { ["NODE_PATH"] = mock.NodeModules });
+        Assert.True(made.ExitCode == 0, made.Output);
+
+        var bundle = await File.ReadAllBytesAsync(bundleFile);
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["HarborBridge:Harbor:Url"] = $"http://{TestServices.Registry}/",
+        }).Build();
+        await using (var services = new ServiceCollection().AddLogging().AddHarborClients(configuration).BuildServiceProvider())
+        {
+            var registry = services.GetRequiredService<HarborBridge.Harbor.Oci.IOciRegistryClient>();
+            var target = HarborBridge.Harbor.Oci.OciRepository.Parse($"{TestServices.Registry}/{_session.Project}/{repository}", plainHttp: true);
+            var subjectManifest = await registry.HeadManifestAsync(target, image.ManifestDigest, TestServices.Timeout());
+            var manifest = HarborBridge.Signing.Bundles.SigstoreBundle.ReferrerManifest(bundle, predicateType, subjectManifest!.MediaType, image.ManifestDigest,
+                subjectManifest.Size, DateTimeOffset.UnixEpoch);
+            await registry.UploadBlobAsync(target, bundle, TestServices.Timeout());
+            await registry.PushBlobAsync(target, HarborBridge.Signing.Bundles.SigstoreBundle.EmptyConfig, null, TestServices.Timeout());
+            await registry.PushReferrerAsync(target, manifest, "application/vnd.oci.image.manifest.v1+json", image.ManifestDigest,
+                "application/vnd.dev.sigstore.bundle.v0.3+json", TestServices.Timeout());
+        }
+
+        await image.PushAsync($"{_session.Simulator.RegistryHost}/{_session.Project}/{repository}:v1", _directory, TestServices.Timeout(120));
+        return image.ManifestDigest;
     }
 
     // Pushes a new image: first (when signing) by skopeo straight to the registry with its sigstore signature, so the
