@@ -139,6 +139,34 @@ public sealed record RequirementResult(string Requirement, bool Met, Requirement
     public string Explain() => $"{Requirement}: expected {Expected}; found {Found}";
 }
 
+/// <summary>A met requirement as the decision attestation records it: what was required and which signatures or attestations met it.</summary>
+public sealed record VerifiedRequirement(string Requirement, string Expected, IReadOnlyList<string> Verified)
+{
+    /// <summary>The met requirements in a stored decision's JSON (<see cref="DecisionRenderer.ToJson"/>); empty when it has none.</summary>
+    public static IReadOnlyList<VerifiedRequirement> FromDecisionJson(string decisionJson)
+    {
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(decisionJson);
+            if (document.RootElement.ValueKind != System.Text.Json.JsonValueKind.Object ||
+                !document.RootElement.TryGetProperty("requirements", out var list) || list.ValueKind != System.Text.Json.JsonValueKind.Array)
+            {
+                return [];
+            }
+
+            return list.EnumerateArray()
+                .Where(r => r.TryGetProperty("met", out var met) && met.ValueKind == System.Text.Json.JsonValueKind.True)
+                .Select(r => new VerifiedRequirement(r.GetProperty("requirement").GetString() ?? "", r.GetProperty("expected").GetString() ?? "",
+                    r.GetProperty("verified").EnumerateArray().Select(v => v.GetString() ?? "").ToList()))
+                .ToList();
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or KeyNotFoundException)
+        {
+            return [];
+        }
+    }
+}
+
 /// <summary>Judges the <c>require</c> rules against the evidence gathered. Pure.</summary>
 public static class RequirementEvaluator
 {

@@ -14,6 +14,8 @@ public sealed record ArtifactSignature(string SignatureReference, string KeyId, 
 /// stored (then no decision attestation is written).</param>
 /// <param name="ExceptionsUsed">Policy exceptions that waived findings; they go into the decision attestation.</param>
 /// <param name="Scan">The scan report the decision was made from, for the vulnerability attestation; null = none is attached.</param>
+/// <param name="UpstreamVerified">The trust policy's requirements the decision found met, with the upstream signatures and
+/// provenance that met them; they go into the decision attestation.</param>
 public sealed record SigningDecision(
     string DecisionId,
     string Verdict,
@@ -21,7 +23,8 @@ public sealed record SigningDecision(
     string ReportDigest,
     DateTimeOffset DecidedAt,
     IReadOnlyList<AppliedException>? ExceptionsUsed = null,
-    ScanEvidence? Scan = null);
+    ScanEvidence? Scan = null,
+    IReadOnlyList<Policy.VerifiedRequirement>? UpstreamVerified = null);
 
 /// <summary>The verdict of checking an artifact's signature by HarborBridge's own key.</summary>
 public sealed record ArtifactSignatureCheck(bool Verified, string Explanation);

@@ -161,6 +161,15 @@ public sealed class UpstreamTrustPolicyTests(SigstoreMockServers mock) : IAsyncL
         Assert.NotEqual(byUs.Result.Verified[0].LayerIndex, byUpstream.Result.Verified[0].LayerIndex);
         Assert.Contains("require.signatures[0]", decision.DecisionJson, StringComparison.Ordinal);
         Assert.Contains("\"met\": true", decision.DecisionJson, StringComparison.Ordinal);
+
+        // Our decision attestation records the upstream signature it verified (checked with our key, read from the .att).
+        var attached = await verifier.ReadAttachedAsync(_session.Repository("signed"), digest, TestServices.Timeout());
+        var (attestations, _) = HarborBridge.Signing.Verification.AttestationVerifier.Verify(digest, [ours], attached.Attestations);
+        var statement = System.Text.Json.Nodes.JsonNode.Parse(attestations.Single(a => a.PredicateType == "https://harborbridge.dev/decision/v1").Statement)!;
+        var upstreamVerified = Assert.Single(statement["predicate"]!["upstreamVerified"]!.AsArray())!;
+        Assert.Equal("require.signatures[0]", upstreamVerified["requirement"]!.GetValue<string>());
+        Assert.Equal($"signature (.sig layer {byUpstream.Result.Verified[0].LayerIndex}) by key {UpstreamPublicKey}",
+            Assert.Single(upstreamVerified["verified"]!.AsArray())!.GetValue<string>());
     }
 
     [Fact]
