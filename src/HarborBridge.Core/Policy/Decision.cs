@@ -118,6 +118,11 @@ public sealed record Decision(
     /// <summary>The score date of the EPSS file used, when the policy uses one.</summary>
     public DateTimeOffset? EpssScoreDate { get; init; }
 
+    /// <summary>The policy's <c>require</c> entries and whether the signatures and attestations attached met them.</summary>
+    public IReadOnlyList<RequirementResult> Requirements { get; init; } = [];
+
+    public IEnumerable<RequirementResult> UnmetRequirements => Requirements.Where(r => !r.Met);
+
     public IEnumerable<JudgedFinding> Blocking => Findings.Where(f => f.Outcome == FindingOutcome.Block);
 
     public IEnumerable<JudgedFinding> Warnings => Findings.Where(f => f.Outcome == FindingOutcome.Warn);

@@ -33,6 +33,16 @@ public static class DecisionRenderer
             text.Append(CultureInfo.InvariantCulture, $"Report rule: {reportRule}\n");
         }
 
+        if (decision.Requirements.Count > 0)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"\nRequired signatures and attestations ({decision.Requirements.Count(r => r.Met)} of {decision.Requirements.Count} met):\n");
+            foreach (var r in decision.Requirements)
+            {
+                var state = r.Met ? "met" : $"NOT MET ({r.Action.ToString().ToLowerInvariant()})";
+                text.Append(CultureInfo.InvariantCulture, $"  {r.Requirement} {state}: expected {r.Expected}\n    found: {r.Found}\n");
+            }
+        }
+
         Section(text, decision, "Blocking findings, fix these", decision.Blocking.ToList());
         Section(text, decision, "Warnings", decision.Warnings.ToList());
         VexSection(text, decision.VexStatements);
@@ -210,6 +220,15 @@ public static class DecisionRenderer
             }),
             appliedExceptions = decision.AppliedExceptions.Select(ExceptionJson),
             expiredExceptions = decision.ExpiredExceptions.Select(ExceptionJson),
+            requirements = decision.Requirements.Count == 0 ? null : decision.Requirements.Select(r => new
+            {
+                requirement = r.Requirement,
+                met = r.Met,
+                action = r.Action,
+                expected = r.Expected,
+                found = r.Found,
+                verified = r.Verified,
+            }),
             notes = decision.Notes,
         };
         return JsonSerializer.Serialize(document, JsonOptions);

@@ -78,6 +78,10 @@ public sealed record PolicySettings
 
     /// <summary><c>vex:</c> OpenVEX files (as written in the policy; relative to the policy file) whose statements apply here.</summary>
     public IReadOnlyList<string>? Vex { get; init; }
+
+    /// <summary>The <c>require:</c> block (signatures and attestations that must already be attached). A scope that sets it
+    /// replaces the defaults' block as a whole.</summary>
+    public RequireRules? Require { get; init; }
 }
 
 /// <summary>The settings in force for one artifact after defaults and the matching override are combined.</summary>
@@ -106,6 +110,9 @@ public sealed record PolicyRules(
     /// <summary>How a blocked artifact is quarantined (strategies, label, quarantine project).</summary>
     public QuarantineSettings Quarantine { get; init; } = QuarantineSettings.Default;
 
+    /// <summary>Signatures and attestations that must be attached before HarborBridge co-signs; none by default.</summary>
+    public RequireRules Require { get; init; } = RequireRules.None;
+
     public PolicyRules With(PolicySettings s) => new(
         s.BlockSeverityOff == true ? null : s.BlockSeverity ?? BlockSeverity,
         s.BlockCvss ?? BlockCvss,
@@ -125,6 +132,7 @@ public sealed record PolicyRules(
         WarnEpss = s.WarnSeverityOff == true ? null : s.WarnSeverity is not null ? s.WarnEpss : s.WarnEpss ?? WarnEpss,
         Kev = s.Kev ?? Kev,
         VexFiles = s.Vex ?? VexFiles,
+        Require = s.Require ?? Require,
     };
 
     /// <summary>The block severity rule applies only to findings whose EPSS score is at least this; null = no EPSS condition.</summary>
@@ -213,6 +221,14 @@ public sealed record PolicyDocument(
 
     /// <summary>The <c>rescan:</c> section; null when the policy has none (then <see cref="RescanRules.BuiltIn"/> applies).</summary>
     public RescanRules? Rescan { get; init; }
+
+    /// <summary>The same policy with the key and trusted-root paths of every <c>require</c> block made absolute against
+    /// <paramref name="directory"/> (the policy file's folder). The policy version is unchanged.</summary>
+    public PolicyDocument WithPathsRelativeTo(string directory) => this with
+    {
+        Defaults = Defaults with { Require = Defaults.Require?.RelativeTo(directory) },
+        Projects = Projects.Select(p => p with { Settings = p.Settings with { Require = p.Settings.Require?.RelativeTo(directory) } }).ToList(),
+    };
 
     /// <summary>The rescan rules in force.</summary>
     [JsonIgnore]

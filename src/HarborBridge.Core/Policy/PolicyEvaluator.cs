@@ -10,11 +10,15 @@ namespace HarborBridge.Core.Policy;
 /// </summary>
 public static class PolicyEvaluator
 {
-    public static Decision Evaluate(ArtifactRef artifact, ScanReport report, PolicyDocument policy, KevCatalog? kev, DateTimeOffset now) =>
-        Evaluate(artifact, report, policy, now, new PolicyInputs(kev));
+    public static Decision Evaluate(ArtifactRef artifact, ScanReport report, PolicyDocument policy, KevCatalog? kev, DateTimeOffset now,
+        UpstreamEvidence? upstream = null) =>
+        Evaluate(artifact, report, policy, now, new PolicyInputs(kev), upstream);
 
     /// <summary>Judges with every input the policy may use: the KEV catalog, EPSS scores and OpenVEX documents.</summary>
-    public static Decision Evaluate(ArtifactRef artifact, ScanReport report, PolicyDocument policy, DateTimeOffset now, PolicyInputs inputs)
+    /// <param name="upstream">The signatures and attestations found attached to the artifact, judged against the scope's
+    /// <c>require</c> rules; null when they were not gathered (then every requirement is unmet: nothing was checked).</param>
+    public static Decision Evaluate(ArtifactRef artifact, ScanReport report, PolicyDocument policy, DateTimeOffset now, PolicyInputs inputs,
+        UpstreamEvidence? upstream = null)
     {
         var kev = inputs.Kev;
         var (rules, source) = policy.Resolve(artifact.Project, artifact.Repository);
@@ -90,6 +94,14 @@ public static class PolicyEvaluator
             });
         }
 
+        var requirements = rules.Require.IsEmpty
+            ? []
+            : RequirementEvaluator.Evaluate(rules.Require, upstream ?? UpstreamEvidence.Unavailable("the attached signatures were not checked"));
+        foreach (var unmet in requirements.Where(r => !r.Met))
+        {
+            verdict = Max(verdict, unmet.Action == RequirementAction.Block ? Verdict.Block : Verdict.Warn);
+        }
+
         return new Decision(artifact, verdict, rules.Enforcement == Enforcement.Enforce, rules.Enforcement, source, reportRule,
             policy.PolicyVersion, report.Digest, report.Format, report.Scanner, report.CreatedAt, activeKev?.Version, now, judged,
             applied.Select(p => new ExceptionUse(p.Key, p.Value)).ToList(),
@@ -98,6 +110,7 @@ public static class PolicyEvaluator
         {
             VexStatements = vexUses.Select(p => ToUse(p.Key.Item1, p.Key.Item2, p.Value)).ToList(),
             EpssScoreDate = epss?.ScoreDate,
+            Requirements = requirements,
         };
     }
 

@@ -25,6 +25,8 @@ public sealed record WrittenSignature(string Format, string ManifestDigest)
 /// <param name="ExceptionsUsed">Policy exceptions that waived findings; they go into the decision attestation.</param>
 /// <param name="Scan">The scan report the decision was made from, for the vulnerability attestation; null = none is attached.</param>
 /// <param name="VexStatementsUsed">VEX statements that took findings out of the verdict; they go into the decision attestation.</param>
+/// <param name="UpstreamVerified">The trust policy's requirements the decision found met, with the upstream signatures and
+/// provenance that met them; they go into the decision attestation.</param>
 public sealed record SigningDecision(
     string DecisionId,
     string Verdict,
@@ -33,7 +35,8 @@ public sealed record SigningDecision(
     DateTimeOffset DecidedAt,
     IReadOnlyList<AppliedException>? ExceptionsUsed = null,
     ScanEvidence? Scan = null,
-    IReadOnlyList<VexStatementUsed>? VexStatementsUsed = null);
+    IReadOnlyList<VexStatementUsed>? VexStatementsUsed = null,
+    IReadOnlyList<Policy.VerifiedRequirement>? UpstreamVerified = null);
 
 /// <summary>An OpenVEX statement (<c>not_affected</c> or <c>fixed</c>) that took findings out of a decision.</summary>
 /// <param name="Document">The document's <c>@id</c>.</param>

@@ -17,7 +17,8 @@ public sealed record DecisionPredicate(
     string Verdict,
     DateTimeOffset DecidedAt,
     IReadOnlyList<DecisionException> ExceptionsUsed,
-    IReadOnlyList<VexStatementUsed>? VexStatementsUsed = null);
+    IReadOnlyList<VexStatementUsed>? VexStatementsUsed = null,
+    IReadOnlyList<HarborBridge.Core.Policy.VerifiedRequirement>? UpstreamVerified = null);
 
 /// <summary>Predicates carried in HarborBridge's attestations.</summary>
 public static class Predicates
@@ -69,7 +70,7 @@ public static class Predicates
     public static JsonObject Decision(DecisionPredicate decision)
     {
         ImageDigest.Validate(decision.ReportDigest);
-        return new JsonObject
+        var predicate = new JsonObject
         {
             ["policyVersion"] = decision.PolicyVersion,
             ["reportDigest"] = decision.ReportDigest,
@@ -91,6 +92,18 @@ public static class Predicates
                 ["justification"] = v.Justification,
             }).ToArray()),
         };
+        if (decision.UpstreamVerified is { Count: > 0 } upstream)
+        {
+            // What the trust policy required and which upstream signatures and provenance met it (verified before co-signing).
+            predicate["upstreamVerified"] = new JsonArray(upstream.Select(u => (JsonNode)new JsonObject
+            {
+                ["requirement"] = u.Requirement,
+                ["expected"] = u.Expected,
+                ["verified"] = new JsonArray(u.Verified.Select(v => (JsonNode)JsonValue.Create(v)).ToArray()),
+            }).ToArray());
+        }
+
+        return predicate;
     }
 
     private static string Rfc3339(DateTimeOffset time) =>

@@ -93,7 +93,7 @@ public sealed class RegistryArtifactSigner(
         var exceptions = (decision.ExceptionsUsed ?? []).Select(e => new DecisionException(e.Id, e.Vulnerability, e.ExpiresAt)).ToList();
         statements.Add(new InTotoStatement(subject, digest, Predicates.HarborBridgeDecisionV1,
             Predicates.Decision(new DecisionPredicate(decision.PolicyVersion, decision.ReportDigest, decision.Verdict, decision.DecidedAt, exceptions,
-                decision.VexStatementsUsed))));
+                decision.VexStatementsUsed, decision.UpstreamVerified))));
         return statements;
     }
 

@@ -19,6 +19,10 @@ public sealed record RegistryVerification(string ImageDigest, SignatureVerificat
     public string Explain() => RegistrySignatureVerifier.Explain(Result, Bundles.Select(b => (b.ManifestDigest, b.Result.FailureReason)));
 }
 
+/// <summary>What is attached to an image digest, unverified: <c>.sig</c> layers, <c>.att</c> layers, bundle referrers.</summary>
+public sealed record AttachedSignatures(
+    IReadOnlyList<SignatureLayer> Signatures, IReadOnlyList<SignatureLayer> Attestations, IReadOnlyList<(string ManifestDigest, byte[]? Bundle)> Bundles);
+
 /// <summary>One bundle referrer of the image checked with a public key.</summary>
 public sealed record KeyBundleResult(string ManifestDigest, BundleVerificationResult Result);
 
@@ -141,22 +145,40 @@ public sealed class RegistrySignatureVerifier(IOciRegistryClient registry)
             digest = head.Digest;
         }
 
-        var manifest = await registry.GetManifestAsync(repository, ImageDigest.SignatureTag(digest), cancellationToken);
+        return (digest, await ReadLayersAsync(repository, ImageDigest.SignatureTag(digest), CosignMediaTypes.SimpleSigning, cancellationToken));
+    }
+
+    /// <summary>Everything cosign attaches to an image digest, unverified: the <c>.sig</c> layers, the <c>.att</c> layers and
+    /// the Sigstore bundle referrers (a null bundle could not be read). For callers that verify with signers of their own.</summary>
+    public async Task<AttachedSignatures> ReadAttachedAsync(OciRepository repository, string digest, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(repository);
+        ImageDigest.Validate(digest);
+        return new AttachedSignatures(
+            await ReadLayersAsync(repository, ImageDigest.SignatureTag(digest), CosignMediaTypes.SimpleSigning, cancellationToken),
+            await ReadLayersAsync(repository, ImageDigest.AttestationTag(digest), CosignMediaTypes.DsseEnvelope, cancellationToken),
+            await ReadBundlesAsync(repository, digest, cancellationToken));
+    }
+
+    // The layers of a .sig or .att manifest with the blobs of the given media type (none when the tag does not exist).
+    private async Task<IReadOnlyList<SignatureLayer>> ReadLayersAsync(OciRepository repository, string tag, string mediaType, CancellationToken cancellationToken)
+    {
+        var manifest = await registry.GetManifestAsync(repository, tag, cancellationToken);
         if (manifest is null)
         {
-            return (digest, []);
+            return [];
         }
 
         var blobs = new Dictionary<string, byte[]?>(StringComparer.Ordinal);
         foreach (var layer in SignatureManifests.ReadLayers(manifest.Content))
         {
-            if (layer.MediaType == CosignMediaTypes.SimpleSigning && OciDigest.IsDigest(layer.Digest) && !blobs.ContainsKey(layer.Digest))
+            if (layer.MediaType == mediaType && OciDigest.IsDigest(layer.Digest) && !blobs.ContainsKey(layer.Digest))
             {
                 blobs[layer.Digest] = await ReadBlobAsync(repository, layer.Digest, cancellationToken);
             }
         }
 
-        return (digest, SignatureManifests.ToSignatureLayers(manifest.Content, d => blobs.GetValueOrDefault(d)));
+        return SignatureManifests.ToSignatureLayers(manifest.Content, d => blobs.GetValueOrDefault(d));
     }
 
     private async Task<byte[]?> ReadBlobAsync(OciRepository repository, string digest, CancellationToken cancellationToken)

@@ -32,6 +32,7 @@ public static class FulcioCertificateVerifier
 
     /// <param name="leaf">The signing certificate.</param>
     /// <param name="untrustedIntermediates">Certificates shipped with the signature (chain annotation); only used to build a path, never trusted.</param>
+    /// <param name="expectedIdentity">The SAN the certificate must name; null leaves the identity to the caller (it is returned).</param>
     /// <param name="signingTime">The trusted time of the signature (Rekor integrated time or a timestamp).</param>
     /// <param name="ctLogs">When given, an embedded SCT must verify with one of these CT logs (<see cref="SignedCertificateTimestamps"/>).</param>
     public static CertificateCheck Verify(
@@ -39,8 +40,8 @@ public static class FulcioCertificateVerifier
         IReadOnlyList<X509Certificate2> untrustedIntermediates,
         KeylessTrust trust,
         DateTimeOffset signingTime,
-        string expectedIdentity,
-        string expectedIssuer,
+        string? expectedIdentity,
+        string? expectedIssuer,
         IReadOnlyList<TransparencyLogKey>? ctLogs = null)
     {
         ArgumentNullException.ThrowIfNull(leaf);
@@ -75,12 +76,13 @@ public static class FulcioCertificateVerifier
             return CertificateCheck.Fail(identityProblem);
         }
 
-        if (!string.Equals(identity.Subject, expectedIdentity, StringComparison.Ordinal))
+        // Null: the caller matches the identity itself (the trust policy's exact-or-regex identities).
+        if (expectedIdentity is not null && !string.Equals(identity.Subject, expectedIdentity, StringComparison.Ordinal))
         {
             return CertificateCheck.Fail($"the certificate identity is '{identity.Subject}', not '{expectedIdentity}'", identity);
         }
 
-        if (!string.Equals(identity.Issuer, expectedIssuer, StringComparison.Ordinal))
+        if (expectedIssuer is not null && !string.Equals(identity.Issuer, expectedIssuer, StringComparison.Ordinal))
         {
             return CertificateCheck.Fail($"the certificate's OIDC issuer is '{identity.Issuer}', not '{expectedIssuer}'", identity);
         }

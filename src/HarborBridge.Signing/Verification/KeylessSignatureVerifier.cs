@@ -6,8 +6,12 @@ using HarborBridge.Signing.Transparency;
 namespace HarborBridge.Signing.Verification;
 
 /// <summary>The certificate identity and OIDC issuer a keyless signature must have (exact match, as cosign's
-/// <c>--certificate-identity</c> / <c>--certificate-oidc-issuer</c>).</summary>
-public sealed record KeylessPolicy(string Identity, string Issuer, KeylessTrust Trust);
+/// <c>--certificate-identity</c> / <c>--certificate-oidc-issuer</c>). Null identity and issuer: any certificate from the
+/// trusted CAs verifies, and the caller judges the identity returned with it (the trust policy does).</summary>
+public sealed record KeylessPolicy(string? Identity, string? Issuer, KeylessTrust Trust)
+{
+    public static KeylessPolicy AnyIdentity(KeylessTrust trust) => new(null, null, trust);
+}
 
 /// <summary>
 /// Verifies legacy keyless cosign signatures (<c>.sig</c> layers as cosign v2 writes them): the layer carries the Fulcio

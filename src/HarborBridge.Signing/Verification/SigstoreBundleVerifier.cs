@@ -28,7 +28,7 @@ public sealed record BundlePolicy(ECDsa? Key, string? Identity, string? Issuer, 
 {
     public static BundlePolicy ForKey(ECDsa key) => new(key, null, null);
 
-    public static BundlePolicy ForIdentity(string identity, string issuer, bool checkSct = true) => new(null, identity, issuer, checkSct);
+    public static BundlePolicy ForIdentity(string? identity, string? issuer, bool checkSct = true) => new(null, identity, issuer, checkSct);
 }
 
 /// <summary>Outcome of verifying a bundle with <see cref="SigstoreBundleVerifier"/>.</summary>
@@ -174,7 +174,7 @@ public static class SigstoreBundleVerifier
 
         foreach (var time in times.Distinct())
         {
-            var check = FulcioCertificateVerifier.Verify(leaf, intermediates, trust, time.Time, policy.Identity!, policy.Issuer!, policy.CheckSct ? trust.CtLogs : null);
+            var check = FulcioCertificateVerifier.Verify(leaf, intermediates, trust, time.Time, policy.Identity, policy.Issuer, policy.CheckSct ? trust.CtLogs : null);
             if (!check.IsVerified)
             {
                 return BundleCheck.Fail($"{check.FailureReason} (time from the {time.Source})", check.Identity);

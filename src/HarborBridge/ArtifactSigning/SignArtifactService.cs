@@ -41,6 +41,12 @@ internal sealed partial class SignArtifactService(
             return;
         }
 
+        // The decision as stored names the upstream signatures and provenance it verified (the messages carry only its id).
+        if ((await decisions.GetDecisionsAsync(artifact.Digest, cancellationToken)).FirstOrDefault(d => d.DecisionId == decision.DecisionId) is { } stored)
+        {
+            decision = decision with { UpstreamVerified = Core.Policy.VerifiedRequirement.FromDecisionJson(stored.DecisionJson) };
+        }
+
         using var timer = metrics.Stage("sign");
         ArtifactSignature signature;
         try

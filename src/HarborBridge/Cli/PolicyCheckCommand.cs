@@ -36,10 +36,16 @@ internal static class PolicyCheckCommand
             Description = "Output: text (default), json or sarif (SARIF 2.1.0).",
             DefaultValueFactory = _ => "text",
         };
+        var requireFrom = new Option<string>("--require-from")
+        {
+            Description = "Also judge the policy's require rules: verify the signatures and attestations attached to this image " +
+                "(host/project/repository@sha256:… or :tag) in its registry. Project and repository default to the image's path.",
+        };
+        var insecure = new Option<bool>("--allow-insecure-registry") { Description = "With --require-from: plain HTTP to the registry (test registries only)." };
         var check = new Command("check", "Judge a scan report (or a folder of reports) against a policy file. Exit 0 pass/warn (or a block in " +
             "a dry-run scope), 1 block, 2 bad input. Example: harborbridge policy check --policy config/policy.yaml --report trivy.json")
         {
-            policy, report, project, repository, digest, format,
+            policy, report, project, repository, digest, format, requireFrom, insecure,
         };
         check.TreatUnmatchedTokensAsErrors = false;
         check.SetAction(async (parseResult, cancellationToken) =>
@@ -53,14 +59,16 @@ internal static class PolicyCheckCommand
             }
 
             var request = new Request(parseResult.GetValue(policy), parseResult.GetValue(report), parseResult.GetValue(project),
-                parseResult.GetValue(repository), parseResult.GetValue(digest), parseResult.GetValue(format) ?? "text");
+                parseResult.GetValue(repository), parseResult.GetValue(digest), parseResult.GetValue(format) ?? "text",
+                parseResult.GetValue(requireFrom), parseResult.GetValue(insecure));
             return await RunAsync(request, output, error, TimeProvider.System, cancellationToken);
         });
 
         return new Command("policy", "Policy tools.") { check };
     }
 
-    internal sealed record Request(string? Policy, string? Report, string? Project, string? Repository, string? Digest, string Format);
+    internal sealed record Request(string? Policy, string? Report, string? Project, string? Repository, string? Digest, string Format,
+        string? RequireFrom = null, bool PlainHttp = false);
 
     internal static async Task<int> RunAsync(Request request, TextWriter output, TextWriter error, TimeProvider time, CancellationToken cancellationToken)
     {
@@ -83,7 +91,7 @@ internal static class PolicyCheckCommand
             }
 
             var policyText = await ReadTextAsync(request.Policy, "policy", cancellationToken);
-            var document = PolicyLoader.Load(policyText, request.Policy);
+            var document = PolicyLoader.Load(policyText, request.Policy).WithPathsRelativeTo(Path.GetDirectoryName(Path.GetFullPath(request.Policy))!);
             var inputs = await PolicyInputLoader.LoadAsync(document, request.Policy, ReadTextAsync, cancellationToken);
 
             if (Directory.Exists(request.Report))
@@ -108,7 +116,13 @@ internal static class PolicyCheckCommand
             }
 
             var artifact = new ArtifactRef(request.Project ?? "", request.Repository ?? "", request.Digest ?? "");
-            var decision = PolicyEvaluator.Evaluate(artifact, scan, document, time.GetUtcNow(), inputs);
+            UpstreamEvidence? upstream = null;
+            if (request.RequireFrom is not null)
+            {
+                (artifact, upstream) = await PolicyRequireFrom.CollectAsync(request, document, Environment.GetEnvironmentVariable, time, cancellationToken);
+            }
+
+            var decision = PolicyEvaluator.Evaluate(artifact, scan, document, time.GetUtcNow(), inputs, upstream);
             var rendered = format switch
             {
                 "json" => DecisionRenderer.ToJson(decision),
@@ -143,5 +157,5 @@ internal static class PolicyCheckCommand
     private static string ToolVersion() =>
         typeof(PolicyCheckCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
 
-    private sealed class BadInputException(string message) : Exception(message);
+    internal sealed class BadInputException(string message) : Exception(message);
 }

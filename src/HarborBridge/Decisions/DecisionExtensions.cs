@@ -13,6 +13,7 @@ internal static class DecisionExtensions
         services.AddSingleton<IScanEvidence>(sp => sp.GetRequiredService<IOptions<TrivyOptions>>().Value.Enabled
             ? sp.GetRequiredService<TrivyScanEvidence>()
             : sp.GetRequiredService<HarborScanEvidence>());
+        services.AddSingleton<Core.Policy.IUpstreamEvidence, RegistryUpstreamEvidence>();
         services.AddSingleton<DecisionService>();
         services.AddSingleton<VerdictPublisher>();
         services.AddSingleton<ScanFailureHandler>();

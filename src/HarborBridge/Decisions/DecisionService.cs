@@ -17,6 +17,7 @@ namespace HarborBridge.Decisions;
 internal sealed class DecisionService(
     IDecisionStore decisions,
     IScanEvidence evidence,
+    IUpstreamEvidence upstream,
     PolicyProvider policies,
     Hosting.PipelineMetrics metrics,
     TimeProvider time,
@@ -26,11 +27,16 @@ internal sealed class DecisionService(
     /// (no report in Harbor, or the scanner failed).</summary>
     public Task<EvidenceResult> FetchAsync(ArtifactRef artifact, CancellationToken cancellationToken) => evidence.FetchAsync(artifact, cancellationToken);
 
-    public Decision Evaluate(ArtifactRef artifact, ScanReport report)
+    /// <summary>Judges the report, and the signatures and attestations already attached to the artifact when the scope's
+    /// <c>require</c> block asks for some: they are verified here, before any verdict, so HarborBridge never co-signs first
+    /// and checks later.</summary>
+    public async Task<Decision> EvaluateAsync(ArtifactRef artifact, ScanReport report, CancellationToken cancellationToken)
     {
-        using var timer = metrics.Stage("decide");
         var (policy, inputs) = policies.Snapshot;
-        return PolicyEvaluator.Evaluate(artifact, report, policy, time.GetUtcNow(), inputs);
+        var require = policy.Resolve(artifact.Project, artifact.Repository).Rules.Require;
+        var attached = require.IsEmpty ? null : await upstream.CollectAsync(artifact, require, cancellationToken);
+        using var timer = metrics.Stage("decide");
+        return PolicyEvaluator.Evaluate(artifact, report, policy, time.GetUtcNow(), inputs, attached);
     }
 
     /// <summary>Records <paramref name="decision"/> as the outcome of <paramref name="cause"/>. The decision id derives from
@@ -103,6 +109,14 @@ internal sealed class DecisionService(
 
         var blocking = decision.Blocking.ToList();
         var warnings = decision.Warnings.ToList();
+        var unmet = decision.UnmetRequirements.ToList();
+        var deciding = unmet.Where(r => (r.Action == RequirementAction.Block ? Verdict.Block : Verdict.Warn) == decision.Verdict).ToList();
+        if (deciding.Count > 0)
+        {
+            return $"{deciding.Count} required signature(s)/attestation(s) not met ({decision.RuleSource}): {deciding[0].Explain()}"
+                   + (decision.Enforced ? "" : "; dry run: not enforced");
+        }
+
         return decision.Verdict switch
         {
             Verdict.Block => $"{blocking.Count} finding(s) at or above the block threshold ({decision.RuleSource}): {blocking[0].Rule}",

@@ -83,7 +83,7 @@ internal sealed class PolicyProvider(IOptions<PolicyOptions> options, ILogger<Po
                 return new Loaded(PolicyLoader.Load(BuiltInYaml, BuiltInSource), PolicyInputs.None, path, BuiltInSource, [(path, stamp)]);
             }
 
-            var policy = PolicyLoader.Load(File.ReadAllText(path), path);
+            var policy = PolicyLoader.Load(File.ReadAllText(path), path).WithPathsRelativeTo(Path.GetDirectoryName(path)!);
 
             // Stamps first: a file changed while being read is read again on the next look.
             var stamps = new List<(string, DateTime)> { (path, stamp) };

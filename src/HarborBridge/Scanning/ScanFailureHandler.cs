@@ -64,7 +64,7 @@ internal sealed class ScanFailureHandler(
         else
         {
             // quarantine or allow: the policy judges the artifact as having no report.
-            var decision = decider.Evaluate(a, ReportReader.Read("{}"u8));
+            var decision = await decider.EvaluateAsync(a, ReportReader.Read("{}"u8), cancellationToken);
             result = await decider.RecordAsync(decision, cause, causeId, tag, $"scan {status.ToLowerInvariant()}", cancellationToken);
             await verdicts.PublishOutcomeAsync(result, publisher, cancellationToken);
         }

@@ -264,7 +264,7 @@ internal sealed class ScanOrchestrator(
     private async Task DecideAsync(ArtifactRef a, ScanReport report, string? tag, string causeId, string cause, IPublishEndpoint publisher,
         CancellationToken cancellationToken, DecidedReport? harborReport = null)
     {
-        var decision = decider.Evaluate(a, report);
+        var decision = await decider.EvaluateAsync(a, report, cancellationToken);
         var result = await decider.RecordAsync(decision, new ScanVerdictCause(decision.Verdict, decision.Enforced, decision.ReportCreatedAt), causeId, tag, cause,
             cancellationToken);
         if (result.Step.ReleaseRequested && result.Recorded)

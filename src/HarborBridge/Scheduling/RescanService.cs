@@ -141,6 +141,6 @@ internal sealed class RescanService(
             return null;
         }
 
-        return decider.Evaluate(a, evidence.Report);
+        return await decider.EvaluateAsync(a, evidence.Report, cancellationToken);
     }
 }

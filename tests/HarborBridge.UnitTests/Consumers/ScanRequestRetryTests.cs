@@ -60,6 +60,7 @@ public sealed class ScanRequestRetryTests : IAsyncLifetime
                 .AddSingleton<IDecisionStore, SqlDecisionStore>()
                 .AddSingleton<PolicyProvider>()
                 .AddSingleton<IScanEvidence, HarborScanEvidence>()
+                .AddSingleton(NSubstitute.Substitute.For<HarborBridge.Core.Policy.IUpstreamEvidence>()) // the policy requires no upstream signature
                 .AddSingleton<DecisionService>()
                 .AddSingleton<VerdictPublisher>()
                 .AddSingleton<ScanFailureHandler>()

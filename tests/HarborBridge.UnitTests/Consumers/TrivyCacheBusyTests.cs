@@ -69,6 +69,7 @@ public sealed class TrivyCacheBusyTests : IAsyncLifetime
                 .AddSingleton<PolicyProvider>()
                 .AddSingleton<TrivyRunner>()
                 .AddSingleton<IScanEvidence, TrivyScanEvidence>()
+                .AddSingleton(NSubstitute.Substitute.For<HarborBridge.Core.Policy.IUpstreamEvidence>()) // the policy requires no upstream signature
                 .AddSingleton<DecisionService>()
                 .AddSingleton<VerdictPublisher>()
                 .AddSingleton<ScanFailureHandler>()

@@ -12,7 +12,7 @@ namespace HarborBridge.UnitTests.Hosting;
 /// a description, and its generated part is what <c>harborbridge config reference</c> writes today.</summary>
 public sealed class ConfigurationReferenceTests
 {
-    private const string Regenerate = "run: dotnet run --project src/HarborBridge -- config reference --output "$PWD/docs/configuration.md"";
+    private const string Regenerate = "run: dotnet run --project src/HarborBridge -- config reference --output \"$PWD/docs/configuration.md\"";
 
     private static readonly string Document = File.ReadAllText(RepositoryFiles.PathOf("docs/configuration.md"));
 

@@ -60,6 +60,7 @@ public sealed class RescanConsumerTests : IAsyncLifetime
                 .AddSingleton<IScheduleStore, SqlScheduleStore>()
                 .AddSingleton<PolicyProvider>()
                 .AddSingleton<IScanEvidence, HarborScanEvidence>()
+                .AddSingleton(NSubstitute.Substitute.For<HarborBridge.Core.Policy.IUpstreamEvidence>()) // the policy requires no upstream signature
                 .AddSingleton<DecisionService>()
                 .AddSingleton<RescanService>(),
             x =>

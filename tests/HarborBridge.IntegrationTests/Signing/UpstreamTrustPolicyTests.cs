@@ -1,0 +1,339 @@
+using System.Security.Cryptography;
+using System.Text;
+using HarborBridge.Contracts;
+using HarborBridge.Core.Artifacts;
+using HarborBridge.Harbor;
+using HarborBridge.HarborSimulator;
+using HarborBridge.IntegrationTests.Harbor;
+using HarborBridge.IntegrationTests.Infrastructure;
+using HarborBridge.Signing;
+using HarborBridge.Signing.Keys;
+using HarborBridge.Signing.Registry;
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace HarborBridge.IntegrationTests.Signing;
+
+/// <summary>
+/// The trust policy through the whole pipeline (Harbor simulator in front of the real docker-registry, real RabbitMQ and
+/// PostgreSQL, a signing key): images signed upstream by skopeo 1.18 (its own <c>--sign-by-sigstore-private-key</c>,
+/// pushed straight to the registry, so the signature is there before Harbor announces the image) are judged against a
+/// <c>require</c> block naming skopeo's public key. Signed with that key: approved and co-signed (HarborBridge's layer
+/// beside skopeo's). Unsigned or signed by another key: blocked, with an explanation naming the key expected and what
+/// was found; under <c>action: warn</c> the unsigned image is warned (and signed), with the same explanation. Then
+/// keyless: a Sigstore bundle made against @sigstore/mock's Fulcio and Rekor (tests/tools/sigstore-keyless-bundle.js, not
+/// our code) and attached as an OCI referrer passes with the required identity and fails with another; a SLSA v1
+/// provenance bundle by the right identity but naming another builder fails the attestation requirement.
+/// </summary>
+public sealed class UpstreamTrustPolicyTests(SigstoreMockServers mock) : IAsyncLifetime, IClassFixture<SigstoreMockServers>
+{
+    private const string Issuer = "https://token.actions.githubusercontent.com";
+    private const string Workflow = "https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main";
+    private const string Builder = "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_container_slsa3.yml@refs/tags/v2.1.0";
+
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
+    private static readonly string ReportFile = TestEnvironment.FixturePath("policy", "harbor", "vulnerabilities_addition.response.json");
+
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "hb-trust-" + Guid.NewGuid().ToString("N"));
+    private readonly ECDsa _ourKey = SigningKeyFiles.Generate();
+    private readonly List<ArtifactSigned> _signed = [];
+    private PostgresDatabase _database = null!;
+    private SimulatorSession _session = null!;
+    private SkopeoRunner _skopeo = null!;
+    private HarborBridgeFactory? _factory;
+    private HostReceiveEndpointHandle? _probe;
+
+    private string UpstreamPublicKey => _skopeo.PathOf("upstream.pub");
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_directory);
+        _skopeo = new SkopeoRunner(_directory);
+        await File.WriteAllTextAsync(_skopeo.PathOf("pass"), "upstream pass");
+        await _skopeo.RunOkAsync("generate-sigstore-key", "--output-prefix", _skopeo.PathOf("upstream"), "--passphrase-file", _skopeo.PathOf("pass"));
+        await _skopeo.RunOkAsync("generate-sigstore-key", "--output-prefix", _skopeo.PathOf("other"), "--passphrase-file", _skopeo.PathOf("pass"));
+        Directory.CreateDirectory(_skopeo.PathOf("registries.d"));
+        await File.WriteAllTextAsync(_skopeo.PathOf("registries.d/test.yaml"), $"docker:\n  {TestServices.Registry}:\n    use-sigstore-attachments: true\n");
+
+        // The report has a HIGH and a LOW finding; warn and block only at CRITICAL, so the findings alone pass.
+        var policyFile = Path.Combine(_directory, "policy.yaml");
+        await File.WriteAllTextAsync(policyFile, $$"""
+            version: 1
+            defaults:
+              warn: { severity: CRITICAL }
+            projects:
+              - match: { repository: "keyless*" }
+                require:
+                  signatures:
+                    - keyless: { issuer: "{{Issuer}}", subject: "{{Workflow}}", trustedRoot: "{{mock.TrustedRoot}}" }
+              - match: { repository: "slsa*" }
+                require:
+                  attestations:
+                    - predicateType: https://slsa.dev/provenance/v1
+                      keyless: { issuer: "{{Issuer}}", subjectRegex: "https://github\\.com/acme/app/.+", trustedRoot: "{{mock.TrustedRoot}}" }
+                      builderId: "{{Builder}}"
+                      sourceRepository: https://github.com/acme/app
+              - match: { repository: "warned*" }
+                require:
+                  action: warn
+                  signatures:
+                    - key: upstream.pub
+              - match: { repository: "*" }
+                require:
+                  signatures:
+                    - key: upstream.pub
+            """);
+        var keyFile = Path.Combine(_directory, "cosign.key");
+        await File.WriteAllTextAsync(keyFile, SigningKeyFiles.WriteEncryptedPrivateKey(_ourKey, Encoding.UTF8.GetBytes("ours")));
+
+        var project = "trust" + Guid.NewGuid().ToString("N")[..8];
+        var options = new HarborSimulatorOptions
+        {
+            RegistryAddress = TestServices.Registry,
+            ScanDelay = TimeSpan.FromMilliseconds(300),
+            WebhookHandler = () => _factory!.Server.CreateHandler(),
+        };
+        foreach (var repository in new[] { "signed", "unsigned", "otherkey", "warned", "keyless-right", "keyless-wrong", "slsa-wrong" })
+        {
+            options.Reports[$"{project}/{repository}"] = ReportFile;
+        }
+
+        _session = await SimulatorSession.StartAsync(options, project: project);
+        _session.Simulator.State.AddWebhookPolicy(_session.Project, "http://localhost/webhooks/harbor", HarborBridgeFactory.AuthHeader, "Default",
+            "PUSH_ARTIFACT", "SCANNING_COMPLETED", "SCANNING_FAILED", "SCANNING_STOPPED");
+
+        _database = await PostgresDatabase.CreateAsync();
+        var settings = await HarborBridgeFactory.PipelineAsync(_database, _session.Simulator.Url, SimulatorSession.User, SimulatorSession.Password, policyFile);
+        settings["HarborBridge:Signing:KeyFile"] = keyFile;
+        settings["HarborBridge:Signing:KeyPassword"] = "ours";
+        _factory = new HarborBridgeFactory(settings);
+        using var client = _factory.CreateClient();
+        Assert.True(await Readiness.WaitForCheckAsync(client, "masstransit-bus", "Healthy", Patience), "bus did not connect");
+        _probe = _factory.Services.GetRequiredService<IBus>().ConnectReceiveEndpoint("trust-probe-" + Guid.NewGuid().ToString("N")[..8], e =>
+            e.Handler<ArtifactSigned>(c =>
+            {
+                lock (_signed)
+                {
+                    _signed.Add(c.Message);
+                }
+
+                return Task.CompletedTask;
+            }));
+        await _probe.Ready;
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_probe is { } probe)
+        {
+            await probe.StopAsync();
+        }
+
+        if (_factory is not null)
+        {
+            await _factory.DisposeAsync();
+        }
+
+        await _session.DisposeAsync();
+        await _database.DisposeAsync();
+        _ourKey.Dispose();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    [Fact]
+    public async Task SignedUpstreamWithRequiredKey_ApprovedAndCoSigned()
+    {
+        var digest = await PushAsync("signed", signWith: "upstream");
+
+        var decision = await DecisionAsync("signed", digest);
+
+        Assert.Equal("Pass", decision.Verdict);
+        Assert.True(await TestEnvironment.EventuallyAsync(() => Task.FromResult(SignedCount(digest) > 0), Patience), "the approved image was not co-signed");
+        // Two layers in the .sig: skopeo's (verifies with the upstream key only) and ours (with our key only).
+        using var ours = ECDsa.Create(_ourKey.ExportParameters(false));
+        using var upstream = SigningKeyFiles.LoadPublicKey(await File.ReadAllTextAsync(UpstreamPublicKey));
+        var verifier = new RegistrySignatureVerifier(_session.Registry);
+        var byUs = await verifier.VerifyAsync(_session.Repository("signed"), digest, null, [ours], TestServices.Timeout());
+        var byUpstream = await verifier.VerifyAsync(_session.Repository("signed"), digest, null, [upstream], TestServices.Timeout());
+        Assert.Single(byUs!.Result.Verified);
+        Assert.Single(byUpstream!.Result.Verified);
+        Assert.NotEqual(byUs.Result.Verified[0].LayerIndex, byUpstream.Result.Verified[0].LayerIndex);
+        Assert.Contains("require.signatures[0]", decision.DecisionJson, StringComparison.Ordinal);
+        Assert.Contains("\"met\": true", decision.DecisionJson, StringComparison.Ordinal);
+
+        // Our decision attestation records the upstream signature it verified (checked with our key, read from the .att).
+        var attached = await verifier.ReadAttachedAsync(_session.Repository("signed"), digest, TestServices.Timeout());
+        var (attestations, _) = HarborBridge.Signing.Verification.AttestationVerifier.Verify(digest, [ours], attached.Attestations);
+        var statement = System.Text.Json.Nodes.JsonNode.Parse(attestations.Single(a => a.PredicateType == "https://harborbridge.dev/decision/v1").Statement)!;
+        var upstreamVerified = Assert.Single(statement["predicate"]!["upstreamVerified"]!.AsArray())!;
+        Assert.Equal("require.signatures[0]", upstreamVerified["requirement"]!.GetValue<string>());
+        Assert.Equal($"signature (.sig layer {byUpstream.Result.Verified[0].LayerIndex}) by key {UpstreamPublicKey}",
+            Assert.Single(upstreamVerified["verified"]!.AsArray())!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Unsigned_BlockedWithExplanation_NotSigned()
+    {
+        var digest = await PushAsync("unsigned", signWith: null);
+
+        var decision = await DecisionAsync("unsigned", digest);
+
+        Assert.Equal("Block", decision.Verdict);
+        Assert.Contains($"require.signatures[0]: expected a signature by key {UpstreamPublicKey}; found no signatures or attestations attached", decision.Reason,
+            StringComparison.Ordinal);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.Equal(0, SignedCount(digest));
+    }
+
+    [Fact]
+    public async Task SignedByAnotherKey_BlockedNamingTheRejectedSignature()
+    {
+        var digest = await PushAsync("otherkey", signWith: "other");
+
+        var decision = await DecisionAsync("otherkey", digest);
+
+        Assert.Equal("Block", decision.Verdict);
+        Assert.Contains($"require.signatures[0]: expected a signature by key {UpstreamPublicKey}; found .sig layer 0: ", decision.Reason, StringComparison.Ordinal);
+        Assert.Contains($"(key {UpstreamPublicKey})", decision.Reason, StringComparison.Ordinal);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.Equal(0, SignedCount(digest));
+    }
+
+    [Fact]
+    public async Task UnsignedUnderWarnAction_WarnedWithExplanationAndSigned()
+    {
+        var digest = await PushAsync("warned", signWith: null);
+
+        var decision = await DecisionAsync("warned", digest);
+
+        Assert.Equal("Warn", decision.Verdict);
+        Assert.Contains($"require.signatures[0]: expected a signature by key {UpstreamPublicKey}; found no signatures or attestations attached", decision.Reason,
+            StringComparison.Ordinal);
+        Assert.True(await TestEnvironment.EventuallyAsync(() => Task.FromResult(SignedCount(digest) > 0), Patience), "the warned image was not signed");
+    }
+
+    [Fact]
+    public async Task KeylessBundleWithRequiredIdentity_ApprovedAndCoSigned()
+    {
+        var digest = await PushWithBundleAsync("keyless-right", Workflow, CosignSign, """{}""");
+
+        var decision = await DecisionAsync("keyless-right", digest);
+
+        Assert.True(decision.Verdict == "Pass", decision.Reason);
+        Assert.Contains($"by '{Workflow}' from '{Issuer}'", decision.DecisionJson, StringComparison.Ordinal);
+        Assert.True(await TestEnvironment.EventuallyAsync(() => Task.FromResult(SignedCount(digest) > 0), Patience), "the approved image was not co-signed");
+    }
+
+    [Fact]
+    public async Task KeylessBundleWithAnotherIdentity_BlockedNamingTheIdentityFound()
+    {
+        const string other = "https://github.com/evil/app/.github/workflows/release.yml@refs/heads/main";
+        var digest = await PushWithBundleAsync("keyless-wrong", other, CosignSign, """{}""");
+
+        var decision = await DecisionAsync("keyless-wrong", digest);
+
+        Assert.Equal("Block", decision.Verdict);
+        Assert.Contains($"expected a signature by keyless identity '{Workflow}' from issuer '{Issuer}'; found signature (bundle referrer sha256:", decision.Reason,
+            StringComparison.Ordinal);
+        Assert.Contains($"by '{other}' from '{Issuer}'", decision.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SlsaProvenanceFromAnotherBuilder_FailsTheAttestationRequirement()
+    {
+        const string otherBuilder = "https://ci.example.com/untrusted-runner";
+        var digest = await PushWithBundleAsync("slsa-wrong", Workflow, "https://slsa.dev/provenance/v1", $$"""
+            {"buildDefinition":{"buildType":"https://slsa-framework.github.io/github-actions-buildtypes/workflow/v1",
+              "externalParameters":{"workflow":{"ref":"refs/heads/main","repository":"https://github.com/acme/app","path":".github/workflows/release.yml"} } },
+             "runDetails":{"builder":{"id":"{{otherBuilder}}"} } }
+            """);
+
+        var decision = await DecisionAsync("slsa-wrong", digest);
+
+        Assert.Equal("Block", decision.Verdict);
+        Assert.Contains("require.attestations[0]: expected a https://slsa.dev/provenance/v1 attestation signed by keyless identity matching", decision.Reason,
+            StringComparison.Ordinal);
+        Assert.Contains($"builder id is '{otherBuilder}', not '{Builder}'", decision.Reason, StringComparison.Ordinal);
+    }
+
+    private const string CosignSign = "https://sigstore.dev/cosign/sign/v1";
+
+    // A new image in the registry with a keyless bundle over a statement about it (signed for `subject` by the mock
+    // Fulcio, logged in the mock Rekor) attached as an OCI referrer, straight to the registry; then announced through the simulator.
+    private async Task<string> PushWithBundleAsync(string repository, string subject, string predicateType, string predicateJson)
+    {
+        var image = OciLayoutImage.Create(Path.Combine(_directory, Guid.NewGuid().ToString("N")));
+        var (exit, output) = await TestServices.SkopeoAsync(_directory, TestServices.Timeout(120), "copy", "--preserve-digests", "--dest-tls-verify=false",
+            $"oci:{image.Directory}:latest", $"docker://{TestServices.Registry}/{_session.Project}/{repository}:upstream");
+        Assert.True(exit == 0, $"skopeo copy failed: {output}");
+
+        var statementFile = Path.Combine(_directory, Guid.NewGuid().ToString("N") + ".json");
+        await File.WriteAllTextAsync(statementFile, $$"""
+            {"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"{{TestServices.Registry}}/{{_session.Project}}/{{repository}}",
+             "digest":{"sha256":"{{image.ManifestDigest["sha256:".Length..]}}"} }],"predicateType":"{{predicateType}}","predicate":{{predicateJson}} }
+            """);
+        var bundleFile = statementFile + ".sigstore.json";
+        var made = await ToolProcess.RunAsync("node",
+            [Path.Combine(mock.Tools, "sigstore-keyless-bundle.js"), mock.BaseUrl, SigstoreMockServers.FakeToken(Issuer, subject), statementFile, bundleFile],
+            _directory, new Dictionary<string, string> { ["NODE_PATH"] = mock.NodeModules });
+        Assert.True(made.ExitCode == 0, made.Output);
+
+        var bundle = await File.ReadAllBytesAsync(bundleFile);
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["HarborBridge:Harbor:Url"] = $"http://{TestServices.Registry}/",
+        }).Build();
+        await using (var services = new ServiceCollection().AddLogging().AddHarborClients(configuration).BuildServiceProvider())
+        {
+            var registry = services.GetRequiredService<HarborBridge.Harbor.Oci.IOciRegistryClient>();
+            var target = HarborBridge.Harbor.Oci.OciRepository.Parse($"{TestServices.Registry}/{_session.Project}/{repository}", plainHttp: true);
+            var subjectManifest = await registry.HeadManifestAsync(target, image.ManifestDigest, TestServices.Timeout());
+            var manifest = HarborBridge.Signing.Bundles.SigstoreBundle.ReferrerManifest(bundle, predicateType, subjectManifest!.MediaType, image.ManifestDigest,
+                subjectManifest.Size, DateTimeOffset.UnixEpoch);
+            await registry.UploadBlobAsync(target, bundle, TestServices.Timeout());
+            await registry.PushBlobAsync(target, HarborBridge.Signing.Bundles.SigstoreBundle.EmptyConfig, null, TestServices.Timeout());
+            await registry.PushReferrerAsync(target, manifest, "application/vnd.oci.image.manifest.v1+json", image.ManifestDigest,
+                "application/vnd.dev.sigstore.bundle.v0.3+json", TestServices.Timeout());
+        }
+
+        await image.PushAsync($"{_session.Simulator.RegistryHost}/{_session.Project}/{repository}:v1", _directory, TestServices.Timeout(120));
+        return image.ManifestDigest;
+    }
+
+    // Pushes a new image: first (when signing) by skopeo straight to the registry with its sigstore signature, so the
+    // signature is attached before Harbor knows the image; then through the simulator, which announces it.
+    private async Task<string> PushAsync(string repository, string? signWith)
+    {
+        var image = OciLayoutImage.Create(Path.Combine(_directory, Guid.NewGuid().ToString("N")));
+        if (signWith is not null)
+        {
+            var (exit, output) = await TestServices.SkopeoAsync(_directory, TestServices.Timeout(120),
+                "--registries.d", _skopeo.PathOf("registries.d"), "copy", "--preserve-digests", "--dest-tls-verify=false",
+                "--sign-by-sigstore-private-key", _skopeo.PathOf(signWith + ".private"), "--sign-passphrase-file", _skopeo.PathOf("pass"),
+                $"oci:{image.Directory}:latest", $"docker://{TestServices.Registry}/{_session.Project}/{repository}:upstream");
+            Assert.True(exit == 0, $"skopeo signed copy failed: {output}");
+        }
+
+        await image.PushAsync($"{_session.Simulator.RegistryHost}/{_session.Project}/{repository}:v1", _directory, TestServices.Timeout(120));
+        return image.ManifestDigest;
+    }
+
+    private async Task<DecisionRecord> DecisionAsync(string repository, string digest)
+    {
+        var store = _factory!.Services.GetRequiredService<IDecisionStore>();
+        DecisionRecord? decision = null;
+        Assert.True(await TestEnvironment.EventuallyAsync(async () =>
+            (decision = (await store.GetDecisionsAsync(digest, default)).FirstOrDefault(d => d.Artifact.Repository == repository)) is not null, Patience),
+            $"{repository}@{digest} was not decided within {Patience}");
+        return decision!;
+    }
+
+    private int SignedCount(string digest)
+    {
+        lock (_signed)
+        {
+            return _signed.Count(s => s.Artifact.Digest == digest);
+        }
+    }
+}
