@@ -41,10 +41,15 @@ internal sealed partial class SignArtifactService(
             return;
         }
 
-        // The decision as stored names the upstream signatures and provenance it verified (the messages carry only its id).
+        // The decision as stored names the upstream signatures and provenance it verified and the VEX statements it used,
+        // for the decision attestation (the messages carry only its id).
         if ((await decisions.GetDecisionsAsync(artifact.Digest, cancellationToken)).FirstOrDefault(d => d.DecisionId == decision.DecisionId) is { } stored)
         {
-            decision = decision with { UpstreamVerified = Core.Policy.VerifiedRequirement.FromDecisionJson(stored.DecisionJson) };
+            decision = decision with
+            {
+                UpstreamVerified = Core.Policy.VerifiedRequirement.FromDecisionJson(stored.DecisionJson),
+                VexStatementsUsed = UsedVexStatements.FromDecisionJson(stored.DecisionJson),
+            };
         }
 
         using var timer = metrics.Stage("sign");
@@ -52,7 +57,7 @@ internal sealed partial class SignArtifactService(
         try
         {
             signature = await signer.SignAsync(artifact,
-                await evidence.WithEvidenceAsync(artifact, await WithVexAsync(artifact, decision, cancellationToken), report, cancellationToken), cancellationToken);
+                await evidence.WithEvidenceAsync(artifact, decision, report, cancellationToken), cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -76,13 +81,6 @@ internal sealed partial class SignArtifactService(
         }
 
         await context.Publish(new ArtifactSigned(decision.DecisionId, artifact, signature.SignatureReference, signature.KeyId, time.GetUtcNow()), cancellationToken);
-    }
-
-    /// <summary>The VEX statements the stored decision used, for the decision attestation (the decision messages do not carry them).</summary>
-    private async Task<SigningDecision> WithVexAsync(ArtifactRef artifact, SigningDecision decision, CancellationToken cancellationToken)
-    {
-        var stored = (await decisions.GetDecisionsAsync(artifact.Digest, cancellationToken)).FirstOrDefault(d => d.DecisionId == decision.DecisionId);
-        return stored is null ? decision : decision with { VexStatementsUsed = UsedVexStatements.FromDecisionJson(stored.DecisionJson) };
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Signing is disabled (HarborBridge:Signing:KeyFile not set); not signing {Project}/{Repository}@{Digest}")]

@@ -23,9 +23,19 @@ internal sealed class HarborHealthCheck(IOptions<HarborOptions> options, IServic
         try
         {
             var harbor = services.GetRequiredService<IHarborClient>();
-            return await harbor.PingAsync(timeout.Token)
-                ? HealthCheckResult.Healthy("Harbor reachable")
-                : HealthCheckResult.Unhealthy($"Harbor at {Address()} did not answer ping with 200");
+            if (!await harbor.PingAsync(timeout.Token))
+            {
+                return HealthCheckResult.Unhealthy($"Harbor at {Address()} did not answer ping with 200");
+            }
+
+            // Harbor answers /ping without credentials; the system CVE allowlist needs a signed-in account (any account may
+            // read it, and quarantine reads it), so this call proves the robot's credentials.
+            _ = await harbor.GetSystemCveAllowlistAsync(timeout.Token);
+            return HealthCheckResult.Healthy("Harbor reachable, credentials accepted");
+        }
+        catch (HarborApiException e) when (e.StatusCode is { } status && status is >= 400 and < 500)
+        {
+            return HealthCheckResult.Unhealthy($"Harbor at {Address()} refused the request: {ConnectionFailures.Cause(e)}");
         }
         catch (Exception e) when (e is HarborApiException or HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {

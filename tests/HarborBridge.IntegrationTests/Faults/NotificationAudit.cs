@@ -48,12 +48,25 @@ internal sealed class NotificationAudit : IAsyncDisposable
         _ => "",
     };
 
-    /// <summary>What each digest received: the kinds of the accepted messages.</summary>
+    /// <summary>Accepted requests that repeated a notification id already accepted: what the documented at-least-once window
+    /// (the channel accepted, then the claim's commit was lost with PostgreSQL or the process) lets through, and what a
+    /// receiver drops by <c>X-HarborBridge-Notification-Id</c>. Reported, not counted as a second notification.</summary>
+    public IReadOnlyList<string> Repeats => [.. _receiver.Requests.Where(r => r.AnsweredWith == 200)
+        .GroupBy(r => r.Headers["X-HarborBridge-Notification-Id"], StringComparer.Ordinal).Where(g => g.Count() > 1).Select(g => $"{g.Key} x{g.Count()}")];
+
+    /// <summary>What each digest received: the kinds of the accepted messages, one per notification id (as a receiver that
+    /// honours <c>X-HarborBridge-Notification-Id</c> sees them).</summary>
     private Dictionary<string, List<string>> Received()
     {
         var received = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var request in _receiver.Requests.Where(r => r.AnsweredWith == 200))
         {
+            if (!seen.Add(request.Headers["X-HarborBridge-Notification-Id"]))
+            {
+                continue;
+            }
+
             using var body = JsonDocument.Parse(request.Body);
             var content = body.RootElement.GetProperty("content");
             var digest = content.GetProperty("artifact").GetProperty("digest").GetString() ?? "";

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using HarborBridge.HarborSimulator;
+using HarborBridge.IntegrationTests.Harbor;
 using HarborBridge.IntegrationTests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -186,6 +188,39 @@ public sealed class EmbeddedDefaultTests : IDisposable
         Assert.Equal("Unhealthy", harbor.GetProperty("status").GetString());
         Assert.Equal($"Harbor at {url} unreachable: connection refused", harbor.GetProperty("description").GetString());
         Assert.DoesNotContain("harbor-password-not-in-readyz", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Readyz_HarborRejectsTheCredentials_NamesTheUrlAnd401_ThenHealthyWithTheRightOnes()
+    {
+        // Harbor answers /ping to anyone; wrong robot credentials only show on a call that needs a signed-in account.
+        await using var simulator = await HarborSimulatorHost.StartAsync(new HarborSimulatorOptions { RegistryAddress = TestServices.Registry }, TestServices.Timeout());
+        var url = simulator.Url.ToString();
+
+        async Task<(HttpStatusCode Status, string Description, string Text)> ReadyAsync(string password)
+        {
+            await using var factory = Factory(new()
+            {
+                ["HarborBridge:Webhook:AuthHeader"] = HarborBridgeFactory.AuthHeader,
+                ["HarborBridge:Harbor:Url"] = url,
+                ["HarborBridge:Harbor:Username"] = SimulatorSession.User,
+                ["HarborBridge:Harbor:Password"] = password,
+                ["HarborBridge:Harbor:RetryBaseDelay"] = "00:00:00.050",
+            });
+            using var client = factory.CreateClient();
+            using var response = await client.GetAsync("/readyz");
+            var text = await response.Content.ReadAsStringAsync();
+            using var body = JsonDocument.Parse(text);
+            return (response.StatusCode, body.RootElement.GetProperty("checks").GetProperty("harbor").GetProperty("description").GetString()!, text);
+        }
+
+        var wrong = await ReadyAsync("not-the-robot-password");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, wrong.Status);
+        Assert.StartsWith($"Harbor at {url} refused the request: 401 Unauthorized", wrong.Description, StringComparison.Ordinal);
+        Assert.DoesNotContain("not-the-robot-password", wrong.Text, StringComparison.Ordinal);
+
+        var right = await ReadyAsync(SimulatorSession.Password);
+        Assert.Equal("Harbor reachable, credentials accepted", right.Description);
     }
 
     [Fact]

@@ -80,6 +80,7 @@ public sealed class KeylessPipelineSigningTests(SigstoreMockServers mock, Regist
             .AddHarborClients(configuration)
             .AddSigning()
             .AddSingleton(Substitute.For<IDecisionStore>()) // no record of the artifact: signing is not held back
+            .AddSingleton(Substitute.For<IArtifactStore>()) // where the signer records the signatures it wrote
             .AddMassTransitTestHarness(x =>
             {
                 x.SetTestTimeouts(testInactivityTimeout: TimeSpan.FromSeconds(10));
