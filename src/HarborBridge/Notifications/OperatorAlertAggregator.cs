@@ -100,7 +100,18 @@ internal sealed class OperatorAlertFlusher(
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        await FlushAsync(aggregator.TakeDue(TimeSpan.Zero, all: true), cancellationToken);
+        var left = aggregator.TakeDue(TimeSpan.Zero, all: true);
+        try
+        {
+            await FlushAsync(left, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // The stop timeout ran out (or the broker would not confirm in time): a stop must still finish. Say what was
+            // not sent where operators still look, rather than failing the shutdown.
+            logger.LogWarning("Stopping before {Count} aggregated operator alert(s) were sent: {Subjects}", left.Count,
+                string.Join("; ", left.Select(e => e.Subject)));
+        }
     }
 
     private async Task FlushAsync(List<NotificationEvent> due, CancellationToken cancellationToken)

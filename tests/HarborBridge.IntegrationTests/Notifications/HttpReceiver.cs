@@ -32,6 +32,9 @@ internal sealed class HttpReceiver : IAsyncDisposable
 
     public bool Hang { get; set; }
 
+    /// <summary>Drops every connection without an answer (a dead endpoint), while the port stays this receiver's.</summary>
+    public bool Refuse { get; set; }
+
     public Uri Url { get; private set; } = null!;
 
     public static Task<HttpReceiver> StartAsync(params int[] statuses) => StartOnPortAsync(0, statuses);
@@ -59,6 +62,12 @@ internal sealed class HttpReceiver : IAsyncDisposable
     private async Task HandleAsync(HttpContext context)
     {
         Interlocked.Increment(ref _arrived);
+        if (Refuse)
+        {
+            context.Abort();
+            return;
+        }
+
         using var body = new MemoryStream();
         await context.Request.Body.CopyToAsync(body);
         if (Hang)

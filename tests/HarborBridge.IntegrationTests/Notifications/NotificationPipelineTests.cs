@@ -91,8 +91,11 @@ public sealed class NotificationPipelineTests : IAsyncLifetime
     public async Task DeadChannel_DeliveryEndsInErrorQueue_ReplayDeliversIt_AndNoSecretIsLogged()
     {
         const string routingKeyLikeSecret = "hmac-SECRET-key-31337";
-        var port = TestEnvironment.FreePorts(); // nothing listens here yet: connection refused
-        var url = $"http://127.0.0.1:{port}/hook/T000/B000/{SlackSecretPath}";
+        // The channel is dead: its receiver drops every connection unanswered. (Keeping the port rather than leaving it
+        // free: a free port in the ephemeral range can be taken by another test's outgoing connection meanwhile.)
+        await using var receiver = await HttpReceiver.StartAsync();
+        receiver.Refuse = true;
+        var url = $"http://127.0.0.1:{receiver.Url.Port}/hook/T000/B000/{SlackSecretPath}";
         var node = RabbitMqNode.Shared();
         var vhost = await node.CreateVirtualHostAsync();
         var settings = HarborBridgeFactory.RealServices(node, vhost, _database);
@@ -121,7 +124,7 @@ public sealed class NotificationPipelineTests : IAsyncLifetime
         await using var channel = await connection.CreateChannelAsync();
 
         // Replay: the channel is back; move the message from the error queue to the delivery queue's exchange.
-        await using var receiver = await HttpReceiver.StartOnPortAsync(port);
+        receiver.Refuse = false;
         var failed = await channel.BasicGetAsync("deliver-notification_error", autoAck: false);
         Assert.NotNull(failed);
         await channel.BasicPublishAsync("deliver-notification", "", false, new BasicProperties(failed.BasicProperties), failed.Body);
