@@ -162,7 +162,7 @@ public static class HarborSimulatorHost
     }
 }
 
-/// <summary><c>dotnet run --project tests/HarborBridge.HarborSimulator -- --registry 127.0.0.1:5000 [--port 8080]</c></summary>
+/// <summary><c>dotnet run --project src/HarborBridge.HarborSimulator -- --registry 127.0.0.1:5000 [--port 8080]</c></summary>
 public static class SimulatorProgram
 {
     public static async Task<int> Main(string[] args)
