@@ -66,7 +66,9 @@ public sealed partial class WebhookLoopFilter(IEnumerable<string> ignoredOperato
 
     /// <summary>True when a manifest is a cosign/sigstore accessory by its own content: it has a <c>subject</c> (an OCI
     /// referrer: Sigstore bundles, attestations pushed as referrers), or its artifact type, config or layers are cosign's,
-    /// sigstore's, DSSE or in-toto media types. False for anything that does not parse as a manifest.</summary>
+    /// sigstore's, DSSE or in-toto media types, or it is an index listing only such referrers (the referrers fallback index
+    /// <c>sha256-&lt;hex&gt;</c>, which loses its tag when the next referrer replaces it and is then listed untagged).
+    /// False for anything that does not parse as a manifest.</summary>
     public static bool IsAccessoryManifest(ReadOnlySpan<byte> manifest)
     {
         try
@@ -94,6 +96,14 @@ public sealed partial class WebhookLoopFilter(IEnumerable<string> ignoredOperato
                 && config.TryGetProperty("mediaType", out var configType) && configType.ValueKind == System.Text.Json.JsonValueKind.String)
             {
                 types.Add(configType.GetString());
+            }
+
+            if (root.TryGetProperty("manifests", out var entries) && entries.ValueKind == System.Text.Json.JsonValueKind.Array)
+            {
+                var listed = entries.EnumerateArray().ToList();
+                return listed.Count > 0 && listed.All(e => e.ValueKind == System.Text.Json.JsonValueKind.Object
+                    && e.TryGetProperty("artifactType", out var entryType) && entryType.ValueKind == System.Text.Json.JsonValueKind.String
+                    && IsAccessoryMediaType(entryType.GetString()));
             }
 
             if (root.TryGetProperty("layers", out var layers) && layers.ValueKind == System.Text.Json.JsonValueKind.Array)

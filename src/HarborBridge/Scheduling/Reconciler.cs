@@ -72,9 +72,10 @@ internal sealed class Reconciler(
         {
             var listed = await Harbor.ListArtifactsPushedAsync(project, repository, from, to, page, Settings.PageSize, cancellationToken);
             var known = await schedule.KnownDigestsAsync(project, repository, listed.Items.Select(a => a.Digest).ToList(), cancellationToken);
-            // Attestation and SBOM manifests (tags sha256-<hex>.att/.sbom) are listed as artifacts, but the webhook
-            // endpoint ignores their pushes for good reason: deciding them would sign and announce HarborBridge's own output.
-            foreach (var artifact in listed.Items.Where(a => !known.Contains(a.Digest) && !a.Tags.Any(WebhookLoopFilter.IsAccessoryTag)))
+            // Attestation and SBOM manifests (tags sha256-<hex>.att/.sbom) and Sigstore bundles are listed as artifacts,
+            // but the webhook endpoint ignores their pushes for good reason: deciding them would sign and announce
+            // HarborBridge's own output. The same rule as at the push (tags and Harbor's media types).
+            foreach (var artifact in listed.Items.Where(a => !known.Contains(a.Digest) && !WebhookLoopFilter.IsAccessory(a)))
             {
                 var a = new ArtifactRef(project, repository, artifact.Digest);
                 // The id is the artifact's: a later run that finds it again (before it was recorded) changes nothing.

@@ -19,6 +19,11 @@ public sealed class ReconcilerAccessoryTests
     private static HarborArtifact Artifact(string digest, params string[] tags) =>
         new(1, digest, "IMAGE", null, null, 10, DateTimeOffset.UnixEpoch, tags, [], [], [], true);
 
+    // A Sigstore bundle pushed by digest as a referrer: untagged, known to Harbor by its media type.
+    private static HarborArtifact Bundle(string digest) =>
+        new(1, digest, "application/vnd.dev.sigstore.bundle.v0.3+json", "application/vnd.oci.image.manifest.v1+json",
+            "application/vnd.oci.image.manifest.v1+json", 10, DateTimeOffset.UnixEpoch, [], [], [], [], false);
+
     [Fact]
     public async Task Reconcile_SkipsAttestationAndSbomManifests_AnnouncesTheImages()
     {
@@ -26,6 +31,7 @@ public sealed class ReconcilerAccessoryTests
         var untagged = "sha256:" + new string('2', 64);
         var attestation = "sha256:" + new string('3', 64);
         var sbom = "sha256:" + new string('4', 64);
+        var bundle = "sha256:" + new string('5', 64);
         var harbor = Substitute.For<IHarborClient>();
         harbor.ListRepositoriesAsync("team", 1, Arg.Any<int>(), Arg.Any<CancellationToken>())
             .Returns(new HarborPage<HarborRepository>([new HarborRepository(1, 1, "team/app", 4)], 1, false));
@@ -35,7 +41,8 @@ public sealed class ReconcilerAccessoryTests
                 Artifact(untagged),
                 Artifact(attestation, "sha256-" + new string('1', 64) + ".att"),
                 Artifact(sbom, "sha256-" + new string('1', 64) + ".sbom"),
-            ], 4, false));
+                Bundle(bundle),
+            ], 5, false));
         var schedule = Substitute.For<IScheduleStore>();
         schedule.KnownDigestsAsync(default!, default!, default!, default).ReturnsForAnyArgs(new HashSet<string>());
         using var services = new ServiceCollection()

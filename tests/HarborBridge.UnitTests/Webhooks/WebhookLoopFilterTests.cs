@@ -99,6 +99,11 @@ public sealed class WebhookLoopFilterTests
     [InlineData("""{"schemaVersion":2,"config":{"mediaType":"application/vnd.oci.image.config.v1+json"},"layers":[{"mediaType":"application/vnd.dev.cosign.simplesigning.v1+json"}]}""", true)]
     [InlineData("""{"schemaVersion":2,"config":{"mediaType":"application/vnd.oci.image.config.v1+json"},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip"}]}""", false)]
     [InlineData("""{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}""", false)]
+    // A superseded referrers fallback index: every entry a Sigstore bundle or DSSE attestation (artifactType).
+    [InlineData("""{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:bb","size":1,"artifactType":"application/vnd.dev.sigstore.bundle.v0.3+json"},{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:cc","size":1,"artifactType":"application/vnd.dev.sigstore.bundle.v0.3+json"}]}""", true)]
+    // A multi-platform image index (no artifactType), and one that mixes a platform image with a bundle: scanned.
+    [InlineData("""{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:dd","size":1,"platform":{"architecture":"amd64","os":"linux"}}]}""", false)]
+    [InlineData("""{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:dd","size":1},{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:bb","size":1,"artifactType":"application/vnd.dev.sigstore.bundle.v0.3+json"}]}""", false)]
     [InlineData("not json", false)]
     public void IsAccessoryManifest_JudgedByTheManifestItself(string manifest, bool accessory) =>
         Assert.Equal(accessory, WebhookLoopFilter.IsAccessoryManifest(System.Text.Encoding.UTF8.GetBytes(manifest)));
