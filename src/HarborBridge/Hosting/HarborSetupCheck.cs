@@ -126,3 +126,61 @@ internal static class HarborSetupCheck
     private static SetupProblem Lacks(HarborAccess permission, string project) =>
         new($"robot lacks {permission} on project {project}", $"grant it in Harbor (Robot Accounts > Edit) or {RerunConnect}");
 }
+
+/// <summary>The set-up check for <c>/readyz</c>: the per-project part of <see cref="HarborSetupCheck"/> for the projects in
+/// <c>Schedules:Reconciliation:Projects</c>, as the robot, at most once a minute (readiness probes come every few seconds).
+/// Null when no projects are configured.</summary>
+internal sealed class HarborSetupStatus(
+    IServiceProvider services,
+    Microsoft.Extensions.Options.IOptions<SchedulesOptions> schedules,
+    Microsoft.Extensions.Options.IOptions<Webhooks.WebhookOptions> webhook,
+    TimeProvider time)
+{
+    private static readonly TimeSpan CacheFor = TimeSpan.FromMinutes(1);
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private (DateTimeOffset At, IReadOnlyList<SetupProblem> Problems)? _last;
+
+    public async Task<IReadOnlyList<SetupProblem>?> GetAsync(CancellationToken cancellationToken)
+    {
+        var reconciliation = schedules.Value.Reconciliation;
+        if (reconciliation.Projects.Count == 0)
+        {
+            return null;
+        }
+
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_last is { } last && time.GetUtcNow() - last.At < CacheFor)
+            {
+                return last.Problems;
+            }
+
+            var authenticator = services.GetRequiredService<Webhooks.WebhookAuthenticator>();
+            // Without a header to give Harbor (unauthenticated webhooks allowed) there is no policy to compare against.
+            var address = authenticator.PerProject || !string.IsNullOrEmpty(webhook.Value.AuthHeader) ? reconciliation.WebhookAddress : null;
+            var expected = new SetupExpectation(reconciliation.Projects, address, authenticator.HeaderFor, Permissions());
+            var problems = await HarborSetupCheck.CheckProjectsAsync(
+                services.GetRequiredService<IHarborClient>(), services.GetRequiredService<IHarborAccessClient>(), expected, cancellationToken);
+            _last = (time.GetUtcNow(), problems);
+            return problems;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private IReadOnlyList<HarborAccess> Permissions()
+    {
+        try
+        {
+            return HarborSetupCheck.PermissionsFor(services.GetRequiredService<Policy.PolicyProvider>().Current.Policy);
+        }
+        catch (PolicyFileException)
+        {
+            // The policy check reports the file; judge the robot by the default strategies meanwhile.
+            return RobotPermissions.For(QuarantineSettings.Default.Strategies);
+        }
+    }
+}
