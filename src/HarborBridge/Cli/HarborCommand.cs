@@ -77,19 +77,20 @@ internal static class HarborCommand
         return configure?.Invoke(configuration) ?? configuration;
     }
 
-    /// <summary>A service provider with the Harbor clients (configured by <paramref name="configuration"/>) and the webhook
-    /// header derivation; nothing is logged (the CLI prints what matters).</summary>
-    internal static ServiceProvider Services(IConfiguration configuration)
+    /// <summary>A service provider with the Harbor clients (configured by <paramref name="configuration"/>), the webhook
+    /// header derivation, the policy and the set-up check; nothing is logged (the CLI prints what matters).</summary>
+    internal static ServiceProvider Services(IConfiguration configuration, TimeProvider? time = null)
     {
         var services = new ServiceCollection();
         services.AddLogging();
-        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(time ?? TimeProvider.System);
         services.AddHarborClients(configuration);
         services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.SectionName));
         services.AddSingleton<WebhookAuthenticator>();
         services.AddOptions<SchedulesOptions>().Bind(configuration.GetSection(SchedulesOptions.SectionName));
         services.AddOptions<PolicyOptions>().Bind(configuration.GetSection(PolicyOptions.SectionName));
         services.AddSingleton<PolicyProvider>();
+        services.AddSingleton<HarborSetupStatus>();
         return services.BuildServiceProvider();
     }
 

@@ -3,8 +3,13 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using HarborBridge.Cli;
+using HarborBridge.Harbor;
+using HarborBridge.Hosting;
 using HarborBridge.HarborSimulator;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 
 namespace HarborBridge.IntegrationTests.Harbor;
 
@@ -164,6 +169,58 @@ public sealed class HarborConnectTests
 
         Assert.DoesNotContain(simulator.State.RequestLog, r => r.Kind == "api" && r.Method is not ("GET" or "HEAD"));
         Assert.Empty(simulator.State.Robots);
+    }
+
+    [Fact]
+    public async Task Readyz_SetUpProblem_DegradesWithItsFix_CheckedAtMostOncePerMinute()
+    {
+        var ct = TestServices.Timeout();
+        await using var simulator = await StartAsync(["web"]);
+        Assert.Equal(0, (await ConnectAsync(simulator, "Harbor12345", ct, "--project", "web")).Exit);
+        var robot = simulator.State.Robots.Single();
+        lock (simulator.State.Sync)
+        {
+            Policies(simulator, "web").Single().Body["enabled"] = false;
+        }
+
+        var clock = new ManualClock();
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["HarborBridge:Harbor:Url"] = simulator.Url.ToString(),
+            ["HarborBridge:Harbor:Username"] = robot.FullName,
+            ["HarborBridge:Harbor:Password"] = robot.Secret,
+            ["HarborBridge:Webhook:AuthMode"] = "PerProject",
+            ["HarborBridge:Webhook:ProjectSecrets:Master"] = Master,
+            ["HarborBridge:Schedules:Reconciliation:Projects:0"] = "web",
+            ["HarborBridge:Schedules:Reconciliation:WebhookAddress"] = WebhookUrl,
+            ["HarborBridge:Policy:File"] = Path.Combine(Path.GetTempPath(), "hb-connect-no-policy-here.yaml"),
+        }).Build();
+        await using var services = HarborCommand.Services(configuration, clock);
+        var check = new HarborHealthCheck(services.GetRequiredService<IOptions<HarborOptions>>(), services);
+
+        var first = await check.CheckHealthAsync(new HealthCheckContext(), ct);
+
+        Assert.Equal(HealthStatus.Degraded, first.Status);
+        Assert.Contains("project web webhook policy 'harborbridge' is disabled: rerun harborbridge harbor connect", first.Description, StringComparison.Ordinal);
+        simulator.State.KeepRequestLog = true;
+        _ = await check.CheckHealthAsync(new HealthCheckContext(), ct);
+        Assert.DoesNotContain(simulator.State.RequestLog, r => r.Path.Contains("webhook", StringComparison.Ordinal));
+        clock.Now += TimeSpan.FromSeconds(61);
+        lock (simulator.State.Sync)
+        {
+            Policies(simulator, "web").Single().Body["enabled"] = true;
+        }
+
+        var later = await check.CheckHealthAsync(new HealthCheckContext(), ct);
+        Assert.Equal(HealthStatus.Healthy, later.Status);
+        Assert.Contains(simulator.State.RequestLog, r => r.Path.EndsWith("/webhook/policies", StringComparison.Ordinal));
+    }
+
+    private sealed class ManualClock : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = new(2026, 12, 5, 12, 0, 0, TimeSpan.Zero);
+
+        public override DateTimeOffset GetUtcNow() => Now;
     }
 
     private sealed record Run(int Exit, string Output, string Error);
