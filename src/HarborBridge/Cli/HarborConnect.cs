@@ -42,7 +42,8 @@ internal static partial class HarborConnect
         var harbor = services.GetRequiredService<IHarborClient>();
         var access = services.GetRequiredService<IHarborAccessClient>();
         var shown = HarborCommand.Redacted(valid.Url);
-        if (await ReachAsync(harbor, shown, request.Username, valid.Url, output, error, cancellationToken) is { } failed)
+        var verified = !services.GetRequiredService<Microsoft.Extensions.Options.IOptions<HarborOptions>>().Value.InsecureSkipTlsVerify;
+        if (await ReachAsync(harbor, shown, request.Username, valid.Url, verified, output, error, cancellationToken) is { } failed)
         {
             return failed;
         }
@@ -119,7 +120,8 @@ internal static partial class HarborConnect
     }
 
     /// <summary>Ping (reachability, TLS), then a call that needs a signed-in account (credentials).</summary>
-    private static async Task<int?> ReachAsync(IHarborClient harbor, string shown, string username, Uri url, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    private static async Task<int?> ReachAsync(
+        IHarborClient harbor, string shown, string username, Uri url, bool verified, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
         try
         {
@@ -146,7 +148,7 @@ internal static partial class HarborConnect
         }
 
         await output.WriteLineAsync(url.Scheme == "https"
-            ? $"Harbor {shown}: reachable, TLS certificate verified, signed in as {username}"
+            ? $"Harbor {shown}: reachable, TLS certificate {(verified ? "verified" : "NOT verified (HarborBridge:Harbor:InsecureSkipTlsVerify)")}, signed in as {username}"
             : $"Harbor {shown}: reachable over plain HTTP (the robot's secret will travel unencrypted; use https in production), signed in as {username}");
         return null;
     }
