@@ -33,7 +33,7 @@ internal sealed class HarborHealthCheck(IOptions<HarborOptions> options, IServic
             _ = await harbor.GetSystemCveAllowlistAsync(timeout.Token);
             // The robot's permissions, webhook policies and scan-on-push of the configured projects (cached for a minute);
             // problems degrade readiness without taking the service out: webhooks are still accepted.
-            if (await services.GetRequiredService<HarborSetupStatus>().GetAsync(timeout.Token) is { Count: > 0 } problems)
+            if (services.GetService<HarborSetupStatus>() is { } setup && await setup.GetAsync(timeout.Token) is { Count: > 0 } problems)
             {
                 return HealthCheckResult.Degraded($"Harbor reachable, credentials accepted; {problems.Count} set-up problem(s): " +
                     string.Join(" | ", problems) + " (details: harborbridge harbor check)");
