@@ -29,6 +29,8 @@ public static class HarborServiceCollectionExtensions
             .ConfigurePrimaryHttpMessageHandler(sp => PrimaryHandlers.Create(sp.GetRequiredService<IOptions<HarborOptions>>().Value))
             .AddStandardResilienceHandler()
             .Configure((o, sp) => HarborResilience.Configure(o, sp.GetRequiredService<IOptions<HarborOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
+        // The same client object: robots and permissions go through the same HTTP client, credentials and resilience.
+        services.AddTransient<IHarborAccessClient>(sp => (HarborClient)sp.GetRequiredService<IHarborClient>());
 
         services.AddTransient<RegistryAuthHandler>();
         services.AddHttpClient<IOciRegistryClient, OciRegistryClient>(OciRegistryClient.HttpClientName)

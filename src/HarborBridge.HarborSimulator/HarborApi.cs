@@ -63,10 +63,15 @@ internal sealed partial class HarborApi(
                 continue;
             }
 
-            var user = SimHttp.BasicUser(http.Request, options);
+            var user = SimHttp.BasicUser(http.Request, options) ?? RobotUser(http.Request)?.FullName;
             if (user is null && !route.Anonymous)
             {
                 return SimHttp.Error(401, "UNAUTHORIZED", "unauthorized");
+            }
+
+            if (user is not null && Denied(route, user, values, http) is { } denied)
+            {
+                return denied;
             }
 
             try
@@ -115,6 +120,7 @@ internal sealed partial class HarborApi(
             new("GET", ["labels"], c => Task.FromResult(ListLabels(c))),
             new("POST", ["labels"], CreateLabelAsync),
             .. SystemRoutes(),
+            .. RobotRoutes(),
         ];
     }
 

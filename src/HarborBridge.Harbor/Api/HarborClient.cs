@@ -11,7 +11,7 @@ namespace HarborBridge.Harbor.Api;
 
 /// <summary>Harbor v2.0 API over RestSharp. The <see cref="HttpClient"/> comes from IHttpClientFactory with the
 /// resilience pipeline (see <see cref="Http.HarborResilience"/>); RestSharp adds no retries or timeouts of its own.</summary>
-internal sealed class HarborClient : IHarborClient
+internal sealed partial class HarborClient : IHarborClient, IHarborAccessClient
 {
     public const string HttpClientName = "harbor";
 

@@ -45,5 +45,6 @@ internal static class CliApp
         yield return VerifyBundleCommand.Create();
         yield return ReleaseCommand.Create();
         yield return ConfigCommand.Create();
+        yield return HarborCommand.Create();
     }
 }

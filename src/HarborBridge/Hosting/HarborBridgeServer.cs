@@ -176,6 +176,7 @@ internal static class HarborBridgeServer
         services.AddQuarantine(HarborMode.IsConfigured(configuration));
         services.AddMessaging(configuration, roles);
         services.AddScheduling(configuration, roles);
+        services.AddSingleton<HarborSetupStatus>();
         services.AddHealthChecks().AddCheck<HarborHealthCheck>("harbor", tags: ["ready"]).AddCheck<Policy.PolicyHealthCheck>("policy", tags: ["ready"]);
         services.AddDashboard();
         services.AddSection<Dashboard.MetricsOptions>(Dashboard.MetricsOptions.SectionName);

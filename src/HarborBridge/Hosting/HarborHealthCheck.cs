@@ -31,6 +31,14 @@ internal sealed class HarborHealthCheck(IOptions<HarborOptions> options, IServic
             // Harbor answers /ping without credentials; the system CVE allowlist needs a signed-in account (any account may
             // read it, and quarantine reads it), so this call proves the robot's credentials.
             _ = await harbor.GetSystemCveAllowlistAsync(timeout.Token);
+            // The robot's permissions, webhook policies and scan-on-push of the configured projects (cached for a minute);
+            // problems degrade readiness without taking the service out: webhooks are still accepted.
+            if (services.GetService<HarborSetupStatus>() is { } setup && await setup.GetAsync(timeout.Token) is { Count: > 0 } problems)
+            {
+                return HealthCheckResult.Degraded($"Harbor reachable, credentials accepted; {problems.Count} set-up problem(s): " +
+                    string.Join(" | ", problems) + " (details: harborbridge harbor check)");
+            }
+
             return HealthCheckResult.Healthy("Harbor reachable, credentials accepted");
         }
         catch (HarborApiException e) when (e.StatusCode is { } status && status is >= 400 and < 500)

@@ -46,5 +46,7 @@ internal sealed class HarborTestServices : IDisposable
 
     public IOciRegistryClient Registry => _provider.GetRequiredService<IOciRegistryClient>();
 
+    public IHarborAccessClient Access => _provider.GetRequiredService<IHarborAccessClient>();
+
     public void Dispose() => _provider.Dispose();
 }
