@@ -156,12 +156,14 @@ internal static class DemoSession
         // Secrets go to owner-only files in the demo folder (…File settings), never onto a command line.
         var secretFiles = new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            ["HarborBridge:Database:ConnectionString"] = $"Data Source={Path.Combine(folder, "harborbridge.db")}",
             ["HarborBridge:Webhook:AuthHeader"] = secrets.WebhookAuthHeader,
             ["HarborBridge:Admin:Token"] = secrets.AdminToken,
             ["HarborBridge:Harbor:Password"] = secrets.HarborPassword,
             ["HarborBridge:Signing:KeyPassword"] = secrets.KeyPassword,
         };
+        // appsettings.json sets a connection string (so no …File); a SQLite path is no secret, but one on the command line
+        // is reported as one, so it comes through this process's environment.
+        Environment.SetEnvironmentVariable("HarborBridge__Database__ConnectionString", $"Data Source={Path.Combine(folder, "harborbridge.db")}");
         List<string> args =
         [
             "--urls", $"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}",
