@@ -15,4 +15,11 @@ async function launch() {
   });
 }
 
-module.exports = { launch, STEP_TIMEOUT };
+// Runs the session; writes what it saw to SHOTS/observed.json, or its error to stderr with exit code 1.
+function writeObserved(session, shots) {
+  session().then(
+    (seen) => { require("fs").writeFileSync(path.join(shots, "observed.json"), JSON.stringify(seen, null, 2)); },
+    (error) => { process.stderr.write(String(error && error.stack || error)); process.exit(1); });
+}
+
+module.exports = { launch, writeObserved, STEP_TIMEOUT };

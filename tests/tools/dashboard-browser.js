@@ -5,7 +5,7 @@
 // Environment: HB_TEST_PLAYWRIGHT (a node_modules folder holding playwright-core), HB_TEST_CHROMIUM (the browser).
 "use strict";
 const path = require("path");
-const { launch, STEP_TIMEOUT } = require("./chromium");
+const { launch, writeObserved, STEP_TIMEOUT } = require("./chromium");
 
 const [baseUrl, token, digest, shots] = process.argv.slice(2);
 
@@ -71,6 +71,4 @@ async function main() {
   return seen;
 }
 
-main().then(
-  (seen) => { require("fs").writeFileSync(path.join(shots, "observed.json"), JSON.stringify(seen, null, 2)); },
-  (error) => { process.stderr.write(String(error && error.stack || error)); process.exit(1); });
+writeObserved(main, shots);
