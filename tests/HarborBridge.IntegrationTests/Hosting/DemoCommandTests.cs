@@ -126,6 +126,25 @@ public sealed class DemoCommandTests(ITestOutputHelper output)
         Assert.DoesNotContain("   at ", demo.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Demo_PortInUse_Exit1NamingThePort_StopsWhatItStarted()
+    {
+        RequireDockerRegistry();
+        using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        await using var demo = DemoProcess.Start("--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        Assert.True(await demo.WaitForExitAsync(Patience), "the demo did not give up on a port in use:\n" + demo.Output);
+
+        Assert.Equal(1, demo.ExitCode);
+        Assert.Contains($"cannot listen on 127.0.0.1:{port}", demo.Output, StringComparison.Ordinal);
+        Assert.Contains("choose another --port", demo.Output, StringComparison.Ordinal);
+        Assert.False(DemoProcess.IsRunning(demo.RegistryPid), "docker-registry still runs after the demo gave up");
+        Assert.False(Directory.Exists(demo.Folder), $"{demo.Folder} is still there after the demo gave up");
+        Assert.DoesNotContain("   at ", demo.Output, StringComparison.Ordinal);
+    }
+
     /// <summary>docker-registry is part of the test set-up (tests/run.sh starts one): missing, the test fails, in CI and locally.</summary>
     internal static void RequireDockerRegistry() =>
         Assert.True(DemoRegistry.Find(DemoRegistry.DefaultBinary) is not null,
