@@ -85,14 +85,17 @@ public sealed class DemoCommandTests(ITestOutputHelper output)
         var (unverified, unverifiedOutput) = await ToolProcess.RunAsync(verify[0], quarantinedVerify, demo.Folder, demo.Exports);
         Assert.True(unverified == 1, "verify of the quarantined image did not exit 1:\n" + unverifiedOutput);
 
-        // Ctrl+C: exit 0, docker-registry gone, the folder gone.
+        // Ctrl+C: exit 0, docker-registry and every other child process gone, the folder gone.
         var registryPid = demo.RegistryPid;
+        var children = demo.Children();
+        Assert.Contains(registryPid, children);
         var folder = demo.Folder;
         var stopping = Stopwatch.StartNew();
         Assert.True(await demo.SignalAndWaitAsync("INT", StopBound), $"the demo did not exit within {StopBound} of SIGINT:\n" + demo.Output);
         output.WriteLine($"exited {stopping.Elapsed.TotalSeconds:F1} s after SIGINT");
         Assert.Equal(0, demo.ExitCode);
         Assert.False(DemoProcess.IsRunning(registryPid), $"docker-registry (pid {registryPid}) still runs after the demo stopped");
+        Assert.DoesNotContain(children, DemoProcess.IsRunning);
         Assert.False(Directory.Exists(folder), $"{folder} is still there after the demo stopped");
         Assert.DoesNotContain("   at ", demo.Output, StringComparison.Ordinal);
     }

@@ -145,6 +145,34 @@ internal sealed partial class DemoProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>PIDs of the processes whose parent is the demo (read from /proc/PID/status).</summary>
+    public IReadOnlyList<int> Children()
+    {
+        var children = new List<int>();
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                var parent = File.ReadLines(Path.Combine(directory, "status")).FirstOrDefault(l => l.StartsWith("PPid:", StringComparison.Ordinal));
+                if (parent is not null && int.Parse(parent["PPid:".Length..].Trim(), CultureInfo.InvariantCulture) == _process.Id)
+                {
+                    children.Add(pid);
+                }
+            }
+            catch (IOException)
+            {
+                // exited meanwhile
+            }
+        }
+
+        return children;
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)
