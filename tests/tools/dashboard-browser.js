@@ -5,19 +5,13 @@
 // Environment: HB_TEST_PLAYWRIGHT (a node_modules folder holding playwright-core), HB_TEST_CHROMIUM (the browser).
 "use strict";
 const path = require("path");
-const { chromium } = require(path.join(process.env.HB_TEST_PLAYWRIGHT, "playwright-core"));
+const { launch, writeObserved, STEP_TIMEOUT } = require("./chromium");
 
 const [baseUrl, token, digest, shots] = process.argv.slice(2);
-const STEP_TIMEOUT = 30000;
 
 async function main() {
   const seen = { steps: [] };
-  const browser = await chromium.launch({
-    executablePath: process.env.HB_TEST_CHROMIUM,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-    timeout: STEP_TIMEOUT,
-  });
+  const browser = await launch();
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.setDefaultTimeout(STEP_TIMEOUT);
@@ -77,6 +71,4 @@ async function main() {
   return seen;
 }
 
-main().then(
-  (seen) => { require("fs").writeFileSync(path.join(shots, "observed.json"), JSON.stringify(seen, null, 2)); },
-  (error) => { process.stderr.write(String(error && error.stack || error)); process.exit(1); });
+writeObserved(main, shots);

@@ -18,7 +18,10 @@ internal static class CliApp
         }
 
         var parseResult = root.Parse(args);
-        return await parseResult.InvokeAsync();
+        // The demo stops what it started on Ctrl+C/SIGTERM itself; System.CommandLine's handler would end the process
+        // 2 s after the signal, before that is done.
+        var invocation = args[0] == Demo.DemoCommand.Name ? new InvocationConfiguration { ProcessTerminationTimeout = null } : null;
+        return await parseResult.InvokeAsync(invocation);
     }
 
     /// <summary>The whole command tree (also used by the test that checks every verb's help is complete).</summary>
@@ -46,5 +49,6 @@ internal static class CliApp
         yield return ReleaseCommand.Create();
         yield return ConfigCommand.Create();
         yield return HarborCommand.Create();
+        yield return Demo.DemoCommand.Create();
     }
 }

@@ -29,6 +29,7 @@ public sealed class CliHelpTests
     [InlineData("sign --help")]
     [InlineData("verify --help")]
     [InlineData("verify-bundle --help")]
+    [InlineData("demo --help")]
     public async Task Help_PrintsUsageAndExits0(string args)
     {
         using var output = new StringWriter();

@@ -316,6 +316,13 @@ async function route() {
   }
 }
 
+// `harborbridge demo` prints the dashboard address as /#token=<admin token> (a fragment is never sent to the server):
+// keep the token for this tab, take it out of the address bar and history, and show all artifacts.
+if (location.hash.startsWith("#token=")) {
+  sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(location.hash.slice("#token=".length)));
+  history.replaceState(null, "", location.pathname + location.search + "#/artifacts");
+}
+
 document.getElementById("login-form").addEventListener("submit", login);
 document.getElementById("logout").addEventListener("click", () => { sessionStorage.removeItem(TOKEN_KEY); route(); });
 window.addEventListener("hashchange", route);
