@@ -40,6 +40,11 @@ internal sealed class ArtifactGaugeRefresher(
                     HarborBridgeMetrics.Artifacts.WithLabels(state).Set(counts.GetValueOrDefault(state));
                 }
             }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                // The host stops (or never finished starting, e.g. its port was taken) during a count: nothing to report.
+                return;
+            }
             catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException or TimeoutException)
             {
                 logger.LogWarning("Could not count artifacts for /metrics: {Error}", e.Message);
