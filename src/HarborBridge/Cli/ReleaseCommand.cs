@@ -100,7 +100,7 @@ internal static partial class ReleaseCommand
         }
     }
 
-    private static string Explain(string body)
+    internal static string Explain(string body)
     {
         try
         {
