@@ -47,8 +47,8 @@ internal static class PolicyApi
     }
 
     private static async Task<Results<ContentHttpResult, ProblemHttpResult>> AcceptAsync(
-        HttpRequest request, int? acceptImpact, PolicyPreviewService preview, SqlPolicyPreviewStore store, IOptions<Hosting.AdminOptions> admin,
-        TimeProvider time, CancellationToken cancellationToken)
+        HttpRequest request, int? acceptImpact, PolicyPreviewService preview, SqlPolicyPreviewStore store, PolicyReloadGuard guard,
+        IOptions<Hosting.AdminOptions> admin, TimeProvider time, CancellationToken cancellationToken)
     {
         if (acceptImpact is not { } limit || limit < 0)
         {
@@ -84,6 +84,7 @@ internal static class PolicyApi
         var hash = PolicyProvider.ContentHash(yaml!);
         await store.AcceptAsync(new PolicyAcceptance(hash, impact.CandidateVersion, limit, blocked, ReleaseApi.Actor(request, admin.Value), time.GetUtcNow()),
             cancellationToken);
+        guard.AcceptanceStored();
         return TypedResults.Content(System.Text.Json.JsonSerializer.Serialize(
             new { contentHash = hash, policyVersion = impact.CandidateVersion, newlyBlocked = blocked, acceptImpact = limit, impact },
             PolicyImpactRenderer.Json), "application/json", Encoding.UTF8);

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Net.Http.Headers;
 using System.Text;
 using HarborBridge.Core.Policy;
 
@@ -94,52 +93,36 @@ internal static class PolicyPreviewCommand
         }
 
         var yaml = await File.ReadAllTextAsync(request.PolicyFile, cancellationToken);
-        using var services = new ServiceCollection().AddHttpClient("policy", c => c.Timeout = TimeSpan.FromMinutes(5))
-            .ConfigurePrimaryHttpMessageHandler(() => handler ?? new SocketsHttpHandler()).Services.BuildServiceProvider();
-        var http = services.GetRequiredService<IHttpClientFactory>().CreateClient("policy");
-        using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(baseUri, request.Path))
+        var answer = await AdminApiClient.PostAsync(baseUri, request.Path, new StringContent(yaml, new UTF8Encoding(false), "application/yaml"), request.Token,
+            handler, TimeSpan.FromMinutes(5), error, cancellationToken);
+        if (answer is not { } (status, body))
         {
-            Content = new StringContent(yaml, new UTF8Encoding(false), "application/yaml"),
-        };
-        message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", request.Token);
-        HttpResponseMessage response;
-        try
-        {
-            response = await http.SendAsync(message, cancellationToken);
-        }
-        catch (HttpRequestException e)
-        {
-            await error.WriteLineAsync($"error: cannot reach HarborBridge at {baseUri}: {e.Message}");
             return ExitRefused;
         }
 
-        using (response)
+        if ((int)status is < 200 or >= 300)
         {
-            var body = await response.Content.ReadAsStringAsync(cancellationToken);
-            if (!response.IsSuccessStatusCode)
-            {
-                await error.WriteLineAsync($"error: HTTP {(int)response.StatusCode}: {ReleaseCommand.Explain(body)}");
-                return (int)response.StatusCode == 400 ? ExitBadInput : ExitRefused;
-            }
-
-            if (request.Json)
-            {
-                await output.WriteLineAsync(body);
-            }
-            else if (request.Path.EndsWith("preview", StringComparison.Ordinal))
-            {
-                await output.WriteAsync(PolicyImpactRenderer.ToText(PolicyImpactRenderer.FromJson(body)!));
-            }
-            else
-            {
-                using var document = System.Text.Json.JsonDocument.Parse(body);
-                var root = document.RootElement;
-                await output.WriteLineAsync($"Accepted {request.PolicyFile} ({root.GetProperty("contentHash").GetString()}, policy " +
-                    $"{root.GetProperty("policyVersion").GetString()}): it newly blocks {root.GetProperty("newlyBlocked").GetInt32()} artifact(s), " +
-                    $"within the {root.GetProperty("acceptImpact").GetInt32()} accepted. It comes into force when the policy file holds exactly this content.");
-            }
-
-            return ExitOk;
+            await error.WriteLineAsync($"error: HTTP {(int)status}: {ReleaseCommand.Explain(body)}");
+            return (int)status == 400 ? ExitBadInput : ExitRefused;
         }
+
+        if (request.Json)
+        {
+            await output.WriteLineAsync(body);
+        }
+        else if (request.Path.EndsWith("preview", StringComparison.Ordinal))
+        {
+            await output.WriteAsync(PolicyImpactRenderer.ToText(PolicyImpactRenderer.FromJson(body)!));
+        }
+        else
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(body);
+            var root = document.RootElement;
+            await output.WriteLineAsync($"Accepted {request.PolicyFile} ({root.GetProperty("contentHash").GetString()}, policy " +
+                $"{root.GetProperty("policyVersion").GetString()}): it newly blocks {root.GetProperty("newlyBlocked").GetInt32()} artifact(s), " +
+                $"within the {root.GetProperty("acceptImpact").GetInt32()} accepted. It comes into force when the policy file holds exactly this content.");
+        }
+
+        return ExitOk;
     }
 }

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -67,37 +66,21 @@ internal static partial class ReleaseCommand
             return ExitBadInput;
         }
 
-        using var services = new ServiceCollection().AddHttpClient("release", c => c.Timeout = TimeSpan.FromMinutes(2))
-            .ConfigurePrimaryHttpMessageHandler(() => handler ?? new SocketsHttpHandler()).Services.BuildServiceProvider();
-        var http = services.GetRequiredService<IHttpClientFactory>().CreateClient("release");
-        using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(baseUri, $"api/v1/artifacts/{request.Digest}/release"))
+        var answer = await AdminApiClient.PostAsync(baseUri, $"api/v1/artifacts/{request.Digest}/release",
+            JsonContent.Create(new { reason = request.Reason, actor = request.Actor }), request.Token, handler, TimeSpan.FromMinutes(2), error, cancellationToken);
+        if (answer is not { } (status, body))
         {
-            Content = JsonContent.Create(new { reason = request.Reason, actor = request.Actor }),
-        };
-        message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", request.Token);
-        HttpResponseMessage response;
-        try
-        {
-            response = await http.SendAsync(message, cancellationToken);
-        }
-        catch (HttpRequestException e)
-        {
-            await error.WriteLineAsync($"error: cannot reach HarborBridge at {baseUri}: {e.Message}");
             return ExitNotReleased;
         }
 
-        using (response)
+        if ((int)status is >= 200 and < 300)
         {
-            var body = await response.Content.ReadAsStringAsync(cancellationToken);
-            if (response.IsSuccessStatusCode)
-            {
-                await output.WriteLineAsync(body);
-                return ExitReleased;
-            }
-
-            await error.WriteLineAsync($"error: HTTP {(int)response.StatusCode}: {Explain(body)}");
-            return ExitNotReleased;
+            await output.WriteLineAsync(body);
+            return ExitReleased;
         }
+
+        await error.WriteLineAsync($"error: HTTP {(int)status}: {Explain(body)}");
+        return ExitNotReleased;
     }
 
     internal static string Explain(string body)

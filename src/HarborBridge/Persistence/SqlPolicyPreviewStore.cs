@@ -13,8 +13,9 @@ internal sealed record PolicyAcceptance(string ContentHash, string PolicyVersion
 /// force (streamed in pages by primary key, so 10,000 artifacts never sit in one result set), and policy acceptances.</summary>
 internal sealed class SqlPolicyPreviewStore(DbConnectionFactory connections)
 {
-    private static readonly string[] DecidedStates =
-        [ArtifactStates.Approved, ArtifactStates.Warned, ArtifactStates.AtRisk, ArtifactStates.Quarantined];
+    // Constants, written into the SQL: Dapper hands a list to Npgsql as one array parameter, which `IN` does not take.
+    private const string DecidedStates =
+        $"('{ArtifactStates.Approved}', '{ArtifactStates.Warned}', '{ArtifactStates.AtRisk}', '{ArtifactStates.Quarantined}')";
 
     public async IAsyncEnumerable<IReadOnlyList<StoredArtifact>> ReadDecidedAsync(int pageSize, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -27,14 +28,14 @@ internal sealed class SqlPolicyPreviewStore(DbConnectionFactory connections)
             {
                 // Row-value comparison works the same on SQLite (3.15+) and PostgreSQL and follows the primary key index.
                 rows = (await connection.QueryAsync<Row>(new CommandDefinition(
-                    """
+                    $"""
                     SELECT a.project AS Project, a.repository AS Repository, a.digest AS Digest, a.state AS State, d.decision_json AS DecisionJson
                     FROM artifacts a JOIN decisions d ON d.decision_id = a.decision_id
-                    WHERE a.state IN @states AND (a.project, a.repository, a.digest) > (@project, @repository, @digest)
+                    WHERE a.state IN {DecidedStates} AND (a.project, a.repository, a.digest) > (@project, @repository, @digest)
                     ORDER BY a.project, a.repository, a.digest
                     LIMIT @limit
                     """,
-                    new { states = DecidedStates, project = after.Project, repository = after.Repository, digest = after.Digest, limit = pageSize },
+                    new { project = after.Project, repository = after.Repository, digest = after.Digest, limit = pageSize },
                     cancellationToken: cancellationToken))).AsList();
             }
 

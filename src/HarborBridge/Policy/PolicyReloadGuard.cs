@@ -77,6 +77,15 @@ internal sealed class PolicyReloadGuard(
         return accepted;
     }
 
+    /// <summary>Called when this process stored an acceptance: the next look reads the database again.</summary>
+    public void AcceptanceStored()
+    {
+        lock (_sync)
+        {
+            _lastLook = null;
+        }
+    }
+
     private bool Accepted(string contentHash, bool force)
     {
         var now = time.GetUtcNow();

@@ -94,6 +94,25 @@ public sealed class PolicyPreviewTests
     }
 
     [Fact]
+    public void ToText_TheWorkedExampleInPolicyMd_IsWhatTheRendererPrints()
+    {
+        // docs/policy.md shows this preview as `harborbridge policy preview` prints it; the page must not drift from the code.
+        var impact = Preview(Stricter,
+            Decided(Ref("team", "clean", '1')),
+            Decided(Ref("team", "high", '2'), Vuln("CVE-2026-0002", Severity.High, "2.0"), Vuln("CVE-2026-0012", Severity.Low, "2.0")),
+            Decided(Ref("team", "unfixed", '3'), Vuln("CVE-2026-0003", Severity.High, null)),
+            Decided(Ref("team", "critical", '4'), Vuln("CVE-2026-0004", Severity.Critical, "2.0")),
+            Decided(Ref("team", "medium", '5'), Vuln("CVE-2026-0005", Severity.Medium, "2.0")),
+            Decided(Ref("legacy", "high", '6'), Vuln("CVE-2026-0006", Severity.High, "2.0")));
+
+        var text = PolicyImpactRenderer.ToText(impact);
+
+        var page = File.ReadAllText(RepositoryFiles.PathOf("docs/policy.md")).Replace("\r", "", StringComparison.Ordinal);
+        Assert.True(page.Contains(text.Replace(impact.CandidateVersion, "sha256:…", StringComparison.Ordinal), StringComparison.Ordinal),
+            "docs/policy.md does not show the current output:\n" + text);
+    }
+
+    [Fact]
     public void Preview_ExceptionForTheBlockingCve_ReleasesTheQuarantinedArtifactOnly()
     {
         var critical = Ref("team", "critical", '4');  // CRITICAL CVE-2026-0004 excepted -> HIGH left: warn: Released
