@@ -63,6 +63,7 @@ public sealed record PolicyImpact(
 {
     public int Count(PreviewChange change) => Scopes.Sum(s => s.Count(change));
 
+    [System.Text.Json.Serialization.JsonIgnore]
     public IEnumerable<PreviewEntry> Changes => Scopes.SelectMany(s => s.Changes);
 }
 

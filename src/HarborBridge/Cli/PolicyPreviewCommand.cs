@@ -95,10 +95,12 @@ internal static class PolicyPreviewCommand
         var yaml = await File.ReadAllTextAsync(request.PolicyFile, cancellationToken);
         var answer = await AdminApiClient.PostAsync(baseUri, request.Path, new StringContent(yaml, new UTF8Encoding(false), "application/yaml"), request.Token,
             handler, TimeSpan.FromMinutes(5), error, cancellationToken);
-        if (answer is not { } (status, body))
+        if (answer is not { } answered)
         {
             return ExitRefused;
         }
+
+        var (status, body) = answered;
 
         if ((int)status is < 200 or >= 300)
         {

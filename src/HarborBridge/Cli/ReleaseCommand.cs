@@ -68,10 +68,12 @@ internal static partial class ReleaseCommand
 
         var answer = await AdminApiClient.PostAsync(baseUri, $"api/v1/artifacts/{request.Digest}/release",
             JsonContent.Create(new { reason = request.Reason, actor = request.Actor }), request.Token, handler, TimeSpan.FromMinutes(2), error, cancellationToken);
-        if (answer is not { } (status, body))
+        if (answer is not { } answered)
         {
             return ExitNotReleased;
         }
+
+        var (status, body) = answered;
 
         if ((int)status is >= 200 and < 300)
         {
