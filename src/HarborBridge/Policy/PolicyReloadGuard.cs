@@ -97,7 +97,18 @@ internal sealed class PolicyReloadGuard(
             }
         }
 
-        var accepted = store.GetAcceptanceAsync(contentHash, CancellationToken.None).GetAwaiter().GetResult() is not null;
+        bool accepted;
+        try
+        {
+            accepted = store.GetAcceptanceAsync(contentHash, CancellationToken.None).GetAwaiter().GetResult() is not null;
+        }
+        catch (System.Data.Common.DbException e)
+        {
+            // Decisions go on under the policy in force; the next look asks again.
+            logger.LogWarning("Could not read policy acceptances ({Problem}); the held policy stays held for now", e.Message);
+            return false;
+        }
+
         lock (_sync)
         {
             _lastLook = (contentHash, now, accepted);
