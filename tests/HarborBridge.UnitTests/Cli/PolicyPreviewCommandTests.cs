@@ -32,7 +32,7 @@ public sealed class PolicyPreviewCommandTests : IDisposable
         var request = Assert.Single(stub.Requests);
         Assert.Equal("http://hb.example:8080/api/v1/policy/preview", request.Uri.ToString());
         Assert.Equal("Bearer t0ken", request.Header("Authorization"));
-        Assert.Equal(await File.ReadAllTextAsync(_policy), request.Body);
+        Assert.Equal(await File.ReadAllBytesAsync(_policy), request.Body);
         var text = output.ToString();
         Assert.Contains("defaults: 1 newly blocked, 0 newly warned, 0 released, 0 cleared, 1 unchanged", text, StringComparison.Ordinal);
         Assert.Contains("BLOCK    team/app@sha256:11  Approved -> BLOCK, quarantined at its fix-by deadline 2026-12-12 12:00:00Z", text, StringComparison.Ordinal);
