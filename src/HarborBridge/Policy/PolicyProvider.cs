@@ -107,6 +107,17 @@ internal sealed class PolicyProvider(IOptions<PolicyOptions> options, ILogger<Po
     {
         var path = Path.GetFullPath(options.Value.File ?? PolicyOptions.DefaultFile);
         var policy = PolicyLoader.Load(yaml, source).WithPathsRelativeTo(Path.GetDirectoryName(path)!);
+        // A candidate comes over the API: it may read files in the policy folder and those the policy in force names, not
+        // any file the service can open (a parse error would quote it back).
+        var folder = Path.GetDirectoryName(path)! + Path.DirectorySeparatorChar;
+        var named = PolicyInputLoader.Files(Snapshot.Policy, path).Select(Path.GetFullPath).ToHashSet(StringComparer.Ordinal);
+        if (PolicyInputLoader.Files(policy, path).Select(Path.GetFullPath).FirstOrDefault(f => !f.StartsWith(folder, StringComparison.Ordinal) && !named.Contains(f))
+            is { } outside)
+        {
+            throw new PolicyFileException($"{source}: {outside} is outside the policy folder {folder} and not named by the policy in force; " +
+                "a previewed policy may read only those files");
+        }
+
         try
         {
             return (policy, LoadInputs(policy, path));

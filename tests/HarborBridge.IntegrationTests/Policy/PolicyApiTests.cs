@@ -71,6 +71,18 @@ public sealed class PolicyApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Preview_InputFileOutsideThePolicyFolder_400AndNotRead()
+    {
+        using var response = await PostAsync("/api/v1/policy/preview", "version: 1\nepss: { file: /etc/passwd }\n", AdminToken);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var detail = problem.RootElement.GetProperty("detail").GetString()!;
+        Assert.Contains("/etc/passwd is outside the policy folder", detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("root:", detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Accept_WithoutAcceptImpact_400()
     {
         using var response = await PostAsync("/api/v1/policy/accept", "version: 1\n", AdminToken);
