@@ -64,7 +64,7 @@ internal static class PolicyCheckCommand
             return await RunAsync(request, output, error, TimeProvider.System, cancellationToken);
         });
 
-        return new Command("policy", "Policy tools.") { check };
+        return new Command("policy", "Policy tools.") { check, PolicyPreviewCommand.CreatePreview(), PolicyPreviewCommand.CreateApply() };
     }
 
     internal sealed record Request(string? Policy, string? Report, string? Project, string? Repository, string? Digest, string Format,

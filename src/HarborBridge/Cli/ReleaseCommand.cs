@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -67,40 +66,26 @@ internal static partial class ReleaseCommand
             return ExitBadInput;
         }
 
-        using var services = new ServiceCollection().AddHttpClient("release", c => c.Timeout = TimeSpan.FromMinutes(2))
-            .ConfigurePrimaryHttpMessageHandler(() => handler ?? new SocketsHttpHandler()).Services.BuildServiceProvider();
-        var http = services.GetRequiredService<IHttpClientFactory>().CreateClient("release");
-        using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(baseUri, $"api/v1/artifacts/{request.Digest}/release"))
+        var answer = await AdminApiClient.PostAsync(baseUri, $"api/v1/artifacts/{request.Digest}/release",
+            JsonContent.Create(new { reason = request.Reason, actor = request.Actor }), request.Token, handler, TimeSpan.FromMinutes(2), error, cancellationToken);
+        if (answer is not { } answered)
         {
-            Content = JsonContent.Create(new { reason = request.Reason, actor = request.Actor }),
-        };
-        message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", request.Token);
-        HttpResponseMessage response;
-        try
-        {
-            response = await http.SendAsync(message, cancellationToken);
-        }
-        catch (HttpRequestException e)
-        {
-            await error.WriteLineAsync($"error: cannot reach HarborBridge at {baseUri}: {e.Message}");
             return ExitNotReleased;
         }
 
-        using (response)
-        {
-            var body = await response.Content.ReadAsStringAsync(cancellationToken);
-            if (response.IsSuccessStatusCode)
-            {
-                await output.WriteLineAsync(body);
-                return ExitReleased;
-            }
+        var (status, body) = answered;
 
-            await error.WriteLineAsync($"error: HTTP {(int)response.StatusCode}: {Explain(body)}");
-            return ExitNotReleased;
+        if ((int)status is >= 200 and < 300)
+        {
+            await output.WriteLineAsync(body);
+            return ExitReleased;
         }
+
+        await error.WriteLineAsync($"error: HTTP {(int)status}: {Explain(body)}");
+        return ExitNotReleased;
     }
 
-    private static string Explain(string body)
+    internal static string Explain(string body)
     {
         try
         {

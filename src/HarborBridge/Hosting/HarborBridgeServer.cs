@@ -131,6 +131,7 @@ internal static class HarborBridgeServer
             app.MapArtifactsApi();
             app.MapDashboard();
             app.MapReleaseApi();
+            app.MapPolicyApi();
         }
         if (app.Services.GetRequiredService<IOptions<WebhookOptions>>().Value is { AllowUnauthenticated: true, AuthHeader: null or "" })
         {
@@ -168,6 +169,7 @@ internal static class HarborBridgeServer
         services.AddHistory();
         services.AddSection<Policy.PolicyOptions>(Policy.PolicyOptions.SectionName);
         services.AddSingleton<Policy.PolicyProvider>();
+        Policy.PolicyPreviewExtensions.AddPolicyPreview(services);
         services.AddHostedService<Policy.PolicyValidationHostedService>();
         services.AddScanning();
         services.AddPersistence();

@@ -23,6 +23,16 @@ public sealed class PolicyOptions
     [Range(1, 10)]
     public int MaxScanAttempts { get; set; } = 3;
 
+    /// <summary>A changed policy file that would newly block more decided artifacts than this (per the impact preview) is held
+    /// back: the last policy stays in force, an operator alert is raised and <c>/readyz</c> shows it, until an admin accepts
+    /// it (<c>harborbridge policy apply --accept-impact N</c> or <c>POST /api/v1/policy/accept</c>).</summary>
+    [Range(0, 1_000_000)]
+    public int MaxNewlyBlocked { get; set; } = 25;
+
+    /// <summary>Decided artifacts read from the database per page by the impact preview.</summary>
+    [Range(10, 100_000)]
+    public int PreviewPageSize { get; set; } = 1000;
+
     /// <summary>How often the scan-timeout sweep runs.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromMinutes(1);

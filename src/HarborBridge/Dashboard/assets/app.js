@@ -298,6 +298,53 @@ async function activity(bucket) {
     h("div", { class: "card" }, chart(stats.buckets, bucket)));
 }
 
+// ---- policy impact preview ------------------------------------------------------------------------------------
+const CHANGE_WORDS = { blocked: "newly blocked", warned: "newly warned", released: "released", cleared: "cleared" };
+
+function impactView(impact) {
+  const count = (change) => impact.scopes.reduce((sum, s) => sum + (change === "unchanged" ? s.unchanged : s.changes.filter((c) => c.change === change).length), 0);
+  const totals = Object.keys(CHANGE_WORDS).map((c) => `${count(c)} ${CHANGE_WORDS[c]}`).concat(`${count("unchanged")} unchanged`).join(", ");
+  return h("div", { id: "preview-result" },
+    h("p", { id: "preview-totals" }, `${impact.judged} decided artifact(s) judged on their stored reports: ${totals}. Nothing was changed.`),
+    ...impact.notes.map((n) => h("p", { class: "muted" }, "Note: " + n)),
+    ...impact.scopes.map((scope) => h("div", { class: "card" },
+      h("h2", {}, scope.scope),
+      h("p", { class: "muted" }, `${scope.changes.length} change(s), ${scope.unchanged} unchanged`),
+      scope.changes.length === 0 ? null : h("table", {},
+        h("thead", {}, h("tr", {}, ...["Change", "Artifact", "Now", "Candidate", "Why"].map((t) => h("th", {}, t)))),
+        h("tbody", {}, ...scope.changes.map((c) => h("tr", {},
+          h("td", {}, badge(CHANGE_WORDS[c.change] || c.change)),
+          h("td", {}, h("a", { href: "#/artifact/" + encodeURIComponent(c.artifact.digest) }, `${c.artifact.project}/${c.artifact.repository}@${c.artifact.digest.slice(0, 19)}…`)),
+          h("td", {}, c.from),
+          h("td", {}, c.verdict.toUpperCase() + (c.fixBy ? ` (quarantined at ${c.fixBy})` : "")),
+          h("td", {}, c.reason, ...c.findings.slice(0, 5).map((f) => h("div", { class: "muted" }, `${f.id} ${f.severity} ${f.package} ${f.version}`))))))))));
+}
+
+function policyPreview() {
+  const yaml = h("textarea", { id: "preview-policy", rows: 14, required: true, placeholder: "Paste the candidate policy file (YAML)" });
+  const button = h("button", { id: "preview-run", type: "submit" }, "Preview");
+  const result = h("div", { id: "preview-output", role: "status" });
+  const form = h("form", {
+    id: "preview-form",
+    onsubmit: async (event) => {
+      event.preventDefault();
+      button.disabled = true;
+      result.replaceChildren(h("p", { class: "muted" }, "Judging every decided artifact…"));
+      try {
+        const impact = await api("/api/v1/policy/preview", { method: "POST", headers: { "Content-Type": "application/yaml" }, body: yaml.value });
+        result.replaceChildren(impactView(impact));
+      } catch (e) {
+        result.replaceChildren(h("p", { class: "error", role: "alert" }, "Preview failed: " + e.message));
+      } finally {
+        button.disabled = false;
+      }
+    },
+  }, h("label", { for: "preview-policy" }, "Candidate policy"), yaml, button);
+  show(h("h1", {}, "Policy impact preview"),
+    h("p", { class: "muted" }, "What a policy would change if it replaced the one in force: judged on each artifact's stored report, without Harbor or registry calls."),
+    form, result);
+}
+
 // ---- routing --------------------------------------------------------------------------------------------------
 async function route() {
   const signedIn = Boolean(token());
@@ -309,6 +356,7 @@ async function route() {
   try {
     if (hash.startsWith("#/artifact/")) await artifact(decodeURIComponent(hash.slice("#/artifact/".length)));
     else if (hash === "#/artifacts" || hash.startsWith("#/artifacts?")) await allArtifacts(new URLSearchParams(hash.split("?")[1] || ""));
+    else if (hash === "#/policy-preview") policyPreview();
     else if (hash.startsWith("#/activity")) await activity(hash === "#/activity/day" ? "day" : "hour");
     else await board();
   } catch (e) {
