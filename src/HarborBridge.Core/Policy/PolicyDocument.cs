@@ -219,6 +219,19 @@ public sealed record PolicyDocument(
     public IReadOnlyList<string> VexFiles =>
         new[] { Defaults.Vex ?? [] }.Concat(Projects.Select(p => p.Settings.Vex ?? [])).SelectMany(x => x).Distinct(StringComparer.Ordinal).ToList();
 
+    /// <summary><c>exceptionRequests.maxDays</c>: the longest an exception granted from a request may last; null when the
+    /// policy does not say (then <see cref="ExceptionRequestRules.DefaultMaxDays"/> applies).</summary>
+    public int? ExceptionRequestMaxDays { get; init; }
+
+    /// <summary>The longest an exception granted from a request may last, in days.</summary>
+    [JsonIgnore]
+    public int ExceptionRequestMaxDaysInForce => ExceptionRequestMaxDays ?? ExceptionRequestRules.DefaultMaxDays;
+
+    /// <summary>The same policy with <paramref name="granted"/> (exceptions approved from requests, kept in the database)
+    /// after the file's own. The policy version stays the file's: the granted exceptions are shown in each decision.</summary>
+    public PolicyDocument WithGrantedExceptions(IReadOnlyList<PolicyExceptionRule> granted) =>
+        granted.Count == 0 ? this : this with { Exceptions = [.. Exceptions, .. granted] };
+
     /// <summary>The <c>rescan:</c> section; null when the policy has none (then <see cref="RescanRules.BuiltIn"/> applies).</summary>
     public RescanRules? Rescan { get; init; }
 
