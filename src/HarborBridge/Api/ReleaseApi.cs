@@ -70,14 +70,15 @@ internal static partial class ReleaseApi
         };
     }
 
-    private static string Actor(HttpRequest request, Hosting.AdminOptions admin)
+    /// <summary>Who the server knows is calling: the identity header's value, or <c>admin-token</c>.</summary>
+    internal static string Actor(HttpRequest request, Hosting.AdminOptions admin)
     {
         var name = string.IsNullOrEmpty(admin.IdentityHeader) ? "" : request.Headers[admin.IdentityHeader].ToString().Trim();
         return name.Length is > 0 and <= 200 && !name.Any(char.IsControl) ? name : Hosting.AdminOptions.TokenActor;
     }
 
     /// <summary>The whole body, or null as soon as it is larger than <paramref name="limit"/> bytes.</summary>
-    private static async Task<byte[]?> ReadLimitedAsync(Stream stream, int limit, CancellationToken cancellationToken)
+    internal static async Task<byte[]?> ReadLimitedAsync(Stream stream, int limit, CancellationToken cancellationToken)
     {
         using var buffer = new MemoryStream();
         var chunk = new byte[4096];

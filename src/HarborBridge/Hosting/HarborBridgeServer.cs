@@ -131,6 +131,7 @@ internal static class HarborBridgeServer
             app.MapArtifactsApi();
             app.MapDashboard();
             app.MapReleaseApi();
+            app.MapExceptionRequestsApi();
         }
         if (app.Services.GetRequiredService<IOptions<WebhookOptions>>().Value is { AllowUnauthenticated: true, AuthHeader: null or "" })
         {
@@ -171,6 +172,7 @@ internal static class HarborBridgeServer
         services.AddHostedService<Policy.PolicyValidationHostedService>();
         services.AddScanning();
         services.AddPersistence();
+        Exceptions.ExceptionRequestExtensions.AddExceptionRequests(services);
         Notifications.NotificationExtensions.AddNotifications(services, configuration);
         services.AddSigning();
         services.AddQuarantine(HarborMode.IsConfigured(configuration));
