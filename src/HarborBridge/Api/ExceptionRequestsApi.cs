@@ -144,9 +144,11 @@ internal static class ExceptionRequestsApi
             r.Draft.Requester, r.Team, r.Artifact.ToString(), r.RequestedAt, r.DecidedBy, r.DecidedAt, r.Comment, affected);
     }
 
-    internal sealed record ExceptionInForceView(string Source, string Id, string Scope, string? Expires, string Reason, string? Owner, string? Ticket)
+    /// <summary>One exception in force; <c>policy check --exceptions-from</c> reads this shape back.</summary>
+    internal sealed record ExceptionInForceView(string Source, string Id, string Scope, string? Project, string? Repository, string? Digest, string? Expires,
+        string Reason, string? Owner, string? Ticket)
     {
-        public static ExceptionInForceView From(Core.Policy.PolicyExceptionRule e, string source) => new(source, e.Id, e.Scope,
-            e.Expires?.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), e.Reason, e.Owner, e.Ticket);
+        public static ExceptionInForceView From(Core.Policy.PolicyExceptionRule e, string source) => new(source, e.Id, e.Scope, e.Project?.Pattern,
+            e.Repository?.Pattern, e.Digest, e.Expires?.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), e.Reason, e.Owner, e.Ticket);
     }
 }

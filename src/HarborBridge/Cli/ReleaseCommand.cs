@@ -1,7 +1,4 @@
 using System.CommandLine;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 
 namespace HarborBridge.Cli;
@@ -17,7 +14,7 @@ internal static partial class ReleaseCommand
     public const int ExitReleased = 0;
     public const int ExitNotReleased = 1;
     public const int ExitBadInput = 2;
-    public const string TokenVariable = "HARBORBRIDGE_ADMIN_TOKEN";
+    public const string TokenVariable = AdminApiCall.TokenVariable;
 
     public static Command Create() => Create(Environment.GetEnvironmentVariable, null);
 
@@ -61,58 +58,13 @@ internal static partial class ReleaseCommand
             return ExitBadInput;
         }
 
-        if (!Uri.TryCreate(request.Url, UriKind.Absolute, out var baseUri) || baseUri.Scheme is not ("http" or "https"))
+        if (await AdminApiCall.BaseAsync(request.Url, error) is not { } baseUri)
         {
-            await error.WriteLineAsync($"error: --url '{request.Url}' is not an http(s) address.");
             return ExitBadInput;
         }
 
-        using var services = new ServiceCollection().AddHttpClient("release", c => c.Timeout = TimeSpan.FromMinutes(2))
-            .ConfigurePrimaryHttpMessageHandler(() => handler ?? new SocketsHttpHandler()).Services.BuildServiceProvider();
-        var http = services.GetRequiredService<IHttpClientFactory>().CreateClient("release");
-        using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(baseUri, $"api/v1/artifacts/{request.Digest}/release"))
-        {
-            Content = JsonContent.Create(new { reason = request.Reason, actor = request.Actor }),
-        };
-        message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", request.Token);
-        HttpResponseMessage response;
-        try
-        {
-            response = await http.SendAsync(message, cancellationToken);
-        }
-        catch (HttpRequestException e)
-        {
-            await error.WriteLineAsync($"error: cannot reach HarborBridge at {baseUri}: {e.Message}");
-            return ExitNotReleased;
-        }
-
-        using (response)
-        {
-            var body = await response.Content.ReadAsStringAsync(cancellationToken);
-            if (response.IsSuccessStatusCode)
-            {
-                await output.WriteLineAsync(body);
-                return ExitReleased;
-            }
-
-            await error.WriteLineAsync($"error: HTTP {(int)response.StatusCode}: {Explain(body)}");
-            return ExitNotReleased;
-        }
-    }
-
-    private static string Explain(string body)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(body);
-            var title = document.RootElement.TryGetProperty("title", out var t) ? t.GetString() : null;
-            var detail = document.RootElement.TryGetProperty("detail", out var d) ? d.GetString() : null;
-            return string.Join(": ", new[] { title, detail }.Where(x => !string.IsNullOrEmpty(x)));
-        }
-        catch (JsonException)
-        {
-            return body.Length > 500 ? body[..500] : body;
-        }
+        return await AdminApiCall.SendAsync(baseUri, request.Token, HttpMethod.Post, $"api/v1/artifacts/{request.Digest}/release",
+            new { reason = request.Reason, actor = request.Actor }, handler, output, error, cancellationToken) == 0 ? ExitReleased : ExitNotReleased;
     }
 
     [GeneratedRegex("^sha256:[a-f0-9]{64}\\z")]

@@ -130,7 +130,7 @@ internal sealed class ExceptionRequestService(
         }
 
         var now = time.GetUtcNow();
-        if (approve && ExceptionRequestRules.ExpiryProblem(request.Draft.Expires, now, int.MaxValue) is not null)
+        if (approve && request.Draft.Expires < DateOnly.FromDateTime(now.UtcDateTime))
         {
             return ExceptionRequestOutcome.Refused(409, "Request out of date",
                 $"The requested expiry {request.Draft.Expires:yyyy-MM-dd} has passed; deny this request and ask again with a new date.");
