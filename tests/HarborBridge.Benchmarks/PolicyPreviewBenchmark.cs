@@ -43,6 +43,7 @@ public class PolicyPreviewBenchmark
             .AddSingleton<SchemaMigrator>()
             .AddSingleton<PolicyProvider>()
             .AddSingleton<SqlPolicyPreviewStore>()
+            .AddSingleton<IGrantedExceptions>(NoGrantedExceptions.Instance)
             .AddSingleton<PolicyPreviewService>()
             .BuildServiceProvider();
         _services.GetRequiredService<SchemaMigrator>().MigrateAsync(default).GetAwaiter().GetResult();

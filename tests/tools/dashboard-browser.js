@@ -46,6 +46,15 @@ async function main() {
     seen.releaseDisabledWithoutReason = await page.isDisabled("#release");
     await shot("03-artifact");
 
+    // 3b. The exception request form offers the blocking findings and shows the server's reason when it refuses.
+    seen.exceptionFindings = await page.$$eval("#exr-findings option", (options) => options.map((o) => o.value));
+    await page.fill("#exr-reason", "Browser test: not reachable");
+    await page.fill("#exr-expires", new Date(Date.now() + 7 * 86400000).toISOString().slice(0, 10));
+    await page.fill("#exr-requester", "dave");
+    await page.click("#exr-submit");
+    await page.waitForFunction(() => /refused/i.test(document.getElementById("exr-result")?.textContent ?? ""));
+    seen.exceptionRefusal = (await page.textContent("#exr-result")).trim();
+
     // 4. Release with a reason; then the page shows the new state, or the server's refusal.
     await page.fill("#release-reason", "Browser test: the vulnerable package is not reachable in this image");
     await page.click("#release");

@@ -52,6 +52,37 @@ public sealed record NotificationEvent(
             e.DaysLeft <= 0 ? "the exception has expired" : $"the exception expires in {e.DaysLeft} day(s)", [], facts, Hash(state), e.At);
     }
 
+    /// <summary>A new request goes to the scope's owners (kind exception-requested); an outcome to the requester's team
+    /// (exception-decided). The subject is the request, so each of its steps is one message.</summary>
+    public static NotificationEvent From(ExceptionRequestChanged e, string? bridgeUrl)
+    {
+        List<NotificationFact> facts = [Fact("Request", e.RequestId), Fact("Finding", e.FindingId), Fact("Scope", e.Scope),
+            Fact("Requested by", e.Requester), Fact("Expires", e.Expires.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)), Fact("Reason", e.Reason)];
+        if (e.State == "requested")
+        {
+            facts.Add(Fact("May approve", e.Approvers.Count == 0 ? $"nobody yet: add approvers: to team {e.Team ?? "(none)"} in the routing file" : string.Join(", ", e.Approvers)));
+            var api = $"{(bridgeUrl ?? "http://<harborbridge>").TrimEnd('/')}/api/v1/exceptions/requests/{e.RequestId}";
+            facts.Add(Fact("Approve", $"harborbridge exceptions approve {e.RequestId} --approver <you> (or POST {api}/approve {{\"approver\": \"<you>\"}})"));
+            facts.Add(Fact("Deny", $"harborbridge exceptions deny {e.RequestId} --approver <you> --comment <why> (or POST {api}/deny)"));
+        }
+        else
+        {
+            facts.Add(Fact("Outcome", e.State));
+            facts.AddRange(new[] { ("Decided by", e.DecidedBy), ("Comment", e.Comment) }
+                .Where(p => !string.IsNullOrWhiteSpace(p.Item2)).Select(p => Fact(p.Item1, p.Item2!)));
+        }
+
+        var reason = e.State switch
+        {
+            "requested" => $"{e.Requester} asks for an exception for {e.FindingId} ({e.Scope}) until {e.Expires:yyyy-MM-dd}",
+            "approved" => $"the exception for {e.FindingId} ({e.Scope}) was approved by {e.DecidedBy}; the artifacts in its scope are judged again",
+            "denied" => $"the exception for {e.FindingId} ({e.Scope}) was denied by {e.DecidedBy}; the artifacts stay as they are",
+            _ => $"the exception for {e.FindingId} ({e.Scope}) has expired; the artifacts in its scope are judged again without it",
+        };
+        return new(e.State == "requested" ? NotificationKind.ExceptionRequested : NotificationKind.ExceptionDecided, $"{e.RequestId}:{e.State}",
+            $"exception-request:{e.RequestId}", e.Artifact, null, reason, [], facts, Hash(e.State), e.At);
+    }
+
     public static NotificationEvent From(OperatorAlertRaised e) => new(NotificationKind.OperatorAlert, $"{e.AlertKey}:{e.RaisedAt.ToUnixTimeMilliseconds()}",
         $"alert:{e.AlertKey}", e.Artifact, null, e.Summary, [], [Fact("Source", e.Source), Fact("What to do", e.Detail)], Hash(e.Summary), e.RaisedAt);
 

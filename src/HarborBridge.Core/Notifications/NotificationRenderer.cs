@@ -27,6 +27,8 @@ public static class NotificationRenderer
             NotificationKind.Released => $"Released from quarantine: {where}",
             NotificationKind.AtRisk => $"At risk: {where}",
             NotificationKind.ExceptionExpiring => $"Exception {e.Facts[0].Value}: {e.Reason}",
+            NotificationKind.ExceptionRequested => $"Exception requested: {e.Facts[1].Value} for {where}",
+            NotificationKind.ExceptionDecided => $"Exception request {e.Facts.First(f => f.Label == "Outcome").Value}: {e.Facts[1].Value} for {where}",
             _ => $"Operator alert: {e.Reason}",
         };
         if (change is not null)
@@ -38,7 +40,8 @@ public static class NotificationRenderer
             .Select(g => $"{g.Count()} {g.Key}").ToList();
         var summary = e.Kind switch
         {
-            NotificationKind.Released or NotificationKind.ExceptionExpiring or NotificationKind.OperatorAlert => Sentence(e.Reason),
+            NotificationKind.Released or NotificationKind.ExceptionExpiring or NotificationKind.OperatorAlert
+                or NotificationKind.ExceptionRequested or NotificationKind.ExceptionDecided => Sentence(e.Reason),
             _ => Sentence(e.Reason) + (counts.Count > 0 ? $" Deciding findings: {string.Join(", ", counts)}." : ""),
         };
 
@@ -72,7 +75,7 @@ public static class NotificationRenderer
         NotificationKind.Quarantined => e.Findings.Any(f => SeverityNames.FromReport(f.Severity) == Severity.Critical) ? "critical" : "error",
         NotificationKind.Blocked => enforced ? "error" : "warning",
         NotificationKind.AtRisk or NotificationKind.OperatorAlert => "error",
-        NotificationKind.Released => "info",
+        NotificationKind.Released or NotificationKind.ExceptionDecided => "info",
         _ => "warning",
     };
 
@@ -84,6 +87,8 @@ public static class NotificationRenderer
         NotificationKind.AtRisk => "The image is still usable but will be quarantined at the fix-by time. Update the packages listed and push a new image, or request a policy exception before then.",
         NotificationKind.Released => "Nothing to do: the artifact can be pulled again. Any page about it has been resolved.",
         NotificationKind.ExceptionExpiring => "Fix the finding before the exception expires, or ask for the exception to be renewed with a reason and a new expiry date.",
+        NotificationKind.ExceptionRequested => "An approver of the owning team approves or denies the request (commands above); approval puts the exception in force and judges the artifacts in its scope again.",
+        NotificationKind.ExceptionDecided => "Approved: the artifacts in the scope are judged again with the exception and released if nothing else blocks them. Denied or expired: fix the finding and push a new image.",
         _ => "See the detail above; the alert repeats until the cause is fixed.",
     };
 

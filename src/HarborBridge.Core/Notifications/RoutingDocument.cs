@@ -14,6 +14,8 @@ public enum NotificationKind
     AtRisk,
     ExceptionExpiring,
     OperatorAlert,
+    ExceptionRequested,
+    ExceptionDecided,
 }
 
 /// <summary>One project/repository pattern pair of a route.</summary>
@@ -23,7 +25,11 @@ public sealed record RouteMatch(Glob Project, Glob Repository)
 }
 
 /// <summary>A team: the artifacts it owns and where it hears about them.</summary>
-public sealed record TeamRoute(string Name, IReadOnlyList<RouteMatch> Match, IReadOnlyList<string> Channels, IReadOnlySet<NotificationKind> Events, bool Digest);
+public sealed record TeamRoute(string Name, IReadOnlyList<RouteMatch> Match, IReadOnlyList<string> Channels, IReadOnlySet<NotificationKind> Events, bool Digest)
+{
+    /// <summary>Who may approve exception requests for this team's artifacts (<c>approvers:</c>); empty = nobody.</summary>
+    public IReadOnlyList<string> Approvers { get; init; } = [];
+}
 
 /// <summary>The on-call route: pages for the kinds listed, optionally only from CRITICAL (or another minimum) findings
 /// and only for repositories marked production.</summary>
@@ -49,7 +55,7 @@ public sealed record RoutingDocument(IReadOnlyList<TeamRoute> Teams, OnCallRoute
     public IReadOnlyList<RouteTarget> Resolve(NotificationKind kind, ArtifactRef? artifact, IReadOnlyList<DecidingFinding> findings)
     {
         var targets = new List<RouteTarget>();
-        var team = artifact is null ? null : Teams.FirstOrDefault(t => t.Match.Any(m => m.IsMatch(artifact)));
+        var team = artifact is null ? null : OwnerOf(artifact);
         if (team is not null)
         {
             if (team.Events.Contains(kind))
@@ -71,6 +77,9 @@ public sealed record RoutingDocument(IReadOnlyList<TeamRoute> Teams, OnCallRoute
 
         return targets.DistinctBy(t => t.Channel, StringComparer.Ordinal).ToList();
     }
+
+    /// <summary>The team that owns <paramref name="artifact"/>: the first whose patterns match, as for notifications.</summary>
+    public TeamRoute? OwnerOf(ArtifactRef artifact) => Teams.FirstOrDefault(t => t.Match.Any(m => m.IsMatch(artifact)));
 
     /// <summary>The routes that get a daily digest, with their channels.</summary>
     public IEnumerable<(string Route, IReadOnlyList<string> Channels)> DigestRoutes()

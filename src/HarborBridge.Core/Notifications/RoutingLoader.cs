@@ -13,7 +13,7 @@ namespace HarborBridge.Core.Notifications;
 public static class RoutingLoader
 {
     private static readonly string[] TopKeys = ["version", "teams", "onCall", "default"];
-    private static readonly string[] TeamKeys = ["name", "match", "channels", "events", "digest"];
+    private static readonly string[] TeamKeys = ["name", "match", "channels", "events", "digest", "approvers"];
     private static readonly string[] OnCallKeys = ["channels", "events", "minSeverity", "production"];
     private static readonly string[] DefaultKeys = ["channels", "events", "digest"];
     private static readonly string[] MatchKeys = ["project", "repository"];
@@ -28,10 +28,13 @@ public static class RoutingLoader
         ["at-risk"] = NotificationKind.AtRisk,
         ["exception-expiring"] = NotificationKind.ExceptionExpiring,
         ["operator-alert"] = NotificationKind.OperatorAlert,
+        ["exception-requested"] = NotificationKind.ExceptionRequested,
+        ["exception-decided"] = NotificationKind.ExceptionDecided,
     };
 
     private static readonly NotificationKind[] TeamDefaultEvents =
-        [NotificationKind.Warned, NotificationKind.Blocked, NotificationKind.Quarantined, NotificationKind.Released, NotificationKind.AtRisk];
+        [NotificationKind.Warned, NotificationKind.Blocked, NotificationKind.Quarantined, NotificationKind.Released, NotificationKind.AtRisk,
+         NotificationKind.ExceptionRequested, NotificationKind.ExceptionDecided];
 
     private static readonly NotificationKind[] OnCallDefaultEvents =
         [NotificationKind.Quarantined, NotificationKind.Released, NotificationKind.OperatorAlert];
@@ -89,7 +92,10 @@ public static class RoutingLoader
             }
 
             teams.Add(new TeamRoute(name, matches, reader.Channels(Get(map, "channels"), path + ".channels", node),
-                reader.Events(Get(map, "events"), path + ".events", TeamDefaultEvents), reader.Bool(Get(map, "digest"), path + ".digest") ?? true));
+                reader.Events(Get(map, "events"), path + ".events", TeamDefaultEvents), reader.Bool(Get(map, "digest"), path + ".digest") ?? true)
+            {
+                Approvers = reader.Approvers(Get(map, "approvers"), path + ".approvers"),
+            });
         }
 
         OnCallRoute? onCall = null;
@@ -159,6 +165,30 @@ public static class RoutingLoader
             }
 
             return channels.Count > 0 ? channels : throw new RoutingFileException(At(node ?? owner, path, "missing; name at least one channel"));
+        }
+
+        /// <summary>Identities that may approve exception requests for the team's artifacts: non-empty, listed once each.</summary>
+        public List<string> Approvers(YamlNode? node, string path)
+        {
+            var approvers = new List<string>();
+            foreach (var (item, itemPath) in Sequence(node, path))
+            {
+                var name = Scalar(item, itemPath).Trim();
+                if (name.Length == 0 || name.Length > Policy.ExceptionRequestRules.MaxIdentityLength || name.Any(char.IsControl))
+                {
+                    throw new RoutingFileException(At(item, itemPath,
+                        $"an approver is a user name or e-mail address of 1 to {Policy.ExceptionRequestRules.MaxIdentityLength} printable characters"));
+                }
+
+                if (approvers.Contains(name, StringComparer.OrdinalIgnoreCase))
+                {
+                    throw new RoutingFileException(At(item, itemPath, $"'{name}' is listed twice"));
+                }
+
+                approvers.Add(name);
+            }
+
+            return approvers;
         }
 
         public HashSet<NotificationKind> Events(YamlNode? node, string path, NotificationKind[] defaults)

@@ -156,7 +156,7 @@ public static class DecisionRenderer
             var e = use.Exception;
             var expires = e.Expires is { } day ? day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) : "never";
             text.Append(CultureInfo.InvariantCulture,
-                $"  {e.Id} (policy line {e.Line}, scope {e.Scope}, expires {expires}{(e.Owner is null ? "" : ", owner " + e.Owner)}" +
+                $"  {e.Id} ({(e.Line > 0 ? $"policy line {e.Line}" : "approved exception request")}, scope {e.Scope}, expires {expires}{(e.Owner is null ? "" : ", owner " + e.Owner)}" +
                 $"{(e.Ticket is null ? "" : ", ticket " + e.Ticket)}): {e.Reason}\n");
             text.Append(CultureInfo.InvariantCulture, $"      matches {string.Join("; ", use.Findings)}\n");
         }

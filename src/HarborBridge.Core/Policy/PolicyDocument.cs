@@ -219,6 +219,29 @@ public sealed record PolicyDocument(
     public IReadOnlyList<string> VexFiles =>
         new[] { Defaults.Vex ?? [] }.Concat(Projects.Select(p => p.Settings.Vex ?? [])).SelectMany(x => x).Distinct(StringComparer.Ordinal).ToList();
 
+    /// <summary><c>exceptionRequests.maxDays</c>: the longest an exception granted from a request may last; null when the
+    /// policy does not say (then <see cref="ExceptionRequestRules.DefaultMaxDays"/> applies).</summary>
+    public int? ExceptionRequestMaxDays { get; init; }
+
+    /// <summary>The longest an exception granted from a request may last, in days.</summary>
+    [JsonIgnore]
+    public int ExceptionRequestMaxDaysInForce => ExceptionRequestMaxDays ?? ExceptionRequestRules.DefaultMaxDays;
+
+    /// <summary>The same policy with <paramref name="granted"/> (exceptions approved from requests, kept in the database)
+    /// after the file's own. Its version covers them too: an approved (or expired) exception is a change of policy, so the
+    /// life cycle releases a quarantined artifact that passes under it as it does after an edit of the file.</summary>
+    public PolicyDocument WithGrantedExceptions(IReadOnlyList<PolicyExceptionRule> granted)
+    {
+        if (granted.Count == 0)
+        {
+            return this;
+        }
+
+        var text = string.Join('\n', granted.Select(e => $"{e.Id}|{e.Scope}|{e.Expires:yyyy-MM-dd}|{e.Owner}|{e.Ticket}").Order(StringComparer.Ordinal));
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(PolicyVersion + "\n" + text));
+        return this with { Exceptions = [.. Exceptions, .. granted], PolicyVersion = "sha256:" + Convert.ToHexStringLower(hash) };
+    }
+
     /// <summary>The <c>rescan:</c> section; null when the policy has none (then <see cref="RescanRules.BuiltIn"/> applies).</summary>
     public RescanRules? Rescan { get; init; }
 

@@ -16,7 +16,7 @@ namespace HarborBridge.Core.Policy;
 /// </summary>
 public static partial class PolicyLoader
 {
-    private static readonly string[] TopKeys = ["version", "defaults", "projects", "exceptions", "kev", "epss", "rescan"];
+    private static readonly string[] TopKeys = ["version", "defaults", "projects", "exceptions", "exceptionRequests", "kev", "epss", "rescan"];
 
     private static readonly string[] SettingKeys =
     [
@@ -31,6 +31,7 @@ public static partial class PolicyLoader
     private static readonly string[] ScopeKeys = ["project", "repository", "digest"];
     private static readonly string[] KevKeys = ["file", "block"];
     private static readonly string[] EpssKeys = ["file"];
+    private static readonly string[] ExceptionRequestKeys = ["maxDays"];
     private static readonly string[] QuarantineKeys = ["strategies", "label", "labelScope", "project"];
     private static readonly string[] RescanKeys = ["fixWithin"];
     private static readonly string[] RequireKeys = ["action", "signatures", "attestations"];
@@ -137,6 +138,9 @@ public static partial class PolicyLoader
         {
             EpssFile = epssFile,
             Rescan = root.Get("rescan") is { } rescanNode && !reader.IsNull(rescanNode) ? reader.Rescan(rescanNode) : null,
+            ExceptionRequestMaxDays = root.Get("exceptionRequests") is { } requestsNode && !reader.IsNull(requestsNode)
+                ? reader.ExceptionRequestMaxDays(requestsNode)
+                : null,
         };
         var canonical = JsonSerializer.SerializeToUtf8Bytes(document, HashOptions);
         return document with { PolicyVersion = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(canonical)) };
@@ -498,6 +502,20 @@ public static partial class PolicyLoader
             return words.TryGetValue(word.ToLowerInvariant(), out var value)
                 ? value
                 : throw new PolicyFileException(At(node!, path, $"'{word}' is not one of: {string.Join(", ", words.Keys)}"));
+        }
+
+        public int? ExceptionRequestMaxDays(YamlNode node)
+        {
+            var map = Mapping(node, "exceptionRequests", ExceptionRequestKeys);
+            if (OptionalScalar(map.Get("maxDays"), "exceptionRequests.maxDays") is not { } text)
+            {
+                return null;
+            }
+
+            return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var days) && days is >= 1 and <= ExceptionRequestRules.MaxDaysLimit
+                ? days
+                : throw new PolicyFileException(At(map.Get("maxDays")!, "exceptionRequests.maxDays",
+                    $"'{text}' is not a whole number of days between 1 and {ExceptionRequestRules.MaxDaysLimit}"));
         }
 
         public RescanRules Rescan(YamlNode node)

@@ -70,6 +70,7 @@ internal static partial class ReleaseApi
         };
     }
 
+    /// <summary>Who the server knows is calling: the identity header's value, or <c>admin-token</c>.</summary>
     internal static string Actor(HttpRequest request, Hosting.AdminOptions admin)
     {
         var name = string.IsNullOrEmpty(admin.IdentityHeader) ? "" : request.Headers[admin.IdentityHeader].ToString().Trim();

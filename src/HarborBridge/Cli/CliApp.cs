@@ -47,6 +47,7 @@ internal static class CliApp
         yield return VerifyCommand.Create();
         yield return VerifyBundleCommand.Create();
         yield return ReleaseCommand.Create();
+        yield return ExceptionsCommand.Create();
         yield return ConfigCommand.Create();
         yield return HarborCommand.Create();
         yield return Demo.DemoCommand.Create();

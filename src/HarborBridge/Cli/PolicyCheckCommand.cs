@@ -41,11 +41,16 @@ internal static class PolicyCheckCommand
             Description = "Also judge the policy's require rules: verify the signatures and attestations attached to this image " +
                 "(host/project/repository@sha256:… or :tag) in its registry. Project and repository default to the image's path.",
         };
+        var exceptionsFrom = new Option<string>("--exceptions-from")
+        {
+            Description = "Also apply the exceptions granted from exception requests: a running HarborBridge's address (GET /api/v1/exceptions, " +
+                "admin token from HARBORBRIDGE_ADMIN_TOKEN) or a file holding that answer.",
+        };
         var insecure = new Option<bool>("--allow-insecure-registry") { Description = "With --require-from: plain HTTP to the registry (test registries only)." };
         var check = new Command("check", "Judge a scan report (or a folder of reports) against a policy file. Exit 0 pass/warn (or a block in " +
             "a dry-run scope), 1 block, 2 bad input. Example: harborbridge policy check --policy config/policy.yaml --report trivy.json")
         {
-            policy, report, project, repository, digest, format, requireFrom, insecure,
+            policy, report, project, repository, digest, format, requireFrom, insecure, exceptionsFrom,
         };
         check.TreatUnmatchedTokensAsErrors = false;
         check.SetAction(async (parseResult, cancellationToken) =>
@@ -60,7 +65,7 @@ internal static class PolicyCheckCommand
 
             var request = new Request(parseResult.GetValue(policy), parseResult.GetValue(report), parseResult.GetValue(project),
                 parseResult.GetValue(repository), parseResult.GetValue(digest), parseResult.GetValue(format) ?? "text",
-                parseResult.GetValue(requireFrom), parseResult.GetValue(insecure));
+                parseResult.GetValue(requireFrom), parseResult.GetValue(insecure), parseResult.GetValue(exceptionsFrom));
             return await RunAsync(request, output, error, TimeProvider.System, cancellationToken);
         });
 
@@ -68,7 +73,7 @@ internal static class PolicyCheckCommand
     }
 
     internal sealed record Request(string? Policy, string? Report, string? Project, string? Repository, string? Digest, string Format,
-        string? RequireFrom = null, bool PlainHttp = false);
+        string? RequireFrom = null, bool PlainHttp = false, string? ExceptionsFrom = null);
 
     internal static async Task<int> RunAsync(Request request, TextWriter output, TextWriter error, TimeProvider time, CancellationToken cancellationToken)
     {
@@ -93,6 +98,10 @@ internal static class PolicyCheckCommand
             var policyText = await ReadTextAsync(request.Policy, "policy", cancellationToken);
             var document = PolicyLoader.Load(policyText, request.Policy).WithPathsRelativeTo(Path.GetDirectoryName(Path.GetFullPath(request.Policy))!);
             var inputs = await PolicyInputLoader.LoadAsync(document, request.Policy, ReadTextAsync, cancellationToken);
+            if (request.ExceptionsFrom is { Length: > 0 } from)
+            {
+                document = document.WithGrantedExceptions(await GrantedExceptionsSource.LoadAsync(from, Environment.GetEnvironmentVariable, null, cancellationToken));
+            }
 
             if (Directory.Exists(request.Report))
             {

@@ -86,15 +86,15 @@ internal static class PolicyPreviewCommand
             return ExitBadInput;
         }
 
-        if (!Uri.TryCreate(request.Url, UriKind.Absolute, out var baseUri) || baseUri.Scheme is not ("http" or "https"))
+        if (await AdminApiCall.BaseAsync(request.Url, error) is not { } baseUri)
         {
-            await error.WriteLineAsync($"error: --url '{request.Url}' is not an http(s) address.");
             return ExitBadInput;
         }
 
         var yaml = await File.ReadAllTextAsync(request.PolicyFile, cancellationToken);
-        var answer = await AdminApiClient.PostAsync(baseUri, request.Path, new StringContent(yaml, new UTF8Encoding(false), "application/yaml"), request.Token,
-            handler, TimeSpan.FromMinutes(5), error, cancellationToken);
+        using var content = new StringContent(yaml, new UTF8Encoding(false), "application/yaml");
+        var answer = await AdminApiCall.RequestAsync(baseUri, request.Token, HttpMethod.Post, request.Path, content, handler, TimeSpan.FromMinutes(5), error,
+            cancellationToken);
         if (answer is not { } answered)
         {
             return ExitRefused;
@@ -104,7 +104,7 @@ internal static class PolicyPreviewCommand
 
         if ((int)status is < 200 or >= 300)
         {
-            await error.WriteLineAsync($"error: HTTP {(int)status}: {ReleaseCommand.Explain(body)}");
+            await error.WriteLineAsync($"error: HTTP {(int)status}: {AdminApiCall.Explain(body)}");
             return (int)status == 400 ? ExitBadInput : ExitRefused;
         }
 

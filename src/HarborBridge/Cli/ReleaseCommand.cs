@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.Net.Http.Json;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 
 namespace HarborBridge.Cli;
@@ -16,7 +14,7 @@ internal static partial class ReleaseCommand
     public const int ExitReleased = 0;
     public const int ExitNotReleased = 1;
     public const int ExitBadInput = 2;
-    public const string TokenVariable = "HARBORBRIDGE_ADMIN_TOKEN";
+    public const string TokenVariable = AdminApiCall.TokenVariable;
 
     public static Command Create() => Create(Environment.GetEnvironmentVariable, null);
 
@@ -60,44 +58,13 @@ internal static partial class ReleaseCommand
             return ExitBadInput;
         }
 
-        if (!Uri.TryCreate(request.Url, UriKind.Absolute, out var baseUri) || baseUri.Scheme is not ("http" or "https"))
+        if (await AdminApiCall.BaseAsync(request.Url, error) is not { } baseUri)
         {
-            await error.WriteLineAsync($"error: --url '{request.Url}' is not an http(s) address.");
             return ExitBadInput;
         }
 
-        var answer = await AdminApiClient.PostAsync(baseUri, $"api/v1/artifacts/{request.Digest}/release",
-            JsonContent.Create(new { reason = request.Reason, actor = request.Actor }), request.Token, handler, TimeSpan.FromMinutes(2), error, cancellationToken);
-        if (answer is not { } answered)
-        {
-            return ExitNotReleased;
-        }
-
-        var (status, body) = answered;
-
-        if ((int)status is >= 200 and < 300)
-        {
-            await output.WriteLineAsync(body);
-            return ExitReleased;
-        }
-
-        await error.WriteLineAsync($"error: HTTP {(int)status}: {Explain(body)}");
-        return ExitNotReleased;
-    }
-
-    internal static string Explain(string body)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(body);
-            var title = document.RootElement.TryGetProperty("title", out var t) ? t.GetString() : null;
-            var detail = document.RootElement.TryGetProperty("detail", out var d) ? d.GetString() : null;
-            return string.Join(": ", new[] { title, detail }.Where(x => !string.IsNullOrEmpty(x)));
-        }
-        catch (JsonException)
-        {
-            return body.Length > 500 ? body[..500] : body;
-        }
+        return await AdminApiCall.SendAsync(baseUri, request.Token, HttpMethod.Post, $"api/v1/artifacts/{request.Digest}/release",
+            new { reason = request.Reason, actor = request.Actor }, handler, output, error, cancellationToken) == 0 ? ExitReleased : ExitNotReleased;
     }
 
     [GeneratedRegex("^sha256:[a-f0-9]{64}\\z")]

@@ -19,6 +19,7 @@ internal sealed class DecisionService(
     IScanEvidence evidence,
     IUpstreamEvidence upstream,
     PolicyProvider policies,
+    IGrantedExceptions granted,
     Hosting.PipelineMetrics metrics,
     TimeProvider time,
     ILogger<DecisionService> logger)
@@ -32,11 +33,19 @@ internal sealed class DecisionService(
     /// and checks later.</summary>
     public async Task<Decision> EvaluateAsync(ArtifactRef artifact, ScanReport report, CancellationToken cancellationToken)
     {
-        var (policy, inputs) = policies.Snapshot;
+        var (policy, inputs) = await SnapshotAsync(cancellationToken);
         var require = policy.Resolve(artifact.Project, artifact.Repository).Rules.Require;
         var attached = require.IsEmpty ? null : await upstream.CollectAsync(artifact, require, cancellationToken);
         using var timer = metrics.Stage("decide");
         return PolicyEvaluator.Evaluate(artifact, report, policy, time.GetUtcNow(), inputs, attached);
+    }
+
+    /// <summary>The policy in force with its inputs: the file's, with the exceptions approved from requests after the
+    /// file's own exceptions (what <c>policy check --granted-from</c> and the preview judge with as well).</summary>
+    public async Task<(PolicyDocument Policy, PolicyInputs Inputs)> SnapshotAsync(CancellationToken cancellationToken)
+    {
+        var (policy, inputs) = policies.Snapshot;
+        return (policy.WithGrantedExceptions(await granted.InForceAsync(time.GetUtcNow(), cancellationToken)), inputs);
     }
 
     /// <summary>Records <paramref name="decision"/> as the outcome of <paramref name="cause"/>. The decision id derives from

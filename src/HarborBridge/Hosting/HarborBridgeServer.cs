@@ -132,6 +132,7 @@ internal static class HarborBridgeServer
             app.MapDashboard();
             app.MapReleaseApi();
             app.MapPolicyApi();
+            app.MapExceptionRequestsApi();
         }
         if (app.Services.GetRequiredService<IOptions<WebhookOptions>>().Value is { AllowUnauthenticated: true, AuthHeader: null or "" })
         {
@@ -173,6 +174,7 @@ internal static class HarborBridgeServer
         services.AddHostedService<Policy.PolicyValidationHostedService>();
         services.AddScanning();
         services.AddPersistence();
+        Exceptions.ExceptionRequestExtensions.AddExceptionRequests(services);
         Notifications.NotificationExtensions.AddNotifications(services, configuration);
         services.AddSigning();
         services.AddQuarantine(HarborMode.IsConfigured(configuration));

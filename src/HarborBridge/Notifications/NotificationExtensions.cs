@@ -52,6 +52,7 @@ internal static class NotificationExtensions
         x.AddConsumer<NotifyReleasedConsumer>();
         x.AddConsumer<NotifyAtRiskConsumer>();
         x.AddConsumer<NotifyExceptionExpiringConsumer>();
+        x.AddConsumer<NotifyExceptionRequestConsumer>();
         x.AddConsumer<NotifyOperatorAlertConsumer>();
         x.AddConsumer<DeliverNotificationConsumer>();
         x.AddConsumer<NotificationDigestConsumer>();

@@ -59,3 +59,11 @@ internal sealed class NotifyOperatorAlertConsumer(NotificationDispatcher dispatc
         return dispatcher.DispatchAsync(NotificationEvent.From(context.Message), context, context.CancellationToken);
     }
 }
+
+/// <summary>A new exception request goes to the owners of its scope, an outcome to the requester's team.</summary>
+internal sealed class NotifyExceptionRequestConsumer(NotificationDispatcher dispatcher, Microsoft.Extensions.Options.IOptions<NotificationOptions> options)
+    : IConsumer<ExceptionRequestChanged>
+{
+    public Task Consume(ConsumeContext<ExceptionRequestChanged> context) =>
+        dispatcher.DispatchAsync(NotificationEvent.From(context.Message, options.Value.PublicUrl), context, context.CancellationToken);
+}

@@ -37,6 +37,7 @@ internal sealed partial class PoisonMessageAlertConsumer(
     IConsumer<Fault<RegistryEventReceived>>,
     IConsumer<Fault<DeliverNotification>>,
     IConsumer<Fault<ExceptionExpiring>>,
+    IConsumer<Fault<ExceptionRequestChanged>>,
     IConsumer<Fault<ReconcileHarbor>>,
     IConsumer<Fault<SendNotificationDigest>>,
     IConsumer<Fault<OperatorAlertRaised>>
@@ -72,6 +73,8 @@ internal sealed partial class PoisonMessageAlertConsumer(
     public Task Consume(ConsumeContext<Fault<EnforceAtRiskDeadline>> context) => RaiseAsync(context, context.Message.Message.Artifact);
 
     public Task Consume(ConsumeContext<Fault<RegistryEventReceived>> context) => RaiseAsync(context, null);
+
+    public Task Consume(ConsumeContext<Fault<ExceptionRequestChanged>> context) => RaiseAsync(context, context.Message.Message.Artifact);
 
     public Task Consume(ConsumeContext<Fault<DeliverNotification>> context) => RaiseAsync(context, null);
 

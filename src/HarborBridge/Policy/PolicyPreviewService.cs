@@ -5,8 +5,11 @@ using Microsoft.Extensions.Options;
 namespace HarborBridge.Policy;
 
 /// <summary>The policy impact preview over the database: streams the decided artifacts page by page and judges each with the
-/// candidate (<see cref="PolicyPreview"/>), evaluating a page on every core while the next one is read. Changes nothing.</summary>
-internal sealed class PolicyPreviewService(SqlPolicyPreviewStore store, PolicyProvider policies, TimeProvider time, IOptions<PolicyOptions> options)
+/// candidate (<see cref="PolicyPreview"/>), evaluating a page on every core while the next one is read. Changes nothing.
+/// The candidate is judged with the exceptions approved from requests after its own, as the decision path judges the policy
+/// in force (<see cref="Decisions.DecisionService.SnapshotAsync"/>).</summary>
+internal sealed class PolicyPreviewService(SqlPolicyPreviewStore store, PolicyProvider policies, IGrantedExceptions granted, TimeProvider time,
+    IOptions<PolicyOptions> options)
 {
     /// <summary>Previews a candidate policy given as YAML text; throws <see cref="PolicyFileException"/> when it is invalid.</summary>
     public Task<PolicyImpact> PreviewAsync(string yaml, CancellationToken cancellationToken)
@@ -17,7 +20,8 @@ internal sealed class PolicyPreviewService(SqlPolicyPreviewStore store, PolicyPr
 
     public async Task<PolicyImpact> PreviewAsync(PolicyDocument candidate, PolicyInputs inputs, CancellationToken cancellationToken)
     {
-        var preview = new PolicyPreview(candidate, inputs, time.GetUtcNow());
+        var now = time.GetUtcNow();
+        var preview = new PolicyPreview(candidate.WithGrantedExceptions(await granted.InForceAsync(now, cancellationToken)), inputs, now);
         Task judging = Task.CompletedTask;
         await foreach (var page in store.ReadDecidedAsync(options.Value.PreviewPageSize, cancellationToken))
         {

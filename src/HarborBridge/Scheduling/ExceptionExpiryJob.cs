@@ -9,12 +9,13 @@ using Quartz;
 
 namespace HarborBridge.Scheduling;
 
-/// <summary>Reminds owners of policy exceptions that expire soon (once per exception per day) and, once an exception
+/// <summary>Ends the exceptions granted from requests whose last day is over, reminds owners of policy exceptions that expire soon (once per exception per day) and, once an exception
 /// has expired, asks for every artifact in its scope to be judged again without it.</summary>
 [DisallowConcurrentExecution]
 internal sealed class ExceptionExpiryJob(
     PolicyProvider policies,
     IScheduleStore store,
+    Exceptions.ExceptionRequestService requests,
     IBus bus,
     JobRunLog runs,
     IOptions<SchedulesOptions> options,
@@ -27,6 +28,8 @@ internal sealed class ExceptionExpiryJob(
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken = default)
     {
         await runs.RecordAsync(context, cancellationToken);
+        // Exceptions granted from requests live in the database; the service marks the lapsed ones and asks for re-evaluation.
+        await requests.ExpireLapsedAsync(bus, cancellationToken);
         var now = time.GetUtcNow();
         foreach (var due in ExceptionReminders.Due(policies.Current.Policy.Exceptions, now, options.Value.ReminderDays))
         {

@@ -138,6 +138,11 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
         Assert.Equal("no fix yet", findings.Single(f => f[0] == "CVE-YYYY-002")[3]);
         Assert.Equal(1, seen.GetProperty("decisionRows").GetInt32());
         Assert.True(seen.GetProperty("releaseDisabledWithoutReason").GetBoolean());
+        // "Request an exception" offers the two blocking findings; the first, Harbor's placeholder CVE-YYYY-004, is not a
+        // CVE id, and the form shows the server's 400 reason (issue 20).
+        Assert.Equal(["CVE-YYYY-004", "CVE-YYYY-005"], seen.GetProperty("exceptionFindings").EnumerateArray().Select(v => v.GetString()).Order());
+        Assert.StartsWith("Request refused: HTTP 400: 'CVE-YYYY-", seen.GetProperty("exceptionRefusal").GetString(), StringComparison.Ordinal);
+        Assert.Contains("is not a CVE id", seen.GetProperty("exceptionRefusal").GetString(), StringComparison.Ordinal);
 
         // Release from the page: the page says so, the state changes, and Harbor's quarantine label is gone again.
         Assert.Equal("Released.", seen.GetProperty("releaseNotice").GetString());

@@ -61,6 +61,7 @@ public sealed class ScanRequestRetryTests : IAsyncLifetime
                 .AddSingleton<PolicyProvider>()
                 .AddSingleton<IScanEvidence, HarborScanEvidence>()
                 .AddSingleton(NSubstitute.Substitute.For<HarborBridge.Core.Policy.IUpstreamEvidence>()) // the policy requires no upstream signature
+                .AddSingleton<Core.Policy.IGrantedExceptions>(Core.Policy.NoGrantedExceptions.Instance)
                 .AddSingleton<DecisionService>()
                 .AddSingleton<VerdictPublisher>()
                 .AddSingleton<ScanFailureHandler>()

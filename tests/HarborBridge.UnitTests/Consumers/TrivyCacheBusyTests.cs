@@ -70,6 +70,7 @@ public sealed class TrivyCacheBusyTests : IAsyncLifetime
                 .AddSingleton<TrivyRunner>()
                 .AddSingleton<IScanEvidence, TrivyScanEvidence>()
                 .AddSingleton(NSubstitute.Substitute.For<HarborBridge.Core.Policy.IUpstreamEvidence>()) // the policy requires no upstream signature
+                .AddSingleton<Core.Policy.IGrantedExceptions>(Core.Policy.NoGrantedExceptions.Instance)
                 .AddSingleton<DecisionService>()
                 .AddSingleton<VerdictPublisher>()
                 .AddSingleton<ScanFailureHandler>()

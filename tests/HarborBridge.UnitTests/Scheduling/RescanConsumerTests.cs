@@ -61,6 +61,7 @@ public sealed class RescanConsumerTests : IAsyncLifetime
                 .AddSingleton<PolicyProvider>()
                 .AddSingleton<IScanEvidence, HarborScanEvidence>()
                 .AddSingleton(NSubstitute.Substitute.For<HarborBridge.Core.Policy.IUpstreamEvidence>()) // the policy requires no upstream signature
+                .AddSingleton<Core.Policy.IGrantedExceptions>(Core.Policy.NoGrantedExceptions.Instance)
                 .AddSingleton<DecisionService>()
                 .AddSingleton<RescanService>(),
             x =>

@@ -209,11 +209,68 @@ function releaseForm(digest) {
   return form;
 }
 
+function exceptionRequestForm(d, decision) {
+  const a = d.artifacts[0].artifact;
+  const blocking = decision ? [...new Set(decision.findings.filter((f) => f.outcome === "Block").map((f) => f.id))] : [];
+  const finding = h("input", { id: "exr-finding", list: "exr-findings", required: true, value: blocking[0] || "",
+    placeholder: "CVE-…, GHSA-…, pkg:… or a package name" });
+  const findings = h("datalist", { id: "exr-findings" }, blocking.map((id) => h("option", { value: id })));
+  const repository = h("input", { id: "exr-repository", value: a.repository });
+  const onlyThis = h("input", { id: "exr-digest-only", type: "checkbox" });
+  const reason = h("textarea", { id: "exr-reason", rows: 3, required: true, placeholder: "Why does the finding not matter here? (required, sent to the owners)" });
+  const expires = h("input", { id: "exr-expires", type: "date", required: true });
+  const requester = h("input", { id: "exr-requester", required: true, placeholder: "your user name or e-mail" });
+  const button = h("button", { id: "exr-submit", type: "submit" }, "Request an exception");
+  const result = h("p", { id: "exr-result", role: "status" });
+  return h("form", {
+    id: "exception-request-form",
+    onsubmit: async (event) => {
+      event.preventDefault();
+      button.disabled = true;
+      result.className = "";
+      result.textContent = "Sending…";
+      try {
+        const created = await api("/api/v1/exceptions/requests", {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({
+            findingId: finding.value.trim(), project: a.project, repository: repository.value.trim() || null,
+            digest: onlyThis.checked ? d.digest : null, reason: reason.value.trim(), expires: expires.value, requester: requester.value.trim(),
+          }),
+        });
+        await artifact(d.digest, `Exception requested (${created.requestId}); team ${created.team} was asked to approve it.`);
+      } catch (e) {
+        result.className = "error";
+        result.textContent = "Request refused: " + e.message;
+        button.disabled = false;
+      }
+    },
+  },
+  h("label", { for: "exr-finding" }, "Finding"), finding, findings,
+  h("label", { for: "exr-repository" }, `Repository in ${a.project} (a pattern such as team/* is allowed)`), repository,
+  h("label", { for: "exr-digest-only" }, onlyThis, " Only this digest"),
+  h("label", { for: "exr-reason" }, "Reason"), reason,
+  h("label", { for: "exr-expires" }, "Last day it applies"), expires,
+  h("label", { for: "exr-requester" }, "Requested by"), requester,
+  button, result);
+}
+
+function exceptionHistory(d) {
+  const steps = d.events.filter((e) => e.eventType.startsWith("EXCEPTION_"));
+  if (steps.length === 0) return null;
+  return h("table", { id: "exception-history" },
+    h("thead", {}, h("tr", {}, ["When", "Step", "By", "Detail"].map((c) => h("th", {}, c)))),
+    h("tbody", {}, steps.map((e) => h("tr", {},
+      h("td", {}, when(e.occurredAt)), h("td", {}, e.eventType.slice("EXCEPTION_".length).toLowerCase()), h("td", {}, e.operator || "—"),
+      h("td", {}, e.details || "")))));
+}
+
 async function artifact(digest, notice) {
   show(h("h1", {}, "Artifact"), h("p", { class: "muted" }, "Loading…"));
   const d = await api("/api/v1/artifacts/" + encodeURIComponent(digest));
   const states = [...new Set(d.artifacts.map((a) => a.state))];
   const quarantined = states.includes("Quarantined");
+  const blocked = quarantined || states.includes("AtRisk");
   const latest = d.decisions.length ? d.decisions[d.decisions.length - 1] : null;
   show(
     h("p", {}, h("a", { href: "#/" }, "← Quarantine board")),
@@ -225,7 +282,11 @@ async function artifact(digest, notice) {
       h("span", {}, "Tags"), h("span", {}, d.artifacts.flatMap((a) => a.tags).join(", ") || "—"),
       h("span", {}, "Pushed"), h("span", {}, d.artifacts.map((a) => `${when(a.pushedAt)} by ${a.pusher || "unknown"}`).join("; "))),
     h("h2", {}, "Actions"),
-    quarantined ? releaseForm(d.digest) : h("p", { class: "muted" }, "No action available in this state."),
+    quarantined ? releaseForm(d.digest) : blocked ? null : h("p", { class: "muted" }, "No action available in this state."),
+    blocked ? h("h3", {}, "Request an exception") : null,
+    blocked ? exceptionRequestForm(d, latest) : null,
+    exceptionHistory(d) ? h("h2", {}, "Exception requests") : null,
+    exceptionHistory(d),
     h("h2", {}, "Findings that decided it"),
     latest ? h("p", {}, badge(latest.verdict), " ", latest.reason) : null,
     findingsTable(latest),
