@@ -67,7 +67,13 @@ internal sealed partial class DemoProcess : IAsyncDisposable
 
     public static DemoProcess Start(params string[] arguments)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        // Started as a user's terminal starts it: with SIGINT and SIGQUIT at their default. A job a non-interactive shell
+        // runs in the background (CI runners, `tests/run.sh &`) inherits both as ignored, and .NET then leaves an ignored
+        // SIGINT ignored, so Ctrl+C would never reach the demo. python3 resets them and execs dotnet (same PID).
+        var start = new ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); signal.signal(signal.SIGQUIT, signal.SIG_DFL); "
+            + "os.execvp('dotnet', ['dotnet'] + sys.argv[1:])");
         start.ArgumentList.Add(ServeProcess.DefaultDll);
         start.ArgumentList.Add("demo");
         foreach (var argument in arguments)
