@@ -38,6 +38,12 @@ public sealed class SchedulesOptions
     [Range(0, 365)]
     public int ReminderDays { get; set; } = 7;
 
+    /// <summary>The Quartz scheduler's name: on PostgreSQL, the replicas with the same name form one cluster (two
+    /// HarborBridge installations sharing a database keep apart with different names). It is also the scheduler's name in
+    /// the process, so hosts that run side by side in one process (tests) need different names.</summary>
+    [RegularExpression("^[A-Za-z0-9_.-]{1,80}$", ErrorMessage = "ClusterName: 1-80 letters, digits, '_', '.' or '-'.")]
+    public string ClusterName { get; set; } = "harborbridge";
+
     /// <summary>How often a clustered node (PostgreSQL) records that it is alive; a node silent for longer is
     /// taken as dead and its running jobs are recovered by the others.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]

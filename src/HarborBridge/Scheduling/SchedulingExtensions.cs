@@ -48,12 +48,13 @@ internal static class SchedulingExtensions
             // (WaitForJobsToComplete below, bounded by the host's stop budget). Jobs only find work and publish it, so
             // an interrupted run is simply done again at its next firing.
             q.ConfigureScheduler(o => o.ShutdownJobInterruption = ShutdownJobInterruption.WhenWaitingForJobs);
+            // Quartz keeps one scheduler per name and process: a second host with the same name would be handed the first
+            // one's scheduler (its jobs, its services). One name per cluster (ClusterName), one id per process.
+            q.ConfigureScheduler(o => o.InstanceName = schedules.ClusterName);
             if (database.Provider == DatabaseProvider.Postgres)
             {
                 q.ConfigureScheduler(o =>
                 {
-                    // One name for the cluster; one id per process (several hosts may share a machine or a test process).
-                    o.InstanceName = "harborbridge";
                     o.InstanceId = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
                 });
                 q.UsePersistentStore(s =>

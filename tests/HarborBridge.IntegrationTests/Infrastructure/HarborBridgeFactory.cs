@@ -26,6 +26,9 @@ internal sealed class HarborBridgeFactory(IReadOnlyDictionary<string, string?> s
         ["HarborBridge:Database:ConnectionString"] = database.ConnectionString,
         ["HarborBridge:Webhook:AuthHeader"] = AuthHeader,
         ["HarborBridge:Logging:Console"] = "false",
+        // Hosts of parallel tests share the process: each test's hosts get their own Quartz scheduler (hosts built from the
+        // same settings still form one cluster).
+        ["HarborBridge:Schedules:ClusterName"] = "hb-test-" + Guid.NewGuid().ToString("N")[..12],
     };
 
     /// <summary>Real RabbitMQ (a fresh vhost on the shared node) and PostgreSQL, with Harbor at <paramref name="harborUrl"/>
@@ -44,6 +47,8 @@ internal sealed class HarborBridgeFactory(IReadOnlyDictionary<string, string?> s
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
+        // A host without a cluster name of its own (embedded SQLite: nothing to cluster with) gets one for itself.
+        builder.UseSetting("HarborBridge:Schedules:ClusterName", "hb-test-" + Guid.NewGuid().ToString("N")[..12]);
         foreach (var (key, value) in settings)
         {
             builder.UseSetting(key, value);
