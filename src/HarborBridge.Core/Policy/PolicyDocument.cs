@@ -242,6 +242,22 @@ public sealed record PolicyDocument(
         return this with { Exceptions = [.. Exceptions, .. granted], PolicyVersion = "sha256:" + Convert.ToHexStringLower(hash) };
     }
 
+    /// <summary>The same policy with a version that also covers the contents of its VEX documents (path and digest of each).
+    /// A statement added or withdrawn is a change of policy like an edit of the file: the VEX-changes job re-evaluates the
+    /// artifacts it names, and the life cycle releases a quarantined one that passes now (or puts an approved one at risk).
+    /// EPSS and KEV files are not covered: they change daily for every artifact and act through rescans.</summary>
+    public PolicyDocument WithVexContents(IReadOnlyDictionary<string, VexDocument>? vex)
+    {
+        if (vex is not { Count: > 0 })
+        {
+            return this;
+        }
+
+        var text = string.Join('\n', vex.Select(d => $"{d.Key}|{d.Value.Digest}").Order(StringComparer.Ordinal));
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(PolicyVersion + "\nvex\n" + text));
+        return this with { PolicyVersion = "sha256:" + Convert.ToHexStringLower(hash) };
+    }
+
     /// <summary>The <c>rescan:</c> section; null when the policy has none (then <see cref="RescanRules.BuiltIn"/> applies).</summary>
     public RescanRules? Rescan { get; init; }
 

@@ -40,12 +40,12 @@ internal sealed class DecisionService(
         return PolicyEvaluator.Evaluate(artifact, report, policy, time.GetUtcNow(), inputs, attached);
     }
 
-    /// <summary>The policy in force with its inputs: the file's, with the exceptions approved from requests after the
-    /// file's own exceptions (what <c>policy check --granted-from</c> and the preview judge with as well).</summary>
+    /// <summary>The policy in force with its inputs: the file's, its version covering the VEX documents' contents, with the
+    /// exceptions approved from requests after the file's own exceptions (what <c>policy check --granted-from</c> and the preview judge with as well).</summary>
     public async Task<(PolicyDocument Policy, PolicyInputs Inputs)> SnapshotAsync(CancellationToken cancellationToken)
     {
         var (policy, inputs) = policies.Snapshot;
-        return (policy.WithGrantedExceptions(await granted.InForceAsync(time.GetUtcNow(), cancellationToken)), inputs);
+        return (policy.WithVexContents(inputs.Vex).WithGrantedExceptions(await granted.InForceAsync(time.GetUtcNow(), cancellationToken)), inputs);
     }
 
     /// <summary>Records <paramref name="decision"/> as the outcome of <paramref name="cause"/>. The decision id derives from

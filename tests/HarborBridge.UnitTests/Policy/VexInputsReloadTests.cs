@@ -57,6 +57,26 @@ public sealed class VexInputsReloadTests : IDisposable
     }
 
     [Fact]
+    public void WithVexContents_VersionFollowsTheDocumentsContents_NotTheirTimeStamps()
+    {
+        var provider = Provider();
+        var (policy, inputs) = provider.Snapshot;
+        var before = policy.WithVexContents(inputs.Vex).PolicyVersion;
+
+        // Without VEX documents the file's version stands; with them it differs, and it is stable while they are.
+        Assert.Equal(policy.PolicyVersion, policy.WithVexContents(null).PolicyVersion);
+        Assert.NotEqual(policy.PolicyVersion, before);
+        File.SetLastWriteTimeUtc(VexFile, DateTime.UtcNow.AddMinutes(2)); // touched, not changed: read again, same contents
+        var (touchedPolicy, touchedInputs) = provider.Snapshot;
+        Assert.Equal(before, touchedPolicy.WithVexContents(touchedInputs.Vex).PolicyVersion);
+
+        WithdrawNotAffected(); // a statement changed: a new version, with the file's version unchanged
+        var (after, afterInputs) = provider.Snapshot;
+        Assert.Equal(policy.PolicyVersion, after.PolicyVersion);
+        Assert.NotEqual(before, after.WithVexContents(afterInputs.Vex).PolicyVersion);
+    }
+
+    [Fact]
     public void Snapshot_VexFileEdited_IsReadAgainAndTheVerdictFollows()
     {
         var provider = Provider();
