@@ -81,6 +81,7 @@ public static class LoadRun
                 ["rate"] = settings.Rate.ToString(CultureInfo.InvariantCulture),
                 ["mix"] = $"{settings.Mix.Clean}/{settings.Mix.Warned}/{settings.Mix.Blocked}",
                 ["scanDelayMs"] = settings.ScanDelay.TotalMilliseconds.ToString(CultureInfo.InvariantCulture),
+                ["latencyMs"] = settings.Latency.TotalMilliseconds.ToString(CultureInfo.InvariantCulture),
                 ["connections"] = settings.Connections.ToString(CultureInfo.InvariantCulture),
                 ["intakeSeconds"] = settings.IntakeDuration.TotalSeconds.ToString(CultureInfo.InvariantCulture),
                 ["workers"] = settings.Workers.ToString(CultureInfo.InvariantCulture),
@@ -227,6 +228,7 @@ public static class LoadRun
     {
         var vhost = await VirtualHostAsync(settings, "pipeline", cancellationToken);
         await using var rig = await PipelineRig.StartAsync(Services(settings, vhost), settings.ScanDelay, cancellationToken);
+        rig.Simulator.Faults.Latency = settings.Latency;
         if (!burst.SplitRoles)
         {
             await rig.StartServeAsync("webhook,worker,scheduler", cancellationToken);

@@ -16,6 +16,10 @@ public sealed class LoadSettings
 
     public TimeSpan ScanDelay { get; private set; } = TimeSpan.Zero;
 
+    /// <summary>Added by the simulator before every Harbor API and registry answer in the pipeline phases, so that
+    /// throughput is bound by waiting rather than by the cores (the latency-bound scale-out figure).</summary>
+    public TimeSpan Latency { get; private set; } = TimeSpan.Zero;
+
     public TimeSpan IntakeDuration { get; private set; } = TimeSpan.FromSeconds(15);
 
     public int Connections { get; private set; } = 32;
@@ -71,6 +75,7 @@ public sealed class LoadSettings
                 "--push-concurrency" => Positive(value, v => s.PushConcurrency = v),
                 "--mix" => ArtifactMix.TryParse(value, out var mix) && Set(() => s.Mix = mix),
                 "--scan-delay-ms" => int.TryParse(value, CultureInfo.InvariantCulture, out var d) && d >= 0 && Set(() => s.ScanDelay = TimeSpan.FromMilliseconds(d)),
+                "--latency-ms" => int.TryParse(value, CultureInfo.InvariantCulture, out var l) && l >= 0 && Set(() => s.Latency = TimeSpan.FromMilliseconds(l)),
                 "--duration" => Positive(value, v => s.IntakeDuration = TimeSpan.FromSeconds(v)),
                 "--connections" => Positive(value, v => s.Connections = v),
                 "--timeout" => Positive(value, v => s.Timeout = TimeSpan.FromSeconds(v)),
@@ -143,7 +148,7 @@ public sealed class LoadSettings
 
     public const string Usage = """
         usage: HarborBridge.LoadDriver [--artifacts 1000] [--rate 0] [--push-concurrency 16] [--mix 70/20/10]
-                                       [--scan-delay-ms 0] [--duration 15] [--connections 32] [--timeout 300] [--workers 1]
+                                       [--scan-delay-ms 0] [--latency-ms 0] [--duration 15] [--connections 32] [--timeout 300] [--workers 1]
                                        [--warmup 0]
                                        [--scale-out-artifacts 300] [--phases baselines,intake,pipeline,scaleout]
                                        [--output load-results.json]
