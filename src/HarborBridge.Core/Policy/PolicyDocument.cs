@@ -238,8 +238,7 @@ public sealed record PolicyDocument(
         }
 
         var text = string.Join('\n', granted.Select(e => $"{e.Id}|{e.Scope}|{e.Expires:yyyy-MM-dd}|{e.Owner}|{e.Ticket}").Order(StringComparer.Ordinal));
-        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(PolicyVersion + "\n" + text));
-        return this with { Exceptions = [.. Exceptions, .. granted], PolicyVersion = "sha256:" + Convert.ToHexStringLower(hash) };
+        return this with { Exceptions = [.. Exceptions, .. granted], PolicyVersion = VersionCovering(text) };
     }
 
     /// <summary>The same policy with a version that also covers the contents of its VEX documents (path and digest of each).
@@ -254,9 +253,12 @@ public sealed record PolicyDocument(
         }
 
         var text = string.Join('\n', vex.Select(d => $"{d.Key}|{d.Value.Digest}").Order(StringComparer.Ordinal));
-        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(PolicyVersion + "\nvex\n" + text));
-        return this with { PolicyVersion = "sha256:" + Convert.ToHexStringLower(hash) };
+        return this with { PolicyVersion = VersionCovering("vex\n" + text) };
     }
+
+    /// <summary>A version that covers this policy's version and <paramref name="part"/> (what joins the file's policy).</summary>
+    private string VersionCovering(string part) =>
+        "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(PolicyVersion + "\n" + part)));
 
     /// <summary>The <c>rescan:</c> section; null when the policy has none (then <see cref="RescanRules.BuiltIn"/> applies).</summary>
     public RescanRules? Rescan { get; init; }
