@@ -49,11 +49,18 @@ public sealed partial class WebhookLoopFilter(IEnumerable<string> ignoredOperato
         return null;
     }
 
-    /// <summary>True for the tags cosign gives signatures, attestations and SBOMs (<c>sha256-&lt;64 hex&gt;.att</c>, …) and for
-    /// the OCI referrers fallback tag (<c>sha256-&lt;64 hex&gt;</c>): the hex must be a whole digest of its algorithm (64, 96 or
-    /// 128 characters), so that a tag such as <c>sha256-cafe</c> is an ordinary push and is scanned (audit #3). Harbor lists
-    /// an attestation as an artifact of its own, but it is HarborBridge's (or cosign's) output, not something to decide.</summary>
+    /// <summary>True for the tags cosign gives signatures, attestations and SBOMs (<c>sha256-&lt;64 hex&gt;.sig</c>, <c>.att</c>,
+    /// <c>.sbom</c>): the hex must be a whole digest of its algorithm (64, 96 or 128 characters) and the suffix one of cosign's,
+    /// so that a tag such as <c>sha256-cafe</c> is an ordinary push and is scanned (audit #3). Harbor lists an attestation as
+    /// an artifact of its own, but it is HarborBridge's (or cosign's) output, not something to decide. The OCI referrers
+    /// fallback tag (<c>sha256-&lt;hex&gt;</c> with no suffix) is not one: anybody can push an image under such a tag, so it is
+    /// judged by its manifest (<see cref="IsReferrersFallbackTag"/>, <see cref="IsAccessoryManifest"/>).</summary>
     public static bool IsAccessoryTag(string tag) => AccessoryTag().IsMatch(tag);
+
+    /// <summary>True for a tag shaped like the OCI referrers fallback tag (<c>sha256-&lt;whole hex digest&gt;</c>, no suffix).
+    /// Such a push is not ignored at the webhook; its manifest decides (an index listing only Sigstore referrers is an
+    /// accessory, an image is scanned like any other).</summary>
+    public static bool IsReferrersFallbackTag(string tag) => ReferrersFallbackTag().IsMatch(tag);
 
     /// <summary>True when Harbor's record of the artifact says it is a cosign/sigstore accessory: one of its tags is an
     /// accessory tag, or its artifact or manifest media type is cosign's or sigstore's (attestations and bundles pushed
@@ -125,6 +132,9 @@ public sealed partial class WebhookLoopFilter(IEnumerable<string> ignoredOperato
         && (type.Contains("cosign", StringComparison.OrdinalIgnoreCase) || type.Contains("sigstore", StringComparison.OrdinalIgnoreCase)
             || type.Contains("dsse", StringComparison.OrdinalIgnoreCase) || type.Contains("in-toto", StringComparison.OrdinalIgnoreCase));
 
-    [GeneratedRegex("^(sha256-[a-f0-9]{64}|sha384-[a-f0-9]{96}|sha512-[a-f0-9]{128})(\\.(sig|att|sbom))?\\z")]
+    [GeneratedRegex("^(sha256-[a-f0-9]{64}|sha384-[a-f0-9]{96}|sha512-[a-f0-9]{128})\\.(sig|att|sbom)\\z")]
     private static partial Regex AccessoryTag();
+
+    [GeneratedRegex("^(sha256-[a-f0-9]{64}|sha384-[a-f0-9]{96}|sha512-[a-f0-9]{128})\\z")]
+    private static partial Regex ReferrersFallbackTag();
 }

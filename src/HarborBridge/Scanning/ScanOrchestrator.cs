@@ -40,7 +40,7 @@ internal sealed class ScanOrchestrator(
     public async Task RequestScanAsync(ArtifactPushed pushed, IPublishEndpoint publisher, CancellationToken cancellationToken)
     {
         var a = pushed.Artifact;
-        if (await IsUntaggedAccessoryAsync(a, pushed.Tag, cancellationToken))
+        if (await IsAccessoryByManifestAsync(a, pushed.Tag, cancellationToken))
         {
             return;
         }
@@ -160,7 +160,7 @@ internal sealed class ScanOrchestrator(
             return;
         }
 
-        if (await IsUntaggedAccessoryAsync(a, tag, cancellationToken))
+        if (await IsAccessoryByManifestAsync(a, tag, cancellationToken))
         {
             return;
         }
@@ -235,11 +235,13 @@ internal sealed class ScanOrchestrator(
     }
 
     /// <summary>An artifact pushed or scanned by digest alone may be an OCI referrer (a Sigstore bundle or attestation with a
-    /// <c>subject</c>): its manifest says so. Tagged artifacts were judged by their tag at the webhook already. HarborBridge
-    /// never decides, signs or attests an accessory: signing one writes another, which would be decided again.</summary>
-    private async Task<bool> IsUntaggedAccessoryAsync(ArtifactRef a, string? tag, CancellationToken cancellationToken)
+    /// <c>subject</c>), and one tagged like the referrers fallback tag (<c>sha256-&lt;hex&gt;</c>) may be the fallback index:
+    /// its manifest says so. Anybody can push an image under such a tag, so the tag alone never exempts it. Artifacts with
+    /// cosign's <c>.sig</c>/<c>.att</c>/<c>.sbom</c> tags were judged at the webhook already. HarborBridge never decides,
+    /// signs or attests an accessory: signing one writes another, which would be decided again.</summary>
+    private async Task<bool> IsAccessoryByManifestAsync(ArtifactRef a, string? tag, CancellationToken cancellationToken)
     {
-        if (tag is not null || harborOptions.Value.Url is not { Length: > 0 } url)
+        if ((tag is not null && !Core.Webhooks.WebhookLoopFilter.IsReferrersFallbackTag(tag)) || harborOptions.Value.Url is not { Length: > 0 } url)
         {
             return false;
         }

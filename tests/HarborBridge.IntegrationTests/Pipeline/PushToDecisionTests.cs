@@ -87,9 +87,9 @@ public sealed class PushToDecisionTests : IAsyncLifetime
 
     private IDecisionStore Decisions => _factory!.Services.GetRequiredService<IDecisionStore>();
 
-    private async Task<DecisionRecord> PushAndWaitForDecisionAsync(string repository)
+    private async Task<DecisionRecord> PushAndWaitForDecisionAsync(string repository, string tag = "v1")
     {
-        var image = await _session.PushImageAsync(repository, "v1", TestServices.Timeout(120));
+        var image = await _session.PushImageAsync(repository, tag, TestServices.Timeout(120));
         Assert.True(await TestEnvironment.EventuallyAsync(async () => (await Decisions.GetDecisionsAsync(image.ManifestDigest, default)).Count > 0, Patience),
             $"no decision for {repository} within {Patience}");
         await Task.Delay(500); // a duplicate decision, if any, would land now
@@ -154,6 +154,18 @@ public sealed class PushToDecisionTests : IAsyncLifetime
         var stored = artifact.GetProperty("decisions")[0];
         Assert.Equal("Block", stored.GetProperty("verdict").GetString());
         Assert.Contains("CRITICAL", stored.GetProperty("reason").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Push_ImageTaggedLikeTheReferrersFallbackTag_ScannedAndBlockedLikeAnyOther()
+    {
+        // Audit #3: a tag shaped like the OCI referrers fallback tag (sha256-<64 hex>, no cosign suffix) must not let an
+        // image skip the checkpoint; only its manifest (an index of Sigstore referrers) would make it an accessory.
+        var decision = await PushAndWaitForDecisionAsync("critical", "sha256-" + new string('e', 64));
+
+        Assert.Equal("Block", decision.Verdict);
+        var artifact = await ArtifactAsync(decision.Artifact.Digest);
+        Assert.Equal(ArtifactStates.Quarantined, artifact.GetProperty("artifacts")[0].GetProperty("state").GetString());
     }
 
     [Fact]

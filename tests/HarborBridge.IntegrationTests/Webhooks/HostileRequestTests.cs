@@ -104,6 +104,36 @@ public sealed class HostileRequestTests : IAsyncLifetime
         Assert.False(await harness.Published.Any(), $"{probe}: something was published");
     }
 
+    [Theory]
+    [InlineData("sha256-abc")] // W37: was ignored as a signature push, so the image skipped the checkpoint
+    [InlineData("sha256-cafe.sig")] // cosign's suffix on a short hex is not cosign's tag
+    [InlineData("sha256-eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee")] // referrers-fallback shape: judged by its manifest later
+    public async Task Post_W37PushTaggedLikeAnAccessory_QueuedForScanningNotIgnored(string tag)
+    {
+        var (client, harness) = await StartAsync();
+
+        using var response = await client.SendAsync(WebhookClient.Request(Push(tag: tag)));
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.Equal("queued", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
+        Assert.True(await harness.Published.Any<ArtifactPushed>(), "nothing was published");
+        var pushed = Assert.Single(harness.Published.Select<ArtifactPushed>()).Context.Message;
+        Assert.Equal((Digest, tag, "payments", "team/api"), (pushed.Artifact.Digest, pushed.Tag, pushed.Artifact.Project, pushed.Artifact.Repository));
+    }
+
+    [Fact]
+    public async Task Post_PushOfARealCosignSignatureTag_IgnoredAndNothingPublished()
+    {
+        // The other side of W37: cosign's own tag (whole digest + .sig) is HarborBridge's or cosign's output.
+        var (client, harness) = await StartAsync();
+
+        using var response = await client.SendAsync(WebhookClient.Request(Push(tag: "sha256-" + new string('e', 64) + ".sig")));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("ignored", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
+        Assert.False(await harness.Published.Any(), "a signature push was published");
+    }
+
     [Fact]
     public async Task Post_W40CloudEventReusingAnIdForAnotherArtifact_QueuedAsItsOwnEventNotADuplicate()
     {

@@ -122,13 +122,14 @@ public sealed class ArtifactLifecycleTests
     }
 
     /// <summary>Causes that are neither a release nor a pass/warn on a report newer than the blocking one (nor a rescan under
-    /// a changed policy): forged and reordered events, older reports, deadlines, deletions and pushes of the digest.</summary>
+    /// a changed policy, which is a re-evaluation an administrator asked for): forged and reordered events, older reports,
+    /// scan failures (confirmed or not, under every onScanFailure), deadlines, deletions and pushes of the digest.</summary>
     private static readonly Gen<LifecycleCause> NoReleaseCause = Gen.OneOf<LifecycleCause>(
         Gen.Const<LifecycleCause>(new ScanRequestedCause()),
         Gen.Select(Gen.Enum<Verdict>(), Gen.Bool, Gen.Int[-48, 0], (v, e, h) => (LifecycleCause)new ScanVerdictCause(v, e, T0.AddHours(h))),
         Gen.Select(Gen.Enum<Verdict>(), Gen.Bool, (v, e) => (LifecycleCause)new ScanVerdictCause(v, e, null)),
         Gen.Select(Gen.Enum<ScanFailureAction>(), a => (LifecycleCause)new ScanFailureCause(a, false)),
-        Gen.Select(Gen.Bool.Select(b => b ? ScanFailureAction.Hold : ScanFailureAction.Quarantine), a => (LifecycleCause)new ScanFailureCause(a, true)),
+        Gen.Select(Gen.Enum<ScanFailureAction>(), a => (LifecycleCause)new ScanFailureCause(a, true)),
         Gen.Select(Gen.Enum<Verdict>(), Gen.Bool, Gen.Int[-48, 0], (v, e, h) => (LifecycleCause)new RescanCause(v, e, T0.AddHours(h), "p1")),
         Gen.Select(Gen.Enum<Verdict>(), Gen.Bool, (v, e) => (LifecycleCause)new DeadlineCause(v, e)),
         Gen.Const<LifecycleCause>(new QuarantineAppliedCause()),
@@ -137,6 +138,10 @@ public sealed class ArtifactLifecycleTests
         Gen.Select(Gen.Int[-48, 48], h => (LifecycleCause)new DeletedCause(T0.AddHours(h))),
         Gen.Select(Gen.Int[-48, 48], h => (LifecycleCause)new PushedCause(T0.AddHours(h))));
 
+    /// <summary>The one way out without a release or a newer passing report is a new life: Harbor deleted the digest and it
+    /// was pushed again (Deleted, then Received), after which it is judged afresh — under onScanFailure: allow a confirmed
+    /// scan failure may then warn it. The property says so: Approved, Warned or Released (or a release request) is reached
+    /// only after such a revival, never from the quarantine itself.</summary>
     [Fact]
     public void Quarantined_NoSequenceWithoutReleaseOrNewerPassingReport_EverReachesApprovedOrWarned()
     {
@@ -145,6 +150,7 @@ public sealed class ArtifactLifecycleTests
             // The store's bookkeeping, as SqlDecisionStore keeps it: a verdict sets the report time and policy in force,
             // a push or a deletion sets its own time.
             var status = new ArtifactStatus(ArtifactState.Quarantined, T0, "p1", T0, null);
+            var revived = false;
             foreach (var cause in causes)
             {
                 var step = ArtifactLifecycle.Next(status, cause);
@@ -153,11 +159,12 @@ public sealed class ArtifactLifecycleTests
                     continue;
                 }
 
-                if (step.ReleaseRequested || step.To is ArtifactState.Approved or ArtifactState.Warned or ArtifactState.Released)
+                if (!revived && (step.ReleaseRequested || step.To is ArtifactState.Approved or ArtifactState.Warned or ArtifactState.Released))
                 {
                     return false;
                 }
 
+                revived |= status.State == ArtifactState.Deleted && step.To == ArtifactState.Received;
                 status = status with
                 {
                     State = step.To!.Value,
@@ -169,6 +176,21 @@ public sealed class ArtifactLifecycleTests
 
             return true;
         }, iter: 20_000);
+    }
+
+    [Fact]
+    public void Quarantined_DeletedThenPushedAgain_IsANewLifeThatAConfirmedFailureUnderAllowMayWarn()
+    {
+        // The exemption in the property above, shown once: without the deletion and the push, the same failure is refused.
+        var quarantined = new ArtifactStatus(ArtifactState.Quarantined, T0, "p1", T0, null);
+        var failure = new ScanFailureCause(ScanFailureAction.Allow, true);
+        Assert.False(ArtifactLifecycle.Next(quarantined, failure).Allowed);
+
+        var deleted = quarantined with { State = ArtifactLifecycle.Next(quarantined, new DeletedCause(Newer)).To!.Value, DeletedAt = Newer };
+        var pushed = ArtifactLifecycle.Next(deleted, new PushedCause(Newer.AddHours(1)));
+        Assert.Equal(ArtifactState.Received, pushed.To);
+        var received = deleted with { State = ArtifactState.Received, PushedAt = Newer.AddHours(1) };
+        Assert.Equal(ArtifactState.Warned, ArtifactLifecycle.Next(received, failure).To);
     }
 
     [Fact]

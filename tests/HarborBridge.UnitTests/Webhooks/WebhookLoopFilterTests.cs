@@ -56,7 +56,7 @@ public sealed class WebhookLoopFilterTests
     [InlineData("sha256-{64}.sig", true)]
     [InlineData("sha256-{64}.att", true)]
     [InlineData("sha256-{64}.sbom", true)]
-    [InlineData("sha256-{64}", true)] // the OCI referrers fallback tag
+    [InlineData("sha256-{64}", false)] // shaped like the OCI referrers fallback tag: judged by its manifest, not its tag
     [InlineData("sha384-{96}.sig", true)]
     [InlineData("sha512-{128}.att", true)]
     [InlineData("sha256-cafe", false)] // audit #3: a pusher could skip scanning with such a tag
@@ -71,6 +71,31 @@ public sealed class WebhookLoopFilterTests
             .Replace("{128}", new string('c', 128), StringComparison.Ordinal).Replace("\\n", "\n", StringComparison.Ordinal);
 
         Assert.Equal(accessory, WebhookLoopFilter.IsAccessoryTag(tag));
+    }
+
+    [Theory]
+    [InlineData("sha256-{64}", true)]
+    [InlineData("sha512-{128}", true)]
+    [InlineData("sha256-{64}.sig", false)]
+    [InlineData("sha256-cafe", false)]
+    [InlineData("sha256-{64}\\n", false)]
+    [InlineData("latest", false)]
+    public void IsReferrersFallbackTag_WholeDigestWithoutSuffix(string pattern, bool fallback)
+    {
+        var tag = pattern.Replace("{64}", Hex64, StringComparison.Ordinal).Replace("{128}", new string('c', 128), StringComparison.Ordinal)
+            .Replace("\\n", "\n", StringComparison.Ordinal);
+
+        Assert.Equal(fallback, WebhookLoopFilter.IsReferrersFallbackTag(tag));
+    }
+
+    [Fact]
+    public void IgnoreReason_PushWithReferrersFallbackShapedTag_IsNotIgnored()
+    {
+        // Anybody can push an image as sha256-<64 hex>; the scan path judges it by its manifest (audit #3).
+        var push = Load("reconstructed/push_artifact.by-tag.default.json");
+        push = push with { Resources = [.. push.Resources.Select(r => r with { Tag = "sha256-" + Hex64 })] };
+
+        Assert.Null(_filter.IgnoreReason(push));
     }
 
     [Fact]
