@@ -4,12 +4,35 @@ using MassTransit;
 
 namespace HarborBridge.History;
 
-internal sealed class RecordArtifactDeletedConsumer(ArtifactHistory history) : IConsumer<ArtifactDeleted>
+/// <summary>Records DELETE_ARTIFACT. The artifact moves to Deleted only when Harbor confirms it is gone: a forged event (sent
+/// with the webhook secret) is kept in the history with no effect, counted as a refused transition and raised to the operator
+/// once, because moving a quarantined artifact to Deleted would take it out of every rescan and deadline.</summary>
+internal sealed class RecordArtifactDeletedConsumer(ArtifactHistory history, IDeletionCheck check, IDecisionStore decisions, Hosting.PipelineMetrics metrics,
+    TimeProvider time, ILogger<RecordArtifactDeletedConsumer> logger) : IConsumer<ArtifactDeleted>
 {
-    public Task Consume(ConsumeContext<ArtifactDeleted> context)
+    public async Task Consume(ConsumeContext<ArtifactDeleted> context)
     {
         var m = context.Message;
-        return history.RecordAsync(m.EventId, "DELETE_ARTIFACT", m.Artifact, m.Tag, m.Operator, m.OccurredAt, null,
-            new ArtifactObservation(m.Artifact, m.Tag, Pusher: null, PushedAt: null, Deleted: true), context.CancellationToken);
+        var status = await decisions.GetStatusAsync(m.Artifact, context.CancellationToken);
+        if (await check.StillPresentAsync(m.Artifact, status?.PushedAt, context.CancellationToken) is not { } refusal)
+        {
+            await history.RecordAsync(m.EventId, "DELETE_ARTIFACT", m.Artifact, m.Tag, m.Operator, m.OccurredAt, null,
+                new ArtifactObservation(m.Artifact, m.Tag, Pusher: null, PushedAt: null, Deleted: true), context.CancellationToken);
+            return;
+        }
+
+        logger.LogWarning("DELETE_ARTIFACT {EventId} for {Project}/{Repository}@{Digest} ignored: {Refusal}", m.EventId, m.Artifact.Project,
+            m.Artifact.Repository, m.Artifact.Digest, refusal);
+        if (status?.State is { } state)
+        {
+            metrics.TransitionRefused(state, new DeletedCause(m.OccurredAt).Kind);
+        }
+
+        await history.RecordAsync(new ArtifactEvent(m.EventId, "DELETE_ARTIFACT", m.Artifact.Project, m.Artifact.Repository, m.Artifact.Digest, m.Tag,
+            m.Operator, m.OccurredAt, $"ignored: {refusal}"), observation: null, context.CancellationToken);
+        await context.Publish(new OperatorAlertRaised($"refused-delete:{m.EventId}:{m.Artifact}", "lifecycle",
+            $"Ignored a DELETE_ARTIFACT event for {m.Artifact.Project}/{m.Artifact.Repository}@{m.Artifact.Digest}",
+            $"{refusal}, so its state is unchanged. If nobody deleted it and Harbor did not send this event, someone may be sending " +
+            "forged webhooks with the webhook auth header.", m.Artifact, time.GetUtcNow()), context.CancellationToken);
     }
 }

@@ -1,7 +1,6 @@
 using System.Globalization;
 using HarborBridge.Api;
 using HarborBridge.ArtifactSigning;
-using HarborBridge.Core.Webhooks;
 using HarborBridge.Dashboard;
 using HarborBridge.Harbor;
 using HarborBridge.History;
@@ -153,21 +152,12 @@ internal static class HarborBridgeServer
         services.AddProblemDetails();
         services.AddMemoryCache();
         services.AddSection<HarborBridgeOptions>(HarborBridgeOptions.SectionName);
-        services.AddSection<WebhookOptions>(WebhookOptions.SectionName);
-        services.AddSingleton<IValidateOptions<WebhookOptions>, WebhookOptionsValidator>();
         services.AddSection<HarborOptions>(HarborOptions.SectionName);
         services.AddHarborClients(configuration);
         services.AddSection<AdminOptions>(AdminOptions.SectionName);
         services.AddSingleton<IValidateOptions<AdminOptions>, AdminOptionsValidator>();
-        services.AddSingleton(sp =>
-        {
-            var webhook = sp.GetRequiredService<IOptions<WebhookOptions>>().Value;
-            return new WebhookLoopFilter(webhook.IgnoredOperators, webhook.ScannerRobotPattern);
-        });
-        services.AddScoped<WebhookIntake>();
-        services.AddSingleton<RecentWebhooks>();
-        services.AddSingleton<WebhookAuthenticator>();
-        services.AddHistory();
+        services.AddWebhooks();
+        services.AddHistory(HarborMode.IsConfigured(configuration));
         services.AddSection<Policy.PolicyOptions>(Policy.PolicyOptions.SectionName);
         services.AddSingleton<Policy.PolicyProvider>();
         Policy.PolicyPreviewExtensions.AddPolicyPreview(services);

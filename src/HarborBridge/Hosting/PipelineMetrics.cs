@@ -1,3 +1,4 @@
+using Prometheus;
 using HarborBridge.Core.Artifacts;
 
 namespace HarborBridge.Hosting;
@@ -25,6 +26,16 @@ internal sealed class PipelineMetrics
 
     /// <summary>One artifact released.</summary>
     public void ArtifactReleased(string by) => HarborBridgeMetrics.ArtifactReleased(by);
+
+    /// <summary>A webhook not queued: <c>rejected</c> (with why: auth, content_type, too_large, malformed), <c>ignored</c>
+    /// (loop, unknown_type), <c>duplicate</c> or <c>unavailable</c> (broker).</summary>
+    public void Webhook(string outcome, string reason) => HarborBridgeMetrics.Webhook(outcome, reason);
+
+    /// <summary>A webhook accepted and published, by Harbor event type.</summary>
+    public void WebhookQueued(Core.Webhooks.HarborEventType type) => HarborBridgeMetrics.WebhookQueued(type);
+
+    /// <summary>Times the publish of one accepted webhook's messages (broker confirm included).</summary>
+    public IDisposable WebhookPublishTimer() => HarborBridgeMetrics.WebhookPublishSeconds.NewTimer();
 
     /// <summary>Times a stage: <c>using (metrics.Stage("sign")) { … }</c>.</summary>
     public IDisposable Stage(string stage) => HarborBridgeMetrics.Stage(stage);

@@ -24,17 +24,18 @@ internal static class HarborWebhookEndpoints
         IOptions<WebhookOptions> options,
         WebhookIntake intake,
         WebhookAuthenticator authenticator,
+        PipelineMetrics metrics,
         CancellationToken cancellationToken)
     {
         var settings = options.Value;
         if (!authenticator.PassesFirstCheck(http.Request))
         {
-            return Unauthorized();
+            return Unauthorized(metrics);
         }
 
         if (!TryGetFormat(http.Request, out var format))
         {
-            HarborBridgeMetrics.Webhook("rejected", "content_type");
+            metrics.Webhook("rejected", "content_type");
             return Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported content type",
                 "Send application/json (Harbor's Default payload format) or application/cloudevents+json (CloudEvents).");
         }
@@ -42,7 +43,7 @@ internal static class HarborWebhookEndpoints
         var body = await ReadBodyAsync(http.Request, settings.MaxBodyBytes, cancellationToken);
         if (body is null)
         {
-            HarborBridgeMetrics.Webhook("rejected", "too_large");
+            metrics.Webhook("rejected", "too_large");
             return Problem(StatusCodes.Status413PayloadTooLarge, "Payload too large",
                 $"The body is larger than {settings.MaxBodyBytes} bytes (HarborBridge:Webhook:MaxBodyBytes).");
         }
@@ -50,7 +51,7 @@ internal static class HarborWebhookEndpoints
         var outcome = await intake.AcceptAsync(body, format, http.Request.Headers.Authorization.ToString(), cancellationToken);
         return outcome switch
         {
-            IntakeOutcome.Unauthorized => Unauthorized(),
+            IntakeOutcome.Unauthorized => Unauthorized(metrics),
             IntakeOutcome.Invalid invalid => Problem(StatusCodes.Status400BadRequest, "Malformed webhook", invalid.Reason),
             IntakeOutcome.Ignored ignored => TypedResults.Ok(new WebhookReply("ignored", ignored.EventId, ignored.Reason)),
             IntakeOutcome.Queued queued => TypedResults.Accepted((string?)null, new WebhookReply(queued.Duplicate ? "duplicate" : "queued", queued.EventId, null)),
@@ -69,9 +70,9 @@ internal static class HarborWebhookEndpoints
     private static ProblemHttpResult Problem(int status, string title, string detail) =>
         TypedResults.Problem(detail: detail, statusCode: status, title: title);
 
-    private static ProblemHttpResult Unauthorized()
+    private static ProblemHttpResult Unauthorized(PipelineMetrics metrics)
     {
-        HarborBridgeMetrics.Webhook("rejected", "auth");
+        metrics.Webhook("rejected", "auth");
         return Problem(StatusCodes.Status401Unauthorized, "Unauthorized",
             "The Authorization header does not match the webhook auth header configured in HarborBridge for this project.");
     }

@@ -1,6 +1,5 @@
 using HarborBridge.Core.Webhooks;
 using HarborBridge.Hosting;
-using Prometheus;
 using MassTransit;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
@@ -33,6 +32,7 @@ internal sealed class WebhookIntake(
     RecentWebhooks recentlyAccepted,
     IOptions<WebhookOptions> options,
     WebhookAuthenticator authenticator,
+    PipelineMetrics metrics,
     ILogger<WebhookIntake> logger)
 {
     private static readonly TimeSpan DuplicateWindow = TimeSpan.FromMinutes(15);
@@ -47,7 +47,7 @@ internal sealed class WebhookIntake(
         catch (WebhookParseException e)
         {
             logger.LogWarning("Rejected a malformed {Format} webhook: {Reason}", format, e.Message);
-            HarborBridgeMetrics.Webhook("rejected", "malformed");
+            metrics.Webhook("rejected", "malformed");
             return new IntakeOutcome.Invalid(e.Message);
         }
 
@@ -63,7 +63,7 @@ internal sealed class WebhookIntake(
         {
             logger.LogInformation("Ignored {EventType} webhook for {Project}/{Repository}: {Reason}",
                 webhook.RawType, webhook.Repository?.Project, webhook.Repository?.Name, reason);
-            HarborBridgeMetrics.Webhook("ignored", webhook.Type == HarborEventType.Unknown ? "unknown_type" : "loop");
+            metrics.Webhook("ignored", webhook.Type == HarborEventType.Unknown ? "unknown_type" : "loop");
             return new IntakeOutcome.Ignored(webhook.EventId, reason);
         }
 
@@ -72,14 +72,14 @@ internal sealed class WebhookIntake(
         if (recentlyAccepted.Cache.TryGetValue(webhook.EventId, out _))
         {
             logger.LogInformation("Webhook {EventType} {EventId} was already queued; retry acknowledged", webhook.RawType, webhook.EventId);
-            HarborBridgeMetrics.Webhook("duplicate", "");
+            metrics.Webhook("duplicate", "");
             return new IntakeOutcome.Queued(webhook.EventId, Duplicate: true);
         }
 
         var messages = WebhookMessages.From(webhook);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.Value.PublishTimeout);
-        using var publishTimer = HarborBridgeMetrics.WebhookPublishSeconds.NewTimer();
+        using var publishTimer = metrics.WebhookPublishTimer();
         try
         {
             foreach (var message in messages)
@@ -95,12 +95,12 @@ internal sealed class WebhookIntake(
             }
 
             logger.LogWarning("Could not enqueue {EventType} webhook {EventId}: {Error}", webhook.RawType, webhook.EventId, e.GetType().Name);
-            HarborBridgeMetrics.Webhook("unavailable", "broker");
+            metrics.Webhook("unavailable", "broker");
             return new IntakeOutcome.Unavailable();
         }
 
         recentlyAccepted.Cache.Set(webhook.EventId, true, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = DuplicateWindow });
-        HarborBridgeMetrics.WebhookQueued(webhook.Type);
+        metrics.WebhookQueued(webhook.Type);
         logger.LogInformation("Queued {EventType} webhook for {Project}/{Repository} as {MessageCount} message(s)",
             webhook.RawType, webhook.Repository?.Project, webhook.Repository?.Name, messages.Count);
         return new IntakeOutcome.Queued(webhook.EventId, Duplicate: false);

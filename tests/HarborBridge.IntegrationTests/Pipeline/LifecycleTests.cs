@@ -115,12 +115,12 @@ public sealed class LifecycleTests : IAsyncDisposable
         return (new ArtifactRef(_session.Project, repository, image.ManifestDigest), image);
     }
 
-    /// <summary>A SCANNING_FAILED webhook in Harbor's Default format, sent by someone who holds the webhook auth header.</summary>
-    private async Task<int> ForgeScanFailedAsync(ArtifactRef a)
+    /// <summary>A SCANNING_FAILED (or another) webhook in Harbor's Default format, sent by someone who holds the webhook auth header.</summary>
+    private async Task<int> ForgeScanFailedAsync(ArtifactRef a, string type = "SCANNING_FAILED")
     {
         var body = new JsonObject
         {
-            ["type"] = "SCANNING_FAILED",
+            ["type"] = type,
             ["occur_at"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
             ["operator"] = "auto",
             ["event_data"] = new JsonObject
@@ -176,6 +176,33 @@ public sealed class LifecycleTests : IAsyncDisposable
             var alert = Assert.Single(_alerts, x => x.Artifact == artifact);
             Assert.Contains("SCANNING_FAILED", alert.Summary, StringComparison.Ordinal);
             Assert.Contains("Success", alert.Detail, StringComparison.Ordinal); // what Harbor says of the scan
+        }
+    }
+
+    [Fact]
+    public async Task ForgedDeleteArtifact_ForAQuarantinedArtifactStillInHarbor_ChangesNothingAndRaisesOneAlert()
+    {
+        await StartAsync("version: 1\ndefaults:\n  block: { severity: CRITICAL }\n  quarantine: { strategies: [label] }\n",
+            Simulator(new Dictionary<string, string> { ["app"] = Path.Combine(Reports, "harbor-5-vuln.json") })); // 2 CRITICAL
+        var (artifact, _) = await PushAsync("app");
+        Assert.True(await ReachesAsync(artifact, ArtifactStates.Quarantined), "the critical image was not quarantined");
+        Assert.True(await TestEnvironment.EventuallyAsync(async () => (await Decisions.GetTransitionsAsync(artifact.Digest, default))
+            .Any(t => t.Cause.StartsWith("quarantine applied", StringComparison.Ordinal)), Patience), "the quarantine was not applied");
+        var transitionsBefore = (await Decisions.GetTransitionsAsync(artifact.Digest, default)).Count;
+
+        Assert.Equal(202, await ForgeScanFailedAsync(artifact, "DELETE_ARTIFACT"));
+
+        Assert.True(await TestEnvironment.EventuallyAsync(() => { lock (_alerts) { return Task.FromResult(_alerts.Any(x => x.Artifact == artifact)); } }, Patience),
+            $"no operator alert for the forged deletion (state {await StateAsync(artifact)})");
+        await Task.Delay(TimeSpan.FromSeconds(5)); // a late state change or a second alert would land now
+        Assert.Equal(ArtifactStates.Quarantined, await StateAsync(artifact));
+        Assert.Equal(transitionsBefore, (await Decisions.GetTransitionsAsync(artifact.Digest, default)).Count);
+        Assert.Contains(await _factory!.Store.GetEventsAsync(artifact.Digest, default), e => e.EventType == "DELETE_ARTIFACT"); // kept in the history
+        lock (_alerts)
+        {
+            var alert = Assert.Single(_alerts, x => x.Artifact == artifact);
+            Assert.Contains("DELETE_ARTIFACT", alert.Summary, StringComparison.Ordinal);
+            Assert.Contains("still has the artifact", alert.Detail, StringComparison.Ordinal);
         }
     }
 
@@ -248,6 +275,8 @@ public sealed class LifecycleTests : IAsyncDisposable
 
         await _session!.Harbor.DeleteArtifactAsync(artifact.Project, artifact.Repository, artifact.Digest, default);
         Assert.True(await ReachesAsync(artifact, ArtifactStates.Deleted), "the DELETE_ARTIFACT event did not mark it deleted");
+        // Harbor deletes the accessories with their subject: "signed again" starts from no signature in the registry.
+        Assert.Null(await _session.Registry.HeadManifestAsync(_session.Repository(artifact.Repository), $"sha256-{artifact.Digest["sha256:".Length..]}.sig", default));
 
         await image.PushAsync($"{_session.Simulator.RegistryHost}/{artifact.Project}/{artifact.Repository}:v1", _session.WorkDir, TestServices.Timeout(120));
         Assert.True(await TestEnvironment.EventuallyAsync(async () => (await Decisions.GetDecisionsAsync(artifact.Digest, default)).Count == 2, Patience),
