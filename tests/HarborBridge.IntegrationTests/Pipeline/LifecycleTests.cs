@@ -115,6 +115,15 @@ public sealed class LifecycleTests : IAsyncDisposable
         return (new ArtifactRef(_session.Project, repository, image.ManifestDigest), image);
     }
 
+    /// <summary><c>harborbridge_transitions_refused_total{from,cause}</c> as <c>/metrics</c> serves it (0 before the first).</summary>
+    private async Task<double> RefusedTransitionsAsync(string from, string cause)
+    {
+        using var client = _factory!.CreateClient();
+        var prefix = $"harborbridge_transitions_refused_total{{from=\"{from}\",cause=\"{cause}\"}} ";
+        var line = (await client.GetStringAsync("/metrics")).Split('\n').FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal));
+        return line is null ? 0 : double.Parse(line[prefix.Length..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// <summary>A SCANNING_FAILED (or another) webhook in Harbor's Default format, sent by someone who holds the webhook auth header.</summary>
     private async Task<int> ForgeScanFailedAsync(ArtifactRef a, string type = "SCANNING_FAILED")
     {
@@ -189,6 +198,7 @@ public sealed class LifecycleTests : IAsyncDisposable
         Assert.True(await TestEnvironment.EventuallyAsync(async () => (await Decisions.GetTransitionsAsync(artifact.Digest, default))
             .Any(t => t.Cause.StartsWith("quarantine applied", StringComparison.Ordinal)), Patience), "the quarantine was not applied");
         var transitionsBefore = (await Decisions.GetTransitionsAsync(artifact.Digest, default)).Count;
+        var refusedBefore = await RefusedTransitionsAsync("Quarantined", "deleted");
 
         Assert.Equal(202, await ForgeScanFailedAsync(artifact, "DELETE_ARTIFACT"));
 
@@ -198,6 +208,7 @@ public sealed class LifecycleTests : IAsyncDisposable
         Assert.Equal(ArtifactStates.Quarantined, await StateAsync(artifact));
         Assert.Equal(transitionsBefore, (await Decisions.GetTransitionsAsync(artifact.Digest, default)).Count);
         Assert.Contains(await _factory!.Store.GetEventsAsync(artifact.Digest, default), e => e.EventType == "DELETE_ARTIFACT"); // kept in the history
+        Assert.Equal(refusedBefore + 1, await RefusedTransitionsAsync("Quarantined", "deleted")); // counted where operators look
         lock (_alerts)
         {
             var alert = Assert.Single(_alerts, x => x.Artifact == artifact);
