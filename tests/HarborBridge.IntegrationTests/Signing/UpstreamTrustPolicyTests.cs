@@ -268,18 +268,8 @@ public sealed class UpstreamTrustPolicyTests(SigstoreMockServers mock) : IAsyncL
             $"oci:{image.Directory}:latest", $"docker://{TestServices.Registry}/{_session.Project}/{repository}:upstream");
         Assert.True(exit == 0, $"skopeo copy failed: {output}");
 
-        var statementFile = Path.Combine(_directory, Guid.NewGuid().ToString("N") + ".json");
-        await File.WriteAllTextAsync(statementFile, $$"""
-            {"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"{{TestServices.Registry}}/{{_session.Project}}/{{repository}}",
-             "digest":{"sha256":"{{image.ManifestDigest["sha256:".Length..]}}"} }],"predicateType":"{{predicateType}}","predicate":{{predicateJson}} }
-            """);
-        var bundleFile = statementFile + ".sigstore.json";
-        var made = await ToolProcess.RunAsync("node",
-            [Path.Combine(mock.Tools, "sigstore-keyless-bundle.js"), mock.BaseUrl, SigstoreMockServers.FakeToken(Issuer, subject), statementFile, bundleFile],
-            _directory, new Dictionary<string, string> { ["NODE_PATH"] = mock.NodeModules });
-        Assert.True(made.ExitCode == 0, made.Output);
-
-        var bundle = await File.ReadAllBytesAsync(bundleFile);
+        var statement = KeylessBundleReferrers.Statement($"{TestServices.Registry}/{_session.Project}/{repository}", image.ManifestDigest, predicateType, predicateJson);
+        var bundle = await KeylessBundleReferrers.MakeAsync(mock, _directory, Issuer, subject, statement);
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["HarborBridge:Harbor:Url"] = $"http://{TestServices.Registry}/",
@@ -288,13 +278,7 @@ public sealed class UpstreamTrustPolicyTests(SigstoreMockServers mock) : IAsyncL
         {
             var registry = services.GetRequiredService<HarborBridge.Harbor.Oci.IOciRegistryClient>();
             var target = HarborBridge.Harbor.Oci.OciRepository.Parse($"{TestServices.Registry}/{_session.Project}/{repository}", plainHttp: true);
-            var subjectManifest = await registry.HeadManifestAsync(target, image.ManifestDigest, TestServices.Timeout());
-            var manifest = HarborBridge.Signing.Bundles.SigstoreBundle.ReferrerManifest(bundle, predicateType, subjectManifest!.MediaType, image.ManifestDigest,
-                subjectManifest.Size, DateTimeOffset.UnixEpoch);
-            await registry.UploadBlobAsync(target, bundle, TestServices.Timeout());
-            await registry.PushBlobAsync(target, HarborBridge.Signing.Bundles.SigstoreBundle.EmptyConfig, null, TestServices.Timeout());
-            await registry.PushReferrerAsync(target, manifest, "application/vnd.oci.image.manifest.v1+json", image.ManifestDigest,
-                "application/vnd.dev.sigstore.bundle.v0.3+json", TestServices.Timeout());
+            await KeylessBundleReferrers.AttachAsync(registry, target, bundle, predicateType, image.ManifestDigest);
         }
 
         await image.PushAsync($"{_session.Simulator.RegistryHost}/{_session.Project}/{repository}:v1", _directory, TestServices.Timeout(120));
