@@ -20,14 +20,17 @@ internal static class KeylessBundleReferrers
          "digest":{"sha256":"{{imageDigest["sha256:".Length..]}}"} }],"predicateType":"{{predicateType}}","predicate":{{predicateJson}} }
         """;
 
-    /// <summary>The bundle over <paramref name="statementJson"/>, signed for the identity <paramref name="subject"/> from <paramref name="issuer"/>.</summary>
-    public static async Task<byte[]> MakeAsync(SigstoreMockServers mock, string workDirectory, string issuer, string subject, string statementJson)
+    /// <summary>The bundle over <paramref name="statementJson"/>, signed for the identity <paramref name="subject"/> from <paramref name="issuer"/>.
+    /// With <paramref name="layerFile"/>, the same signature is also written there as cosign's legacy keyless <c>.att</c> layer
+    /// (<c>{"blob","annotations"}</c>, see the script).</summary>
+    public static async Task<byte[]> MakeAsync(SigstoreMockServers mock, string workDirectory, string issuer, string subject, string statementJson,
+        string? layerFile = null)
     {
         var statementFile = Path.Combine(workDirectory, Guid.NewGuid().ToString("N") + ".json");
         await File.WriteAllTextAsync(statementFile, statementJson);
         var bundleFile = statementFile + ".sigstore.json";
         var made = await ToolProcess.RunAsync("node",
-            [Path.Combine(mock.Tools, "sigstore-keyless-bundle.js"), mock.BaseUrl, SigstoreMockServers.FakeToken(issuer, subject), statementFile, bundleFile],
+            [Path.Combine(mock.Tools, "sigstore-keyless-bundle.js"), mock.BaseUrl, SigstoreMockServers.FakeToken(issuer, subject), statementFile, bundleFile, .. (layerFile is null ? Array.Empty<string>() : [layerFile])],
             workDirectory, new Dictionary<string, string> { ["NODE_PATH"] = mock.NodeModules });
         Assert.True(made.ExitCode == 0, made.Output);
         return await File.ReadAllBytesAsync(bundleFile);

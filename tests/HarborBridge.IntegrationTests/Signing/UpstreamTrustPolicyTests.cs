@@ -107,7 +107,7 @@ public sealed class UpstreamTrustPolicyTests(SigstoreMockServers mock) : IAsyncL
             ScanDelay = TimeSpan.FromMilliseconds(300),
             WebhookHandler = () => _factory!.Server.CreateHandler(),
         };
-        foreach (var repository in new[] { "signed", "unsigned", "otherkey", "warned", "keyless-right", "keyless-wrong", "slsa-wrong", "provkey-right", "provkey-wrong" })
+        foreach (var repository in new[] { "signed", "unsigned", "otherkey", "warned", "keyless-right", "keyless-wrong", "slsa-wrong", "provkey-right", "provkey-wrong", "slsa-att-right", "slsa-att-other", "slsa-att-edited" })
         {
             options.Reports[$"{project}/{repository}"] = ReportFile;
         }
@@ -314,6 +314,44 @@ public sealed class UpstreamTrustPolicyTests(SigstoreMockServers mock) : IAsyncL
         Assert.Equal(0, SignedCount(digest));
     }
 
+    [Fact]
+    public async Task LegacyAttKeylessProvenanceByTheRequiredIdentityAndBuilder_ApprovedAndCoSigned()
+    {
+        var digest = await PushWithLegacyKeylessAttestationAsync("slsa-att-right", Workflow, Builder);
+
+        var decision = await DecisionAsync("slsa-att-right", digest);
+
+        Assert.True(decision.Verdict == "Pass", decision.Reason);
+        Assert.Contains($"https://slsa.dev/provenance/v1 attestation (.att layer 0) by '{Workflow}' from '{Issuer}'", decision.DecisionJson, StringComparison.Ordinal);
+        Assert.True(await TestEnvironment.EventuallyAsync(() => Task.FromResult(SignedCount(digest) > 0), Patience), "the approved image was not co-signed");
+    }
+
+    [Fact]
+    public async Task LegacyAttKeylessProvenanceByAnotherIdentity_BlockedNamingTheIdentityFound()
+    {
+        const string other = "https://github.com/evil/app/.github/workflows/release.yml@refs/heads/main";
+        var digest = await PushWithLegacyKeylessAttestationAsync("slsa-att-other", other, Builder);
+
+        var decision = await DecisionAsync("slsa-att-other", digest);
+
+        Assert.Equal("Block", decision.Verdict);
+        Assert.Contains($"found https://slsa.dev/provenance/v1 attestation (.att layer 0) by '{other}' from '{Issuer}'", decision.Reason, StringComparison.Ordinal);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.Equal(0, SignedCount(digest));
+    }
+
+    [Fact]
+    public async Task LegacyAttKeylessProvenanceWithEditedRekorTime_BlockedAsNotVerified()
+    {
+        var digest = await PushWithLegacyKeylessAttestationAsync("slsa-att-edited", Workflow, Builder, moveIntegratedTime: true);
+
+        var decision = await DecisionAsync("slsa-att-edited", digest);
+
+        Assert.Equal("Block", decision.Verdict);
+        Assert.Contains($"found .att layer 0: transparency log entry ", decision.Reason, StringComparison.Ordinal);
+        Assert.Contains($"(trusted root {mock.TrustedRoot})", decision.Reason, StringComparison.Ordinal);
+    }
+
     private const string CosignSign = "https://sigstore.dev/cosign/sign/v1";
 
     // A new image with a SLSA v0.2 provenance (what `cosign attest --type slsaprovenance --key` makes) from `builder`, built
@@ -333,6 +371,45 @@ public sealed class UpstreamTrustPolicyTests(SigstoreMockServers mock) : IAsyncL
         var signature = _attesterKey.SignData(pae, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
         var envelope = Encoding.UTF8.GetBytes(
             $$"""{"payloadType":"{{payloadType}}","payload":"{{Convert.ToBase64String(statement)}}","signatures":[{"keyid":"","sig":"{{Convert.ToBase64String(signature)}}"}]}""");
+        var annotations = new System.Text.Json.Nodes.JsonObject
+        {
+            ["dev.cosignproject.cosign/signature"] = "",
+            ["predicateType"] = "https://slsa.dev/provenance/v0.2",
+        };
+        await PutAttestationLayerAsync(registry, target, digest, envelope, annotations);
+    });
+
+    // A new image with a keyless SLSA v1 provenance from `builder` signed for `subject` (mock Fulcio and Rekor), attached as
+    // cosign v1/v2 `attest` stores it keyless: a legacy .att layer with certificate, chain and Rekor bundle annotations
+    // (made by tests/tools/sigstore-keyless-bundle.js, not our code).
+    // `moveIntegratedTime` edits the Rekor integrated time in the bundle annotation by one second after signing.
+    private Task<string> PushWithLegacyKeylessAttestationAsync(string repository, string subject, string builder, bool moveIntegratedTime = false) =>
+        PushUpstreamAsync(repository, async (registry, target, digest) =>
+        {
+            var statement = KeylessBundleReferrers.Statement($"{TestServices.Registry}/{_session.Project}/{repository}", digest, "https://slsa.dev/provenance/v1", $$"""
+                {"buildDefinition":{"buildType":"https://slsa-framework.github.io/github-actions-buildtypes/workflow/v1",
+                  "externalParameters":{"workflow":{"ref":"refs/heads/main","repository":"https://github.com/acme/app","path":".github/workflows/release.yml"} } },
+                 "runDetails":{"builder":{"id":"{{builder}}"} } }
+                """);
+            var layerFile = Path.Combine(_directory, Guid.NewGuid().ToString("N") + ".layer.json");
+            await KeylessBundleReferrers.MakeAsync(mock, _directory, Issuer, subject, statement, layerFile);
+            var layer = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(layerFile))!;
+            if (moveIntegratedTime)
+            {
+                var rekor = System.Text.Json.Nodes.JsonNode.Parse(layer["annotations"]!["dev.sigstore.cosign/bundle"]!.GetValue<string>())!;
+                rekor["Payload"]!["integratedTime"] = rekor["Payload"]!["integratedTime"]!.GetValue<long>() + 1;
+                layer["annotations"]!["dev.sigstore.cosign/bundle"] = rekor.ToJsonString();
+            }
+
+            await PutAttestationLayerAsync(registry, target, digest, Encoding.UTF8.GetBytes(layer["blob"]!.GetValue<string>()),
+                layer["annotations"]!.AsObject().DeepClone().AsObject());
+        });
+
+    // The .att manifest cosign writes for one attestation (shared/reference/notes/cosign.md §4, §6): an image config listing
+    // the layer, one application/vnd.dsse.envelope.v1+json layer holding the envelope, with the given annotations.
+    private static async Task PutAttestationLayerAsync(HarborBridge.Harbor.Oci.IOciRegistryClient registry, HarborBridge.Harbor.Oci.OciRepository target,
+        string digest, byte[] envelope, System.Text.Json.Nodes.JsonObject annotations)
+    {
         var envelopeDigest = Sha256Digest(envelope);
         var config = Encoding.UTF8.GetBytes(
             $$"""{"architecture":"","os":"","config":{},"rootfs":{"type":"layers","diff_ids":["{{envelopeDigest}}"]} }""");
@@ -340,13 +417,13 @@ public sealed class UpstreamTrustPolicyTests(SigstoreMockServers mock) : IAsyncL
             {"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",
              "config":{"mediaType":"application/vnd.oci.image.config.v1+json","size":{{config.Length}},"digest":"{{Sha256Digest(config)}}"},
              "layers":[{"mediaType":"application/vnd.dsse.envelope.v1+json","size":{{envelope.Length}},"digest":"{{envelopeDigest}}",
-               "annotations":{"dev.cosignproject.cosign/signature":"","predicateType":"https://slsa.dev/provenance/v0.2"} }]}
+               "annotations":{{annotations.ToJsonString()}} }]}
             """);
         await registry.PushBlobAsync(target, envelope, null, TestServices.Timeout());
         await registry.PushBlobAsync(target, config, null, TestServices.Timeout());
         await registry.PutManifestAsync(target, "sha256-" + digest["sha256:".Length..] + ".att", manifest, "application/vnd.oci.image.manifest.v1+json", null,
             TestServices.Timeout());
-    });
+    }
 
     private static string Sha256Digest(byte[] content) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(content));
 
