@@ -2,15 +2,18 @@
 // Makes a keyless Sigstore bundle v0.3 over an in-toto statement, the way a CI job signing with cosign v3 would, against
 // the @sigstore/mock Fulcio and Rekor that sigstore-mock-servers.js serves: an ephemeral P-256 key, a certificate for the
 // token's identity (Fulcio v2 signingCert), a DSSE envelope over the statement, a dsse 0.0.1 entry in Rekor v1 with its
-// SET and inclusion proof (checkpoint), all assembled as the bundle protobuf's JSON.
-//   node sigstore-keyless-bundle.js BASE_URL TOKEN STATEMENT_FILE OUT_FILE
+// SET and inclusion proof (checkpoint), all assembled as the bundle protobuf's JSON. With LAYER_FILE, the same signature
+// also as cosign v1/v2 `attest` stores it keyless in a legacy .att layer: {"blob": the DSSE envelope JSON as logged,
+// "annotations": dev.cosignproject.cosign/signature "", predicateType, dev.sigstore.cosign/certificate (leaf PEM),
+// dev.sigstore.cosign/chain (Fulcio's issuers, PEM) and dev.sigstore.cosign/bundle (SET + logged entry, Go field names)}.
+//   node sigstore-keyless-bundle.js BASE_URL TOKEN STATEMENT_FILE OUT_FILE [LAYER_FILE]
 'use strict';
 const crypto = require('crypto');
 const fs = require('fs');
 
-const [base, token, statementFile, outFile] = process.argv.slice(2);
+const [base, token, statementFile, outFile, layerFile] = process.argv.slice(2);
 if (!outFile) {
-  console.error('usage: sigstore-keyless-bundle.js BASE_URL TOKEN STATEMENT_FILE OUT_FILE');
+  console.error('usage: sigstore-keyless-bundle.js BASE_URL TOKEN STATEMENT_FILE OUT_FILE [LAYER_FILE]');
   process.exit(2);
 }
 
@@ -75,6 +78,22 @@ async function main() {
     dsseEnvelope: envelope,
   };
   fs.writeFileSync(outFile, JSON.stringify(bundle));
+  if (layerFile) {
+    const rekorBundle = {
+      SignedEntryTimestamp: logged.verification.signedEntryTimestamp,
+      Payload: { body: logged.body, integratedTime: logged.integratedTime, logIndex: logged.logIndex, logID: logged.logID },
+    };
+    fs.writeFileSync(layerFile, JSON.stringify({
+      blob: JSON.stringify(envelope),
+      annotations: {
+        'dev.cosignproject.cosign/signature': '',
+        predicateType: JSON.parse(payload.toString('utf8')).predicateType,
+        'dev.sigstore.cosign/certificate': leafPem,
+        'dev.sigstore.cosign/chain': cert.signedCertificateEmbeddedSct.chain.certificates.slice(1).join(''),
+        'dev.sigstore.cosign/bundle': JSON.stringify(rekorBundle),
+      },
+    }));
+  }
 }
 
 main().catch((e) => { console.error(e.message); process.exit(1); });

@@ -13,7 +13,7 @@ namespace HarborBridge.Signing.Registry;
 /// <summary>
 /// Verifies what is already attached to an image with the signers a trust policy names (verify before co-signing): the
 /// <c>.sig</c> layers (key: <see cref="SimpleSigningVerifier"/>; keyless: <see cref="KeylessSignatureVerifier"/>), the
-/// <c>.att</c> layers (key: <see cref="AttestationVerifier"/>) and the Sigstore bundle referrers (key:
+/// <c>.att</c> layers (key: <see cref="AttestationVerifier"/>; keyless: <see cref="KeylessAttestationLayer"/>) and the Sigstore bundle referrers (key:
 /// <see cref="SigstoreBundle"/>; keyless: <see cref="KeylessBundleVerifier"/>). Keyless items are verified against the
 /// trusted root without an identity, and the identity found is returned for the policy to judge (exact or regex).
 /// Bundles whose statement is cosign's signature predicate count as signatures, every other bundle as an attestation.
@@ -43,7 +43,7 @@ public sealed class UpstreamSignatureVerifier(IOciRegistryClient registry, TimeP
             var verified = new List<UpstreamItem>();
             var rejected = new List<string>();
             Signatures(digest, attached.Signatures, keys, trusts, verified, rejected);
-            Attestations(digest, attached.Attestations, keys, verified, rejected);
+            Attestations(digest, attached.Attestations, keys, trusts, verified, rejected);
             Bundles(digest, attached.Bundles, keys, trusts, verified, rejected);
             return new UpstreamEvidence(verified, rejected);
         }
@@ -92,7 +92,8 @@ public sealed class UpstreamSignatureVerifier(IOciRegistryClient registry, TimeP
         Reject(rejected, ".sig layer", layers.Count, ok, problems, i => IsKeyless(layers[i]) ? "keyless, and the policy names no keyless signer" : "key-signed, and the policy names no key");
     }
 
-    private static void Attestations(string digest, IReadOnlyList<SignatureLayer> layers, List<(string Path, ECDsa Key)> keys, List<UpstreamItem> verified, List<string> rejected)
+    private void Attestations(string digest, IReadOnlyList<SignatureLayer> layers, List<(string Path, ECDsa Key)> keys,
+        List<(string Path, KeylessTrust Trust)> trusts, List<UpstreamItem> verified, List<string> rejected)
     {
         var problems = new Dictionary<int, List<string>>();
         var ok = new HashSet<int>();
@@ -108,8 +109,30 @@ public sealed class UpstreamSignatureVerifier(IOciRegistryClient registry, TimeP
             AddProblems(problems, failed.Where(r => !IsKeyless(layers[r.LayerIndex])).Select(r => (r.LayerIndex, $"{r.Message} (key {path})")));
         }
 
+        foreach (var (path, trust) in trusts)
+        {
+            for (var i = 0; i < layers.Count; i++)
+            {
+                if (!IsKeyless(layers[i]))
+                {
+                    continue;
+                }
+
+                var result = KeylessAttestationLayer.Verify(layers[i], digest, KeylessPolicy.AnyIdentity(trust), time);
+                if (result.IsVerified && result.Signer is { } signer && result.PredicateType is { } predicateType)
+                {
+                    ok.Add(i);
+                    verified.Add(new UpstreamItem($".att layer {i}", null, path, signer.Issuer, signer.Subject, predicateType, result.Payload));
+                }
+                else
+                {
+                    AddProblems(problems, [(i, $"{result.FailureReason ?? "not an attestation"} (trusted root {path})")]);
+                }
+            }
+        }
+
         Reject(rejected, ".att layer", layers.Count, ok, problems, i => IsKeyless(layers[i])
-            ? "a keyless attestation in the legacy .att format, which is not verified (attach it as a Sigstore bundle, as cosign v3 does)"
+            ? "keyless, and the policy names no keyless signer"
             : "key-signed, and the policy names no key");
     }
 

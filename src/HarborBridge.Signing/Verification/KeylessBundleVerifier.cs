@@ -34,6 +34,15 @@ public static class KeylessBundleVerifier
             return KeylessBundleResult.Fail(e.Message);
         }
 
+        return Verify(bundle, message, imageDigest, policy, time);
+    }
+
+    /// <summary>The same checks for a bundle already read (or assembled from a legacy layer, <see cref="KeylessAttestationLayer"/>).</summary>
+    public static KeylessBundleResult Verify(SigstoreBundleDocument bundle, byte[]? message, string imageDigest, KeylessPolicy policy, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(bundle);
+        ImageDigest.Validate(imageDigest);
+        ArgumentNullException.ThrowIfNull(policy);
         if (bundle.Message is not null && message is null)
         {
             return KeylessBundleResult.Fail("the bundle signs a message that was not supplied");

@@ -82,6 +82,45 @@ public sealed class KeylessCliTests(SigstoreMockServers mock, RegistrySigningFix
         Assert.Contains("not a keyless signature", verify.Error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task VerifyKeyless_BundleReferrerInRegistry_RightIdentityOnly_NotMovedToAnotherImage()
+    {
+        const string cosignSign = "https://sigstore.dev/cosign/sign/v1";
+        const string someoneElse = "https://kubernetes.io/namespaces/harbor/serviceaccounts/someone-else";
+        var name = RegistrySigningFixture.NewRepositoryName("keyless-referrer");
+        var digest = await registry.PushImageAsync(name, "v1");
+        var other = await registry.PushImageAsync(name, "v2");
+        var image = $"{registry.Registry}/{name}";
+        var repository = registry.Repository(name);
+        // A cosign v3 style keyless signature: a DSSE bundle made by sigstore-keyless-bundle.js against the mock, stored
+        // only as a referrer (no .sig tag), so whatever verifies was read from the referrer.
+        var bundle = await KeylessBundleReferrers.MakeAsync(mock, mock.Work, Issuer, Subject, KeylessBundleReferrers.Statement(image, digest, cosignSign, "{}"));
+        await KeylessBundleReferrers.AttachAsync(registry.Client, repository, bundle, cosignSign, digest);
+        Assert.Null(await registry.Client.GetManifestAsync(repository, ImageDigest.SignatureTag(digest), TestServices.Timeout()));
+        var referrer = await SingleReferrerAsync(repository, digest);
+
+        var right = await VerifyAsync($"{image}@{digest}", Subject, Issuer);
+        var wrong = await VerifyAsync($"{image}@{digest}", someoneElse, Issuer);
+
+        Assert.True(right.Exit == 0, right.Error);
+        var statement = Assert.Single(JsonNode.Parse(right.Output)!.AsArray())!;
+        Assert.Equal(cosignSign, (string?)statement["predicateType"]);
+        Assert.Equal(digest["sha256:".Length..], (string?)statement["subject"]![0]!["digest"]!["sha256"]);
+        Assert.Contains($"certificate identity is {Subject}", right.Error, StringComparison.Ordinal);
+        Assert.Equal(1, wrong.Exit);
+        Assert.Contains($"bundle {referrer}: ", wrong.Error, StringComparison.Ordinal);
+        Assert.Contains($"the certificate identity is '{Subject}', not '{someoneElse}'", wrong.Error, StringComparison.Ordinal);
+        Assert.Equal("", wrong.Output);
+
+        // The same bundle attached to the other image: its statement names the first image only.
+        await KeylessBundleReferrers.AttachAsync(registry.Client, repository, bundle, cosignSign, other);
+        var moved = await VerifyAsync($"{image}@{other}", Subject, Issuer);
+
+        Assert.Equal(1, moved.Exit);
+        Assert.Contains($"do not include the artifact {other}", moved.Error, StringComparison.Ordinal);
+        Assert.Equal("", moved.Output);
+    }
+
     private async Task<(string Image, string Digest)> PushAsync(string prefix)
     {
         var name = RegistrySigningFixture.NewRepositoryName(prefix);
@@ -108,6 +147,13 @@ public sealed class KeylessCliTests(SigstoreMockServers mock, RegistrySigningFix
         var exit = await new RootCommand { command }.Parse(args)
             .InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, TestServices.Timeout());
         return (exit, output.ToString(), error.ToString());
+    }
+
+    // The one manifest the image's referrers fallback index lists (docker-registry has no referrers API).
+    private async Task<string> SingleReferrerAsync(HarborBridge.Harbor.Oci.OciRepository repository, string digest)
+    {
+        var index = await registry.Client.GetManifestAsync(repository, ImageDigest.ReferrersFallbackTag(digest), TestServices.Timeout());
+        return (string)Assert.Single(JsonNode.Parse(index!.Content)!["manifests"]!.AsArray())!["digest"]!;
     }
 
     private async Task<(byte[] Payload, IReadOnlyDictionary<string, string> Annotations)> SignatureLayerAsync(string image, string digest)

@@ -31,12 +31,15 @@ public sealed class UpstreamTrustPolicyTests(SigstoreMockServers mock) : IAsyncL
     private const string Issuer = "https://token.actions.githubusercontent.com";
     private const string Workflow = "https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main";
     private const string Builder = "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_container_slsa3.yml@refs/tags/v2.1.0";
+    private const string InternalBuilder = "https://ci.acme.example/builders/release-runner";
+    private const string InternalSource = "https://git.acme.example/acme/app";
 
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
     private static readonly string ReportFile = TestEnvironment.FixturePath("policy", "harbor", "vulnerabilities_addition.response.json");
 
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "hb-trust-" + Guid.NewGuid().ToString("N"));
     private readonly ECDsa _ourKey = SigningKeyFiles.Generate();
+    private readonly ECDsa _attesterKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
     private readonly List<ArtifactSigned> _signed = [];
     private PostgresDatabase _database = null!;
     private SimulatorSession _session = null!;
@@ -45,6 +48,8 @@ public sealed class UpstreamTrustPolicyTests(SigstoreMockServers mock) : IAsyncL
     private HostReceiveEndpointHandle? _probe;
 
     private string UpstreamPublicKey => _skopeo.PathOf("upstream.pub");
+
+    private string AttesterPublicKey => Path.Combine(_directory, "attester.pub");
 
     public async Task InitializeAsync()
     {
@@ -74,6 +79,13 @@ public sealed class UpstreamTrustPolicyTests(SigstoreMockServers mock) : IAsyncL
                       keyless: { issuer: "{{Issuer}}", subjectRegex: "https://github\\.com/acme/app/.+", trustedRoot: "{{mock.TrustedRoot}}" }
                       builderId: "{{Builder}}"
                       sourceRepository: https://github.com/acme/app
+              - match: { repository: "provkey*" }
+                require:
+                  attestations:
+                    - predicateType: https://slsa.dev/provenance/v0.2
+                      key: attester.pub
+                      builderId: "{{InternalBuilder}}"
+                      sourceRepository: "{{InternalSource}}"
               - match: { repository: "warned*" }
                 require:
                   action: warn
@@ -84,6 +96,7 @@ public sealed class UpstreamTrustPolicyTests(SigstoreMockServers mock) : IAsyncL
                   signatures:
                     - key: upstream.pub
             """);
+        await File.WriteAllTextAsync(AttesterPublicKey, _attesterKey.ExportSubjectPublicKeyInfoPem());
         var keyFile = Path.Combine(_directory, "cosign.key");
         await File.WriteAllTextAsync(keyFile, SigningKeyFiles.WriteEncryptedPrivateKey(_ourKey, Encoding.UTF8.GetBytes("ours")));
 
@@ -94,7 +107,7 @@ public sealed class UpstreamTrustPolicyTests(SigstoreMockServers mock) : IAsyncL
             ScanDelay = TimeSpan.FromMilliseconds(300),
             WebhookHandler = () => _factory!.Server.CreateHandler(),
         };
-        foreach (var repository in new[] { "signed", "unsigned", "otherkey", "warned", "keyless-right", "keyless-wrong", "slsa-wrong" })
+        foreach (var repository in new[] { "signed", "unsigned", "otherkey", "warned", "keyless-right", "keyless-wrong", "slsa-wrong", "provkey-right", "provkey-wrong", "slsa-att-right", "slsa-att-other", "slsa-att-edited" })
         {
             options.Reports[$"{project}/{repository}"] = ReportFile;
         }
@@ -138,6 +151,7 @@ public sealed class UpstreamTrustPolicyTests(SigstoreMockServers mock) : IAsyncL
         await _session.DisposeAsync();
         await _database.DisposeAsync();
         _ourKey.Dispose();
+        _attesterKey.Dispose();
         Directory.Delete(_directory, recursive: true);
     }
 
@@ -164,12 +178,8 @@ public sealed class UpstreamTrustPolicyTests(SigstoreMockServers mock) : IAsyncL
 
         // Our decision attestation records the upstream signature it verified (checked with our key, read from the .att).
         var attached = await verifier.ReadAttachedAsync(_session.Repository("signed"), digest, TestServices.Timeout());
-        var (attestations, _) = HarborBridge.Signing.Verification.AttestationVerifier.Verify(digest, [ours], attached.Attestations);
-        var statement = System.Text.Json.Nodes.JsonNode.Parse(attestations.Single(a => a.PredicateType == "https://harborbridge.dev/decision/v1").Statement)!;
-        var upstreamVerified = Assert.Single(statement["predicate"]!["upstreamVerified"]!.AsArray())!;
-        Assert.Equal("require.signatures[0]", upstreamVerified["requirement"]!.GetValue<string>());
-        Assert.Equal($"signature (.sig layer {byUpstream.Result.Verified[0].LayerIndex}) by key {UpstreamPublicKey}",
-            Assert.Single(upstreamVerified["verified"]!.AsArray())!.GetValue<string>());
+        AssertDecisionAttestationRecords(attached, digest, "require.signatures[0]",
+            $"signature (.sig layer {byUpstream.Result.Verified[0].LayerIndex}) by key {UpstreamPublicKey}");
     }
 
     [Fact]
@@ -257,29 +267,185 @@ public sealed class UpstreamTrustPolicyTests(SigstoreMockServers mock) : IAsyncL
         Assert.Contains($"builder id is '{otherBuilder}', not '{Builder}'", decision.Reason, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task LegacyAttKeySignedProvenanceFromTheRequiredBuilder_ApprovedAndCoSignedKeepingIt()
+    {
+        var digest = await PushWithLegacyAttestationAsync("provkey-right", InternalBuilder);
+
+        var decision = await DecisionAsync("provkey-right", digest);
+
+        Assert.True(decision.Verdict == "Pass", decision.Reason);
+        Assert.Contains($"https://slsa.dev/provenance/v0.2 attestation (.att layer 0) by key {AttesterPublicKey}", decision.DecisionJson, StringComparison.Ordinal);
+        Assert.True(await TestEnvironment.EventuallyAsync(() => Task.FromResult(SignedCount(digest) > 0), Patience), "the approved image was not co-signed");
+
+        // Co-signing added our attestations to the .att tag and kept the upstream one; our decision attestation names it.
+        var attached = await new RegistrySignatureVerifier(_session.Registry).ReadAttachedAsync(_session.Repository("provkey-right"), digest, TestServices.Timeout());
+        var (byUpstream, _) = HarborBridge.Signing.Verification.AttestationVerifier.Verify(digest, [_attesterKey], attached.Attestations);
+        Assert.Equal("https://slsa.dev/provenance/v0.2", Assert.Single(byUpstream).PredicateType);
+        AssertDecisionAttestationRecords(attached, digest, "require.attestations[0]",
+            $"https://slsa.dev/provenance/v0.2 attestation (.att layer 0) by key {AttesterPublicKey}");
+    }
+
+    // Our decision attestation (checked with our key, read from the .att) records the one upstream item that met `requirement`.
+    private void AssertDecisionAttestationRecords(AttachedSignatures attached, string digest, string requirement, string verified)
+    {
+        using var ours = ECDsa.Create(_ourKey.ExportParameters(false));
+        var (attestations, _) = HarborBridge.Signing.Verification.AttestationVerifier.Verify(digest, [ours], attached.Attestations);
+        var statement = System.Text.Json.Nodes.JsonNode.Parse(attestations.Single(a => a.PredicateType == "https://harborbridge.dev/decision/v1").Statement)!;
+        var upstreamVerified = Assert.Single(statement["predicate"]!["upstreamVerified"]!.AsArray())!;
+        Assert.Equal(requirement, upstreamVerified["requirement"]!.GetValue<string>());
+        Assert.Equal(verified, Assert.Single(upstreamVerified["verified"]!.AsArray())!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task LegacyAttKeySignedProvenanceFromAnotherBuilder_BlockedNamingTheBuilderFound()
+    {
+        const string otherBuilder = "https://ci.acme.example/builders/someones-laptop";
+        var digest = await PushWithLegacyAttestationAsync("provkey-wrong", otherBuilder);
+
+        var decision = await DecisionAsync("provkey-wrong", digest);
+
+        Assert.Equal("Block", decision.Verdict);
+        Assert.Contains($"require.attestations[0]: expected a https://slsa.dev/provenance/v0.2 attestation signed by key {AttesterPublicKey}, " +
+            $"builder id '{InternalBuilder}'", decision.Reason, StringComparison.Ordinal);
+        Assert.Contains($"found https://slsa.dev/provenance/v0.2 attestation (.att layer 0) by key {AttesterPublicKey}: builder id is '{otherBuilder}', not '{InternalBuilder}'",
+            decision.Reason, StringComparison.Ordinal);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.Equal(0, SignedCount(digest));
+    }
+
+    [Fact]
+    public async Task LegacyAttKeylessProvenanceByTheRequiredIdentityAndBuilder_ApprovedAndCoSigned()
+    {
+        var digest = await PushWithLegacyKeylessAttestationAsync("slsa-att-right", Workflow, Builder);
+
+        var decision = await DecisionAsync("slsa-att-right", digest);
+
+        Assert.True(decision.Verdict == "Pass", decision.Reason);
+        Assert.Contains($"https://slsa.dev/provenance/v1 attestation (.att layer 0) by '{Workflow}' from '{Issuer}'", decision.DecisionJson, StringComparison.Ordinal);
+        Assert.True(await TestEnvironment.EventuallyAsync(() => Task.FromResult(SignedCount(digest) > 0), Patience), "the approved image was not co-signed");
+    }
+
+    [Fact]
+    public async Task LegacyAttKeylessProvenanceByAnotherIdentity_BlockedNamingTheIdentityFound()
+    {
+        const string other = "https://github.com/evil/app/.github/workflows/release.yml@refs/heads/main";
+        var digest = await PushWithLegacyKeylessAttestationAsync("slsa-att-other", other, Builder);
+
+        var decision = await DecisionAsync("slsa-att-other", digest);
+
+        Assert.Equal("Block", decision.Verdict);
+        Assert.Contains($"found https://slsa.dev/provenance/v1 attestation (.att layer 0) by '{other}' from '{Issuer}'", decision.Reason, StringComparison.Ordinal);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.Equal(0, SignedCount(digest));
+    }
+
+    [Fact]
+    public async Task LegacyAttKeylessProvenanceWithEditedRekorTime_BlockedAsNotVerified()
+    {
+        var digest = await PushWithLegacyKeylessAttestationAsync("slsa-att-edited", Workflow, Builder, moveIntegratedTime: true);
+
+        var decision = await DecisionAsync("slsa-att-edited", digest);
+
+        Assert.Equal("Block", decision.Verdict);
+        Assert.Contains($"found .att layer 0: transparency log entry ", decision.Reason, StringComparison.Ordinal);
+        Assert.Contains($"(trusted root {mock.TrustedRoot})", decision.Reason, StringComparison.Ordinal);
+    }
+
     private const string CosignSign = "https://sigstore.dev/cosign/sign/v1";
+
+    // A new image with a SLSA v0.2 provenance (what `cosign attest --type slsaprovenance --key` makes) from `builder`, built
+    // from InternalSource, attached as a legacy .att layer signed with the attester key. Written here by hand, byte for byte
+    // in cosign's layout (shared/reference/notes/cosign.md §4 and §6), with the BCL's ECDSA: no HarborBridge signing code.
+    private Task<string> PushWithLegacyAttestationAsync(string repository, string builder) => PushUpstreamAsync(repository, async (registry, target, digest) =>
+    {
+        var statement = Encoding.UTF8.GetBytes($$"""
+            {"_type":"https://in-toto.io/Statement/v0.1","predicateType":"https://slsa.dev/provenance/v0.2",
+             "subject":[{"name":"{{TestServices.Registry}}/{{_session.Project}}/{{repository}}","digest":{"sha256":"{{digest["sha256:".Length..]}}"} }],
+             "predicate":{"builder":{"id":"{{builder}}"},"buildType":"https://ci.acme.example/build/v1",
+              "invocation":{"configSource":{"uri":"git+{{InternalSource}}@refs/heads/main","digest":{"sha1":"5c2d7e0f"},"entryPoint":"release"} } } }
+            """);
+        const string payloadType = "application/vnd.in-toto+json";
+        // DSSE PAE: "DSSEv1" SP len(type) SP type SP len(payload) SP payload; cosign signs it ECDSA/SHA-256, ASN.1 DER.
+        var pae = Encoding.UTF8.GetBytes($"DSSEv1 {payloadType.Length} {payloadType} {statement.Length} ").Concat(statement).ToArray();
+        var signature = _attesterKey.SignData(pae, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
+        var envelope = Encoding.UTF8.GetBytes(
+            $$"""{"payloadType":"{{payloadType}}","payload":"{{Convert.ToBase64String(statement)}}","signatures":[{"keyid":"","sig":"{{Convert.ToBase64String(signature)}}"}]}""");
+        var annotations = new System.Text.Json.Nodes.JsonObject
+        {
+            ["dev.cosignproject.cosign/signature"] = "",
+            ["predicateType"] = "https://slsa.dev/provenance/v0.2",
+        };
+        await PutAttestationLayerAsync(registry, target, digest, envelope, annotations);
+    });
+
+    // A new image with a keyless SLSA v1 provenance from `builder` signed for `subject` (mock Fulcio and Rekor), attached as
+    // cosign v1/v2 `attest` stores it keyless: a legacy .att layer with certificate, chain and Rekor bundle annotations
+    // (made by tests/tools/sigstore-keyless-bundle.js, not our code).
+    // `moveIntegratedTime` edits the Rekor integrated time in the bundle annotation by one second after signing.
+    private Task<string> PushWithLegacyKeylessAttestationAsync(string repository, string subject, string builder, bool moveIntegratedTime = false) =>
+        PushUpstreamAsync(repository, async (registry, target, digest) =>
+        {
+            var statement = KeylessBundleReferrers.Statement($"{TestServices.Registry}/{_session.Project}/{repository}", digest, "https://slsa.dev/provenance/v1", $$"""
+                {"buildDefinition":{"buildType":"https://slsa-framework.github.io/github-actions-buildtypes/workflow/v1",
+                  "externalParameters":{"workflow":{"ref":"refs/heads/main","repository":"https://github.com/acme/app","path":".github/workflows/release.yml"} } },
+                 "runDetails":{"builder":{"id":"{{builder}}"} } }
+                """);
+            var layerFile = Path.Combine(_directory, Guid.NewGuid().ToString("N") + ".layer.json");
+            await KeylessBundleReferrers.MakeAsync(mock, _directory, Issuer, subject, statement, layerFile);
+            var layer = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(layerFile))!;
+            if (moveIntegratedTime)
+            {
+                var rekor = System.Text.Json.Nodes.JsonNode.Parse(layer["annotations"]!["dev.sigstore.cosign/bundle"]!.GetValue<string>())!;
+                rekor["Payload"]!["integratedTime"] = rekor["Payload"]!["integratedTime"]!.GetValue<long>() + 1;
+                layer["annotations"]!["dev.sigstore.cosign/bundle"] = rekor.ToJsonString();
+            }
+
+            await PutAttestationLayerAsync(registry, target, digest, Encoding.UTF8.GetBytes(layer["blob"]!.GetValue<string>()),
+                layer["annotations"]!.AsObject().DeepClone().AsObject());
+        });
+
+    // The .att manifest cosign writes for one attestation (shared/reference/notes/cosign.md §4, §6): an image config listing
+    // the layer, one application/vnd.dsse.envelope.v1+json layer holding the envelope, with the given annotations.
+    private static async Task PutAttestationLayerAsync(HarborBridge.Harbor.Oci.IOciRegistryClient registry, HarborBridge.Harbor.Oci.OciRepository target,
+        string digest, byte[] envelope, System.Text.Json.Nodes.JsonObject annotations)
+    {
+        var envelopeDigest = Sha256Digest(envelope);
+        var config = Encoding.UTF8.GetBytes(
+            $$"""{"architecture":"","os":"","config":{},"rootfs":{"type":"layers","diff_ids":["{{envelopeDigest}}"]} }""");
+        var manifest = Encoding.UTF8.GetBytes($$"""
+            {"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",
+             "config":{"mediaType":"application/vnd.oci.image.config.v1+json","size":{{config.Length}},"digest":"{{Sha256Digest(config)}}"},
+             "layers":[{"mediaType":"application/vnd.dsse.envelope.v1+json","size":{{envelope.Length}},"digest":"{{envelopeDigest}}",
+               "annotations":{{annotations.ToJsonString()}} }]}
+            """);
+        await registry.PushBlobAsync(target, envelope, null, TestServices.Timeout());
+        await registry.PushBlobAsync(target, config, null, TestServices.Timeout());
+        await registry.PutManifestAsync(target, "sha256-" + digest["sha256:".Length..] + ".att", manifest, "application/vnd.oci.image.manifest.v1+json", null,
+            TestServices.Timeout());
+    }
+
+    private static string Sha256Digest(byte[] content) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(content));
 
     // A new image in the registry with a keyless bundle over a statement about it (signed for `subject` by the mock
     // Fulcio, logged in the mock Rekor) attached as an OCI referrer, straight to the registry; then announced through the simulator.
-    private async Task<string> PushWithBundleAsync(string repository, string subject, string predicateType, string predicateJson)
+    private Task<string> PushWithBundleAsync(string repository, string subject, string predicateType, string predicateJson) =>
+        PushUpstreamAsync(repository, async (registry, target, digest) =>
+        {
+            var statement = KeylessBundleReferrers.Statement($"{TestServices.Registry}/{_session.Project}/{repository}", digest, predicateType, predicateJson);
+            var bundle = await KeylessBundleReferrers.MakeAsync(mock, _directory, Issuer, subject, statement);
+            await KeylessBundleReferrers.AttachAsync(registry, target, bundle, predicateType, digest);
+        });
+
+    // A new image copied straight to the registry, `attach` run on it there (registry client, repository, image digest),
+    // so what it attaches is there before Harbor knows the image; then pushed through the simulator, which announces it.
+    private async Task<string> PushUpstreamAsync(string repository, Func<HarborBridge.Harbor.Oci.IOciRegistryClient, HarborBridge.Harbor.Oci.OciRepository, string, Task> attach)
     {
         var image = OciLayoutImage.Create(Path.Combine(_directory, Guid.NewGuid().ToString("N")));
         var (exit, output) = await TestServices.SkopeoAsync(_directory, TestServices.Timeout(120), "copy", "--preserve-digests", "--dest-tls-verify=false",
             $"oci:{image.Directory}:latest", $"docker://{TestServices.Registry}/{_session.Project}/{repository}:upstream");
         Assert.True(exit == 0, $"skopeo copy failed: {output}");
 
-        var statementFile = Path.Combine(_directory, Guid.NewGuid().ToString("N") + ".json");
-        await File.WriteAllTextAsync(statementFile, $$"""
-            {"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"{{TestServices.Registry}}/{{_session.Project}}/{{repository}}",
-             "digest":{"sha256":"{{image.ManifestDigest["sha256:".Length..]}}"} }],"predicateType":"{{predicateType}}","predicate":{{predicateJson}} }
-            """);
-        var bundleFile = statementFile + ".sigstore.json";
-        var made = await ToolProcess.RunAsync("node",
-            [Path.Combine(mock.Tools, "sigstore-keyless-bundle.js"), mock.BaseUrl, SigstoreMockServers.FakeToken(Issuer, subject), statementFile, bundleFile],
-            _directory, new Dictionary<string, string> { ["NODE_PATH"] = mock.NodeModules });
-        Assert.True(made.ExitCode == 0, made.Output);
-
-        var bundle = await File.ReadAllBytesAsync(bundleFile);
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["HarborBridge:Harbor:Url"] = $"http://{TestServices.Registry}/",
@@ -287,14 +453,8 @@ public sealed class UpstreamTrustPolicyTests(SigstoreMockServers mock) : IAsyncL
         await using (var services = new ServiceCollection().AddLogging().AddHarborClients(configuration).BuildServiceProvider())
         {
             var registry = services.GetRequiredService<HarborBridge.Harbor.Oci.IOciRegistryClient>();
-            var target = HarborBridge.Harbor.Oci.OciRepository.Parse($"{TestServices.Registry}/{_session.Project}/{repository}", plainHttp: true);
-            var subjectManifest = await registry.HeadManifestAsync(target, image.ManifestDigest, TestServices.Timeout());
-            var manifest = HarborBridge.Signing.Bundles.SigstoreBundle.ReferrerManifest(bundle, predicateType, subjectManifest!.MediaType, image.ManifestDigest,
-                subjectManifest.Size, DateTimeOffset.UnixEpoch);
-            await registry.UploadBlobAsync(target, bundle, TestServices.Timeout());
-            await registry.PushBlobAsync(target, HarborBridge.Signing.Bundles.SigstoreBundle.EmptyConfig, null, TestServices.Timeout());
-            await registry.PushReferrerAsync(target, manifest, "application/vnd.oci.image.manifest.v1+json", image.ManifestDigest,
-                "application/vnd.dev.sigstore.bundle.v0.3+json", TestServices.Timeout());
+            await attach(registry, HarborBridge.Harbor.Oci.OciRepository.Parse($"{TestServices.Registry}/{_session.Project}/{repository}", plainHttp: true),
+                image.ManifestDigest);
         }
 
         await image.PushAsync($"{_session.Simulator.RegistryHost}/{_session.Project}/{repository}:v1", _directory, TestServices.Timeout(120));

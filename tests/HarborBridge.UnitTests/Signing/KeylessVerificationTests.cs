@@ -275,6 +275,87 @@ public sealed class KeylessVerificationTests
     private static KeylessTrust PemTrust() =>
         KeylessTrust.FromPem(Text("containers-image", "fulcio_v1.crt.pem"), Text("containers-image", "rekor.pub"));
 
+    [Fact]
+    public void VerifyLegacyAtt_LayerMadeOfCosignKeylessAttestation_AcceptedWithIdentityAndTime()
+    {
+        var result = KeylessAttestationLayer.Verify(LegacyAttLayer(), BundleImage, BundlePolicy());
+
+        Assert.True(result.IsVerified, result.FailureReason);
+        Assert.Equal(new CertificateIdentity(BundleIdentity, GitHub), result.Signer);
+        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(1740770291), result.SignedAt);
+        Assert.Equal("https://cosign.sigstore.dev/attestation/v1", result.PredicateType);
+    }
+
+    [Theory]
+    [InlineData("identity", "the certificate identity is 'cody@soyland.com', not 'someone@example.com'")]
+    [InlineData("image", "do not include the artifact sha256:634a8f35b5f16dcf4aaa0822adc0b1964bb786fca12f6831de8ddc45e5986a00")]
+    [InlineData("integratedTime", "transparency log entry")]
+    [InlineData("no-rekor", "no 'dev.sigstore.cosign/bundle' annotation")]
+    [InlineData("no-certificate", "no 'dev.sigstore.cosign/certificate' annotation")]
+    public void VerifyLegacyAtt_EditedOrIncomplete_RejectedWithReason(string change, string reason)
+    {
+        var layer = LegacyAttLayer();
+        var annotations = new Dictionary<string, string>(layer.Annotations);
+        var policy = BundlePolicy();
+        var image = BundleImage;
+        switch (change)
+        {
+            case "identity":
+                policy = policy with { Identity = "someone@example.com" };
+                break;
+            case "image":
+                image = "sha256:634a8f35b5f16dcf4aaa0822adc0b1964bb786fca12f6831de8ddc45e5986a00";
+                break;
+            case "integratedTime":
+                var rekor = JsonNode.Parse(annotations[RekorSet.BundleAnnotation])!;
+                rekor["Payload"]!["integratedTime"] = rekor["Payload"]!["integratedTime"]!.GetValue<long>() + 1;
+                annotations[RekorSet.BundleAnnotation] = rekor.ToJsonString();
+                break;
+            case "no-rekor":
+                annotations.Remove(RekorSet.BundleAnnotation);
+                break;
+            default:
+                annotations.Remove(KeylessSignatureVerifier.CertificateAnnotation);
+                break;
+        }
+
+        var result = KeylessAttestationLayer.Verify(layer with { Annotations = annotations }, image, policy);
+
+        Assert.False(result.IsVerified);
+        Assert.Contains(reason, result.FailureReason, StringComparison.Ordinal);
+    }
+
+    // A keyless attestation in cosign's legacy .att layout (shared/reference/notes/cosign.md §4, §6), built from the parts of
+    // cosign's public-good keyless DSSE bundle: envelope as blob, leaf as PEM certificate annotation, the Rekor entry and SET
+    // as the dev.sigstore.cosign/bundle annotation (Go field names, hex log ID).
+    private static SignatureLayer LegacyAttLayer()
+    {
+        var bundle = JsonNode.Parse(Bytes("cosign", "oci-attestation.sigstore.json"))!;
+        var material = bundle["verificationMaterial"]!;
+        var entry = material["tlogEntries"]![0]!;
+        var leaf = material["certificate"]!["rawBytes"]!.GetValue<string>();
+        var rekor = new JsonObject
+        {
+            ["SignedEntryTimestamp"] = entry["inclusionPromise"]!["signedEntryTimestamp"]!.GetValue<string>(),
+            ["Payload"] = new JsonObject
+            {
+                ["body"] = entry["canonicalizedBody"]!.GetValue<string>(),
+                ["integratedTime"] = long.Parse(entry["integratedTime"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture),
+                ["logIndex"] = long.Parse(entry["logIndex"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture),
+                ["logID"] = Convert.ToHexStringLower(Convert.FromBase64String(entry["logId"]!["keyId"]!.GetValue<string>())),
+            },
+        };
+        var annotations = new Dictionary<string, string>
+        {
+            [CosignMediaTypes.SignatureAnnotation] = "",
+            [CosignMediaTypes.PredicateTypeAnnotation] = "https://cosign.sigstore.dev/attestation/v1",
+            [KeylessSignatureVerifier.CertificateAnnotation] = $"-----BEGIN CERTIFICATE-----\n{leaf}\n-----END CERTIFICATE-----\n",
+            [KeylessSignatureVerifier.ChainAnnotation] = "",
+            [RekorSet.BundleAnnotation] = rekor.ToJsonString(),
+        };
+        return new SignatureLayer(CosignMediaTypes.DsseEnvelope, Utf8(bundle["dsseEnvelope"]!.ToJsonString()), annotations);
+    }
+
     private static KeylessPolicy BundlePolicy() =>
         new(BundleIdentity, GitHub, KeylessTrust.FromTrustedRoot(Bytes("cosign", "trusted_root_pgi.json")));
 
