@@ -89,7 +89,7 @@ public sealed class UpstreamSignatureVerifier(IOciRegistryClient registry, TimeP
             AddProblems(problems, result.Rejected.Where(r => IsKeyless(layers[r.LayerIndex])).Select(r => (r.LayerIndex, $"{r.Message} (trusted root {path})")));
         }
 
-        Reject(rejected, ".sig layer", layers.Count, ok, problems, i => IsKeyless(layers[i]) ? "keyless, and the policy names no keyless signer" : "key-signed, and the policy names no key");
+        Reject(rejected, ".sig layer", layers.Count, ok, problems, i => NoSignerFor(IsKeyless(layers[i])));
     }
 
     private void Attestations(string digest, IReadOnlyList<SignatureLayer> layers, List<(string Path, ECDsa Key)> keys,
@@ -131,9 +131,7 @@ public sealed class UpstreamSignatureVerifier(IOciRegistryClient registry, TimeP
             }
         }
 
-        Reject(rejected, ".att layer", layers.Count, ok, problems, i => IsKeyless(layers[i])
-            ? "keyless, and the policy names no keyless signer"
-            : "key-signed, and the policy names no key");
+        Reject(rejected, ".att layer", layers.Count, ok, problems, i => NoSignerFor(IsKeyless(layers[i])));
     }
 
     private void Bundles(string digest, IReadOnlyList<(string ManifestDigest, byte[]? Bundle)> bundles, List<(string Path, ECDsa Key)> keys,
@@ -198,13 +196,17 @@ public sealed class UpstreamSignatureVerifier(IOciRegistryClient registry, TimeP
             {
                 rejected.Add($"{location}: " + (problems.Count > 0
                     ? string.Join("; ", problems.Distinct(StringComparer.Ordinal))
-                    : keyBased ? "key-signed, and the policy names no key" : "keyless, and the policy names no keyless signer"));
+                    : NoSignerFor(keyless: !keyBased)));
             }
         }
     }
 
     // cosign v3 signs an image as a statement with its own predicate type: that is a signature, not an attestation.
     private static string? AttestationType(string? predicateType) => predicateType == Predicates.CosignSignV1 ? null : predicateType;
+
+    /// <summary>Why an item that no named signer tried was rejected.</summary>
+    private static string NoSignerFor(bool keyless) =>
+        keyless ? "keyless, and the policy names no keyless signer" : "key-signed, and the policy names no key";
 
     private static bool IsKeyless(SignatureLayer layer) => layer.Annotations.ContainsKey(KeylessSignatureVerifier.CertificateAnnotation);
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using HarborBridge.Core.Artifacts;
@@ -64,7 +63,7 @@ public sealed partial class MetricsTests : IAsyncLifetime
     [Fact]
     public async Task BlockedPush_MovesWebhookDecisionStageAndStateSeries_AndDashboardNamesAreExported()
     {
-        var before = Parse(await _client.GetStringAsync("/metrics"));
+        var before = PrometheusText.Parse(await _client.GetStringAsync("/metrics"));
 
         var image = await _session.PushImageAsync("critical", "v1", TestServices.Timeout(120));
         var store = _factory!.Services.GetRequiredService<IArtifactStore>();
@@ -72,7 +71,7 @@ public sealed partial class MetricsTests : IAsyncLifetime
             async () => (await store.FindByDigestAsync(image.ManifestDigest, default)).Any(a => a.State == ArtifactStates.Quarantined), Patience));
 
         var text = await _client.GetStringAsync("/metrics");
-        var after = Parse(text);
+        var after = PrometheusText.Parse(text);
         double Grew(string series) => after.GetValueOrDefault(series) - before.GetValueOrDefault(series);
 
         // One PUSH_ARTIFACT and one SCANNING_COMPLETED webhook were queued, one enforced Block decision was stored.
@@ -85,7 +84,7 @@ public sealed partial class MetricsTests : IAsyncLifetime
         // one artifact, quarantined. Other hosts in this test process share the static gauge, hence "eventually".
         Assert.True(await TestEnvironment.EventuallyAsync(async () =>
         {
-            var now = Parse(await _client.GetStringAsync("/metrics"));
+            var now = PrometheusText.Parse(await _client.GetStringAsync("/metrics"));
             return now.GetValueOrDefault("harborbridge_artifacts{state=\"Quarantined\"}") == 1 && now.GetValueOrDefault("harborbridge_artifacts{state=\"Approved\"}") == 0;
         }, Patience), "the artifact gauge did not show the one quarantined artifact");
         Assert.Contains("harborbridge_messages_in_flight{message=\"ScanCompleted\"}", after.Keys);
@@ -101,12 +100,6 @@ public sealed partial class MetricsTests : IAsyncLifetime
         Assert.True(queried.Count >= 9, string.Join(", ", queried));
         Assert.Empty(queried.Except(exported));
     }
-
-    /// <summary>Sample lines of the Prometheus text format: series (name and labels) → value.</summary>
-    private static Dictionary<string, double> Parse(string text) => text.Split('\n')
-        .Where(l => l.StartsWith("harborbridge_", StringComparison.Ordinal))
-        .Select(l => (Series: l[..l.LastIndexOf(' ')], Value: double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture)))
-        .ToDictionary(x => x.Series, x => x.Value);
 
     [GeneratedRegex(@"^# TYPE (harborbridge_[a-z_]+) ", RegexOptions.Multiline)]
     private static partial Regex TypeLine();

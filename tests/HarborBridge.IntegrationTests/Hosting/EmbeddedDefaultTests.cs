@@ -287,14 +287,14 @@ public sealed class EmbeddedDefaultTests : IDisposable
     {
         await using var factory = Factory(new() { ["HarborBridge:Webhook:AuthHeader"] = HarborBridgeFactory.AuthHeader });
         using var client = factory.CreateClient();
-        var before = await ScrapeAsync(client);
+        var before = await PrometheusText.ScrapeAsync(client);
 
         var (push, _) = WebhookClient.Push();
         using (await client.SendAsync(WebhookClient.Request(push))) { }
         using (await client.SendAsync(WebhookClient.Request(push, authorization: "Basic bm9wZQ=="))) { }
         using (await client.SendAsync(WebhookClient.Request(push, authorization: "Basic bm9wZQ=="))) { }
         using (await client.SendAsync(WebhookClient.Request("{"u8.ToArray()))) { }
-        var after = await ScrapeAsync(client);
+        var after = await PrometheusText.ScrapeAsync(client);
 
         // Other tests in this process count too, so the counters grow by at least what this test did.
         Assert.True(Delta("harborbridge_webhooks_total{outcome=\"queued\",reason=\"push_artifact\"}") >= 1);
@@ -303,15 +303,6 @@ public sealed class EmbeddedDefaultTests : IDisposable
         Assert.Contains("harborbridge_webhook_publish_seconds_bucket", after.Keys.First(k => k.StartsWith("harborbridge_webhook_publish_seconds_bucket", StringComparison.Ordinal)), StringComparison.Ordinal);
 
         double Delta(string series) => after.GetValueOrDefault(series) - before.GetValueOrDefault(series);
-    }
-
-    private static async Task<Dictionary<string, double>> ScrapeAsync(HttpClient client)
-    {
-        var text = await client.GetStringAsync("/metrics");
-        return text.Split('\n')
-            .Where(l => l.StartsWith("harborbridge_", StringComparison.Ordinal))
-            .Select(l => (Series: l[..l.LastIndexOf(' ')], Value: double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture)))
-            .ToDictionary(p => p.Series, p => p.Value);
     }
 
     [Fact]

@@ -119,9 +119,7 @@ public sealed class LifecycleTests : IAsyncDisposable
     private async Task<double> RefusedTransitionsAsync(string from, string cause)
     {
         using var client = _factory!.CreateClient();
-        var prefix = $"harborbridge_transitions_refused_total{{from=\"{from}\",cause=\"{cause}\"}} ";
-        var line = (await client.GetStringAsync("/metrics")).Split('\n').FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal));
-        return line is null ? 0 : double.Parse(line[prefix.Length..], System.Globalization.CultureInfo.InvariantCulture);
+        return (await PrometheusText.ScrapeAsync(client)).GetValueOrDefault($"harborbridge_transitions_refused_total{{from=\"{from}\",cause=\"{cause}\"}}");
     }
 
     /// <summary>A SCANNING_FAILED (or another) webhook in Harbor's Default format, sent by someone who holds the webhook auth header.</summary>
