@@ -179,5 +179,5 @@ public static class SigstoreBundle
     }
 
     /// <summary>The empty JSON object used as config blob of referrer manifests.</summary>
-    public static byte[] EmptyConfig => "{}"u8.ToArray();
+    public static byte[] EmptyConfig => Oci.SignatureManifests.EmptyConfig.ToArray();
 }

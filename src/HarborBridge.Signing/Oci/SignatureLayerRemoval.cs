@@ -46,14 +46,7 @@ public static class SignatureLayerRemoval
 
         var kept = new JsonArray(keep.Select(i => layers[i]!.DeepClone()).ToArray());
         root["layers"] = kept;
-        var config = SignatureManifests.BuildConfig(keep.Select(i => descriptors[i].Digest));
-        var configMediaType = (root["config"] as JsonObject)?["mediaType"]?.GetValue<string>() ?? CosignMediaTypes.OciConfig;
-        root["config"] = new JsonObject
-        {
-            ["mediaType"] = configMediaType,
-            ["size"] = config.Length,
-            ["digest"] = ImageDigest.Of(config),
-        };
+        var config = SignatureManifests.SetConfig(root, keep.Select(i => descriptors[i].Digest));
         return new SignatureLayerRemovalResult(removed, keep.Count, JsonSerializer.SerializeToUtf8Bytes(root, SigningJson.Options), config);
     }
 

@@ -27,7 +27,10 @@ public sealed record AttestationManifestUpdate(bool Changed, byte[] Manifest, st
 /// <summary>
 /// Pure functions over the JSON of cosign's legacy <c>.sig</c> / <c>.att</c> manifests (an OCI image whose
 /// layers are signatures). Existing layers, including other signers', are kept byte for byte; a layer is
-/// appended at the end; the config is rebuilt so that <c>rootfs.diff_ids</c> lists every layer digest.
+/// appended at the end. A manifest we create points at the OCI empty config (<c>{}</c>, <see cref="CosignMediaTypes.OciEmpty"/>),
+/// which every signature in a repository shares, so it is uploaded once and not per signature (verifiers read only the
+/// layers). A manifest that another tool created keeps its convention: an image config is rebuilt so that
+/// <c>rootfs.diff_ids</c> lists every layer digest, as cosign and skopeo write it.
 /// </summary>
 public static class SignatureManifests
 {
@@ -249,12 +252,19 @@ public static class SignatureManifests
         };
     }
 
-    // Rebuilds the config for these layers and points the manifest at it (keeping the config media type); returns the config.
-    private static byte[] SetConfig(JsonObject root, IEnumerable<string> layerDigests)
+    /// <summary>The OCI empty config (<c>{}</c>) that the signature and attestation manifests we create point at.</summary>
+    public static ReadOnlySpan<byte> EmptyConfig => "{}"u8;
+
+    /// <summary>Whether <paramref name="config"/> is <see cref="EmptyConfig"/>, which a repository needs only once.</summary>
+    public static bool IsEmptyConfig(ReadOnlySpan<byte> config) => config.SequenceEqual(EmptyConfig);
+
+    // Points the manifest at the config for these layers and returns the config: the empty config stays as it is; an image
+    // config (another tool's manifest) is rebuilt with one diff_id per layer, keeping its media type.
+    internal static byte[] SetConfig(JsonObject root, IEnumerable<string> layerDigests)
     {
-        var config = BuildConfig(layerDigests);
         var configDescriptor = root["config"] as JsonObject ?? new JsonObject();
         var configMediaType = configDescriptor["mediaType"]?.GetValue<string>() ?? CosignMediaTypes.OciConfig;
+        var config = configMediaType == CosignMediaTypes.OciEmpty ? EmptyConfig.ToArray() : BuildConfig(layerDigests);
         root["config"] = new JsonObject
         {
             ["mediaType"] = configMediaType,
@@ -268,7 +278,7 @@ public static class SignatureManifests
     {
         ["schemaVersion"] = 2,
         ["mediaType"] = CosignMediaTypes.OciManifest,
-        ["config"] = new JsonObject { ["mediaType"] = CosignMediaTypes.OciConfig },
+        ["config"] = new JsonObject { ["mediaType"] = CosignMediaTypes.OciEmpty },
         ["layers"] = new JsonArray(),
     };
 

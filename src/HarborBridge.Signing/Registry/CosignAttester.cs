@@ -76,11 +76,10 @@ public sealed class CosignAttester(IOciRegistryClient registry, TimeProvider tim
                     }
                 }
 
-                await registry.UploadBlobAsync(repository, update.Config, cancellationToken);
                 OciPushResult pushed;
                 try
                 {
-                    pushed = await registry.PutManifestAsync(repository, tag, update.Manifest, CosignMediaTypes.OciManifest, existing?.Descriptor.Digest, cancellationToken);
+                    pushed = await ManifestConfigs.PutManifestAsync(registry, repository, tag, update.Manifest, update.Config, existing?.Descriptor.Digest, cancellationToken);
                 }
                 catch (OciRegistryException e) when (e.StatusCode == 412)
                 {

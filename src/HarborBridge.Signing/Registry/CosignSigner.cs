@@ -34,8 +34,9 @@ public sealed class CosignSigningException(string message, Exception? innerExcep
 /// docker-registry 2.8 ignore <c>If-Match</c>); if someone did, the round is repeated, at most <see cref="MaxAttempts"/>
 /// times. Signers in one process are serialised per signature tag, so they never race each other.
 /// </summary>
-/// <remarks>Registry round trips for the first signature of an image: GET tag (404), POST+PUT payload, POST+PUT
-/// config, PUT manifest = 6. Adding to an existing tag: GET, HEAD payload (+POST+PUT when new), POST+PUT config, PUT,
+/// <remarks>Registry round trips for the first signature of an image: GET tag (404), POST+PUT payload, PUT manifest = 4
+/// (the shared empty config costs a HEAD, and POST+PUT when missing, once per repository: <see cref="ManifestConfigs"/>).
+/// Adding to another signer's tag: GET, HEAD payload (+POST+PUT when new), POST+PUT of its rebuilt image config, PUT,
 /// HEAD tag.</remarks>
 public sealed class CosignSigner(IOciRegistryClient registry, TimeProvider time)
 {
@@ -123,11 +124,10 @@ public sealed class CosignSigner(IOciRegistryClient registry, TimeProvider time)
 
                 anyAdded = true;
                 payloadUploaded = await UploadAsync(repository, payload, payloadUploaded, existing is null, cancellationToken);
-                await registry.UploadBlobAsync(repository, update.Config, cancellationToken);
                 OciPushResult pushed;
                 try
                 {
-                    pushed = await registry.PutManifestAsync(repository, tag, update.Manifest, CosignMediaTypes.OciManifest,
+                    pushed = await ManifestConfigs.PutManifestAsync(registry, repository, tag, update.Manifest, update.Config,
                         existing?.Descriptor.Digest, cancellationToken);
                 }
                 catch (OciRegistryException e) when (e.StatusCode == 412)

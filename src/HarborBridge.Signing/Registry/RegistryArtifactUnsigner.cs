@@ -92,8 +92,7 @@ public sealed class RegistryArtifactUnsigner(IOciRegistryClient registry, IOptio
 
             if (result.Manifest is not null)
             {
-                await registry.UploadBlobAsync(repository, result.Config!, cancellationToken);
-                await registry.PutManifestAsync(repository, tag, result.Manifest, CosignMediaTypes.OciManifest, existing.Descriptor.Digest, cancellationToken);
+                await ManifestConfigs.PutManifestAsync(registry, repository, tag, result.Manifest, result.Config!, existing.Descriptor.Digest, cancellationToken);
             }
 
             await registry.DeleteManifestAsync(repository, existing.Descriptor.Digest, cancellationToken);

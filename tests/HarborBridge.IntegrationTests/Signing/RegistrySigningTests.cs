@@ -309,21 +309,30 @@ public sealed class RegistrySigningTests(RegistrySigningFixture fixture) : IClas
     }
 
     [Fact]
-    public async Task SignAsync_FirstSignature_AtMostSixRequestsAndSkopeoVerifies()
+    public async Task SignAsync_FirstSignatures_SevenRequestsForTheRepositoryThenFourPerImageAndSkopeoVerifies()
     {
         var name = RegistrySigningFixture.NewRepositoryName("roundtrips");
-        var digest = await fixture.PushImageAsync(name, "v1");
+        var first = await fixture.PushImageAsync(name, "v1");
+        var second = await fixture.PushImageAsync(name, "v2");
         var signer = Signer();
+
+        // Other tests of this class run one after another (same collection), so the counter sees only these signatures.
         fixture.RoundTrips.Reset();
+        await signer.SignAsync(fixture.Repository(name), first, fixture.OurKey, null, TestServices.Timeout());
+        var repositoryFirst = fixture.RoundTrips.Count;
+        fixture.RoundTrips.Reset();
+        await signer.SignAsync(fixture.Repository(name), second, fixture.OurKey, null, TestServices.Timeout());
+        var imageFirst = fixture.RoundTrips.Count;
 
-        // Other tests of this class run one after another (same collection), so the counter sees only this signature.
-        await signer.SignAsync(fixture.Repository(name), digest, fixture.OurKey, null, TestServices.Timeout());
-        var requests = fixture.RoundTrips.Count;
-
-        // GET .sig (404), POST+PUT payload, POST+PUT config, PUT manifest; verified from the bytes PUT, no read-back.
-        Assert.InRange(requests, 1, 6);
-        var skopeo = await fixture.SkopeoVerifyAsync(name, digest, fixture.OurPublicKey);
-        Assert.True(skopeo.ExitCode == 0, skopeo.Output);
+        // The repository's first: GET .sig (404), HEAD config (404), POST+PUT config, POST+PUT payload, PUT manifest.
+        Assert.InRange(repositoryFirst, 1, 7);
+        // Then, per image: GET .sig (404), POST+PUT payload, PUT manifest; verified from the bytes PUT, no read-back.
+        Assert.InRange(imageFirst, 1, 4);
+        foreach (var digest in new[] { first, second })
+        {
+            var skopeo = await fixture.SkopeoVerifyAsync(name, digest, fixture.OurPublicKey);
+            Assert.True(skopeo.ExitCode == 0, skopeo.Output);
+        }
     }
 
     [Fact]

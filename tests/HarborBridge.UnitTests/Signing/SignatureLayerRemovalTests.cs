@@ -30,10 +30,32 @@ public sealed class SignatureLayerRemovalTests
 
         Assert.Equal((1, 2), (result.Removed, result.Kept));
         Assert.Equal([before[0], before[2]], LayerDigests(result.Manifest!));
-        using var config = JsonDocument.Parse(result.Config!);
-        Assert.Equal([before[0], before[2]], config.RootElement.GetProperty("rootfs").GetProperty("diff_ids").EnumerateArray().Select(e => e.GetString()));
+        // A manifest we created points at the shared empty config, which stays as it is.
+        Assert.Equal("{}"u8.ToArray(), result.Config);
         using var written = JsonDocument.Parse(result.Manifest!);
         Assert.Equal(Sha256Digest(result.Config!), written.RootElement.GetProperty("config").GetProperty("digest").GetString());
+        Assert.Equal("application/vnd.oci.empty.v1+json", written.RootElement.GetProperty("config").GetProperty("mediaType").GetString());
+    }
+
+    [Fact]
+    public void RemoveSignedBy_OursInSkopeosManifest_ImageConfigListsTheLayersLeft()
+    {
+        // skopeo 1.18 wrote two layers with an image config whose diff_ids list them; we append ours, then remove it.
+        var skopeo = Bytes("generated-here", "skopeo-1.18-sig", "sig-manifest.json");
+        using var ours = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var payload = Payload("127.0.0.1:5000/demo/app", Image);
+        var manifest = SignatureManifests.AppendSignature(skopeo, payload, SignBase64(ours, payload), ours).Manifest;
+        var before = LayerDigests(manifest);
+
+        var result = SignatureLayerRemoval.RemoveSignedBy(manifest, ours, d => d == Sha256Digest(payload) ? payload : null);
+
+        Assert.Equal((1, 2), (result.Removed, result.Kept));
+        using var config = JsonDocument.Parse(result.Config!);
+        Assert.Equal([before[0], before[1]], config.RootElement.GetProperty("rootfs").GetProperty("diff_ids").EnumerateArray().Select(e => e.GetString()));
+        // What skopeo wrote before we added ours, byte for byte: the config file it uploaded.
+        Assert.Equal(Bytes("generated-here", "skopeo-1.18-sig", "sig-config.json"), result.Config);
+        using var written = JsonDocument.Parse(result.Manifest!);
+        Assert.Equal("application/vnd.oci.image.config.v1+json", written.RootElement.GetProperty("config").GetProperty("mediaType").GetString());
     }
 
     [Fact]

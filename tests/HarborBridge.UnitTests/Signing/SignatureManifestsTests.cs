@@ -30,26 +30,32 @@ public sealed class SignatureManifestsTests
         Assert.Equal(Sha256Digest(payload), layer.GetProperty("digest").GetString());
         Assert.Equal(payload.Length, layer.GetProperty("size").GetInt32());
         Assert.Equal(signature, layer.GetProperty("annotations").GetProperty("dev.cosignproject.cosign/signature").GetString());
+        // The OCI 1.1 empty config: media type application/vnd.oci.empty.v1+json, content "{}" (2 bytes), whose digest is
+        // the one the image spec prints for it (descriptor.md, "Guidance for an Empty Descriptor").
         var config = root.GetProperty("config");
-        Assert.Equal("application/vnd.oci.image.config.v1+json", config.GetProperty("mediaType").GetString());
-        Assert.Equal(Sha256Digest(update.Config), config.GetProperty("digest").GetString());
-        Assert.Equal(update.Config.Length, config.GetProperty("size").GetInt32());
+        Assert.Equal("application/vnd.oci.empty.v1+json", config.GetProperty("mediaType").GetString());
+        Assert.Equal("sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a", config.GetProperty("digest").GetString());
+        Assert.Equal(2, config.GetProperty("size").GetInt32());
+        Assert.Equal("{}"u8.ToArray(), update.Config);
         Assert.Equal(Sha256Digest(update.Manifest), update.ManifestDigest);
         Assert.Equal(payload, update.LayerBlob);
     }
 
     [Fact]
-    public void AppendSignature_ConfigListsEveryPayloadDigestAsDiffId()
+    public void AppendSignature_ManifestsOfTwoImages_ShareOneConfig()
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var payload = Payload("harbor.example.com/team/app", Image);
+        var first = Payload("harbor.example.com/team/app", Image);
+        var second = Payload("harbor.example.com/team/app", "sha256:" + new string('b', 64));
 
-        var update = SignatureManifests.AppendSignature(null, payload, SignBase64(key, payload), key);
+        var one = SignatureManifests.AppendSignature(null, first, SignBase64(key, first), key);
+        var two = SignatureManifests.AppendSignature(null, second, SignBase64(key, second), key);
+        var both = SignatureManifests.AppendSignature(one.Manifest, second, SignBase64(key, second), key);
 
-        using var config = JsonDocument.Parse(update.Config);
-        Assert.Equal("layers", config.RootElement.GetProperty("rootfs").GetProperty("type").GetString());
-        Assert.Equal([Sha256Digest(payload)],
-            config.RootElement.GetProperty("rootfs").GetProperty("diff_ids").EnumerateArray().Select(e => e.GetString()));
+        // One config blob per repository, whatever the signatures: nothing to upload per signature.
+        Assert.Equal(one.ConfigDigest, two.ConfigDigest);
+        Assert.Equal(one.ConfigDigest, both.ConfigDigest);
+        Assert.Equal(2, JsonDocument.Parse(both.Manifest).RootElement.GetProperty("layers").GetArrayLength());
     }
 
     [Fact]

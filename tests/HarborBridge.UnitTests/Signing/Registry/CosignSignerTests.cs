@@ -14,24 +14,53 @@ public sealed class CosignSignerTests
     private static readonly OciRepository Repo = new(new Uri("https://harbor.example.com/"), "team/app");
 
     [Fact]
-    public async Task SignAsync_FirstSignature_StoresOneVerifiableLayerInSixRoundTrips()
+    public async Task SignAsync_FirstSignature_StoresOneVerifiableLayerInFourRoundTripsOnceTheRepositoryHasTheConfig()
     {
         var registry = new InMemoryRegistry();
+        // A repository of its own: the empty config is uploaded once per repository and process.
+        var repository = new OciRepository(new Uri("https://harbor.example.com/"), "team/app-" + Guid.NewGuid().ToString("N"));
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var signer = new CosignSigner(registry, TimeProvider.System);
+        var otherImage = "sha256:" + new string('c', 64);
 
-        var outcome = await new CosignSigner(registry, TimeProvider.System).SignAsync(Repo, Image, key, null, CancellationToken.None);
+        await signer.SignAsync(repository, otherImage, key, null, CancellationToken.None);
+        var firstInRepository = registry.RoundTrips;
+        var outcome = await signer.SignAsync(repository, Image, key, null, CancellationToken.None);
 
-        // GET tag (404), POST+PUT payload, POST+PUT config, PUT manifest; verified from those bytes, nothing read again.
-        Assert.Equal(6, registry.RoundTrips);
+        // The repository's first: GET tag (404), HEAD config (404), POST+PUT config, POST+PUT payload, PUT manifest.
+        Assert.Equal(7, firstInRepository);
+        // Every image after it: GET tag (404), POST+PUT payload, PUT manifest; verified from those bytes, nothing read again.
+        Assert.Equal(4, registry.RoundTrips - firstInRepository);
         Assert.True(outcome.Added);
         Assert.Equal(1, outcome.Attempts);
         var layer = Layers(registry.Manifest(Tag)!).Single();
         var payload = registry.Blob(layer.Digest);
         Assert.Equal(
-            "{\"critical\":{\"identity\":{\"docker-reference\":\"harbor.example.com/team/app\"},\"image\":{\"docker-manifest-digest\":\"" + Image +
+            "{\"critical\":{\"identity\":{\"docker-reference\":\"" + repository + "\"},\"image\":{\"docker-manifest-digest\":\"" + Image +
             "\"},\"type\":\"cosign container image signature\"},\"optional\":null}",
             Encoding.UTF8.GetString(payload));
         Assert.True(key.VerifyData(payload, Convert.FromBase64String(layer.Signature), HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence));
+        // The config the manifest names is in the registry: a registry refuses a manifest whose blobs it does not have.
+        Assert.Equal("{}"u8.ToArray(), registry.Blob("sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"));
+    }
+
+    [Fact]
+    public async Task SignAsync_RegistryLostTheSharedConfig_UploadsItAgainAndSigns()
+    {
+        var repository = new OciRepository(new Uri("https://harbor.example.com/"), "team/gc-" + Guid.NewGuid().ToString("N"));
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        await new CosignSigner(new InMemoryRegistry(), TimeProvider.System).SignAsync(repository, "sha256:" + new string('d', 64), key, null, CancellationToken.None);
+        // The same repository on a registry without the config blob, as after garbage collection: the process still
+        // believes the repository has it, the registry refuses the manifest, and the signer recovers.
+        var collected = new InMemoryRegistry();
+
+        var outcome = await new CosignSigner(collected, TimeProvider.System).SignAsync(repository, Image, key, null, CancellationToken.None);
+
+        Assert.True(outcome.Added);
+        Assert.Single(Layers(collected.Manifest(Tag)!));
+        Assert.Equal("{}"u8.ToArray(), collected.Blob("sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"));
+        // GET tag, POST+PUT payload, PUT (refused), HEAD config, POST+PUT config, PUT.
+        Assert.Equal(8, collected.RoundTrips);
     }
 
     [Fact]

@@ -5,7 +5,9 @@ using HarborBridge.Harbor.Oci;
 namespace HarborBridge.UnitTests.Signing.Registry;
 
 /// <summary>A registry in memory that counts calls the way HTTP round trips are counted (an upload is POST + PUT) and
-/// can let "another signer" overwrite a tag right after one of our manifest PUTs.</summary>
+/// can let "another signer" overwrite a tag right after one of our manifest PUTs. Like docker-registry, it refuses a manifest
+/// whose config blob it does not hold (400 MANIFEST_BLOB_UNKNOWN); layers are not checked, so that tests can start from
+/// another tool's manifest without its blobs.</summary>
 internal sealed class InMemoryRegistry : IOciRegistryClient
 {
     private readonly ConcurrentDictionary<string, byte[]> _blobs = new();
@@ -48,6 +50,13 @@ internal sealed class InMemoryRegistry : IOciRegistryClient
     public Task<OciPushResult> PutManifestAsync(OciRepository repository, string reference, byte[] content, string mediaType, string? ifMatchDigest, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref RoundTrips);
+        var config = System.Text.Json.JsonDocument.Parse(content).RootElement.GetProperty("config").GetProperty("digest").GetString()!;
+        if (!_blobs.ContainsKey(config))
+        {
+            return Task.FromException<OciPushResult>(new OciRegistryException("blob unknown to registry", 400,
+                [new HarborBridge.Core.Harbor.HarborError("MANIFEST_BLOB_UNKNOWN", $"blob unknown to registry: {config}")]));
+        }
+
         Put(reference, content);
         AfterPut?.Invoke(reference);
         return Task.FromResult(new OciPushResult(Digest(content), null));
