@@ -32,6 +32,9 @@ public sealed class ServeProcess : IAsyncDisposable
     public int ExitCode => _process.ExitCode;
 
     /// <summary>harborbridge.dll next to this assembly (a project reference copies it), or HB_SERVE_DLL.</summary>
+    /// <summary>Environment variables of the driver starting with this prefix are given to serve without it.</summary>
+    public const string ServeEnvironmentPrefix = "LOADDRIVER_SERVE_";
+
     public static string DefaultDll => Environment.GetEnvironmentVariable("HB_SERVE_DLL") is { Length: > 0 } dll
         ? dll
         : Path.Combine(AppContext.BaseDirectory, "harborbridge.dll");
@@ -59,6 +62,14 @@ public sealed class ServeProcess : IAsyncDisposable
         foreach (var (key, value) in settings)
         {
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
+        // For profiling serve alone: LOADDRIVER_SERVE_DOTNET_PerfMapEnabled=1 reaches serve as DOTNET_PerfMapEnabled=1.
+        foreach (var (key, value) in Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+                     .Select(e => ((string)e.Key, (string?)e.Value ?? ""))
+                     .Where(e => e.Item1.StartsWith(ServeEnvironmentPrefix, StringComparison.Ordinal)))
+        {
+            start.Environment[key[ServeEnvironmentPrefix.Length..]] = value;
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");

@@ -8,10 +8,10 @@ namespace HarborBridge.History;
 internal interface IDeletionCheck
 {
     /// <summary>Null when the deletion is believed: the artifact is gone, or Harbor has it from a push later than the one
-    /// HarborBridge recorded (<paramref name="recordedPushAt"/>: deleted and pushed again; the push event revives it), or
-    /// Harbor cannot be asked. Otherwise why the event is not believed. Only Harbor's own times are compared: the event's
-    /// <c>occur_at</c> is whatever its sender wrote.</summary>
-    Task<string?> StillPresentAsync(ArtifactRef artifact, DateTimeOffset? recordedPushAt, CancellationToken cancellationToken);
+    /// HarborBridge recorded (read with <paramref name="recordedPushAt"/>, only when Harbor still has the artifact: deleted
+    /// and pushed again; the push event revives it), or Harbor cannot be asked. Otherwise why the event is not believed.
+    /// Only Harbor's own times are compared: the event's <c>occur_at</c> is whatever its sender wrote.</summary>
+    Task<string?> StillPresentAsync(ArtifactRef artifact, Func<CancellationToken, Task<DateTimeOffset?>> recordedPushAt, CancellationToken cancellationToken);
 }
 
 /// <summary>Asks Harbor for the artifact; a forged DELETE_ARTIFACT (someone holding the webhook secret) finds it still there
@@ -22,15 +22,18 @@ internal sealed class HarborDeletionCheck(IServiceProvider services) : IDeletion
     /// milliseconds.</summary>
     private static readonly TimeSpan Precision = TimeSpan.FromSeconds(1);
 
-    public async Task<string?> StillPresentAsync(ArtifactRef artifact, DateTimeOffset? recordedPushAt, CancellationToken cancellationToken)
+    public async Task<string?> StillPresentAsync(
+        ArtifactRef artifact, Func<CancellationToken, Task<DateTimeOffset?>> recordedPushAt, CancellationToken cancellationToken)
     {
         var found = await services.GetRequiredService<IHarborClient>().GetArtifactAsync(artifact.Project, artifact.Repository, artifact.Digest, cancellationToken);
-        return found switch
+        if (found is null)
         {
-            null => null,
-            { PushTime: { } pushed } when recordedPushAt is { } known && pushed >= known + Precision => null,
-            _ => $"Harbor still has the artifact from the push HarborBridge recorded ({Time(found.PushTime)})",
-        };
+            return null;
+        }
+
+        return found.PushTime is { } pushed && await recordedPushAt(cancellationToken) is { } known && pushed >= known + Precision
+            ? null
+            : $"Harbor still has the artifact from the push HarborBridge recorded ({Time(found.PushTime)})";
     }
 
     private static string Time(DateTimeOffset? at) => at?.ToString("u", System.Globalization.CultureInfo.InvariantCulture) ?? "push time unknown";
@@ -39,6 +42,7 @@ internal sealed class HarborDeletionCheck(IServiceProvider services) : IDeletion
 /// <summary>Record-only mode: no Harbor to ask.</summary>
 internal sealed class UncheckedDeletion : IDeletionCheck
 {
-    public Task<string?> StillPresentAsync(ArtifactRef artifact, DateTimeOffset? recordedPushAt, CancellationToken cancellationToken) =>
+    public Task<string?> StillPresentAsync(
+        ArtifactRef artifact, Func<CancellationToken, Task<DateTimeOffset?>> recordedPushAt, CancellationToken cancellationToken) =>
         Task.FromResult<string?>(null);
 }

@@ -13,8 +13,10 @@ internal sealed class RecordArtifactDeletedConsumer(ArtifactHistory history, IDe
     public async Task Consume(ConsumeContext<ArtifactDeleted> context)
     {
         var m = context.Message;
-        var status = await decisions.GetStatusAsync(m.Artifact, context.CancellationToken);
-        if (await check.StillPresentAsync(m.Artifact, status?.PushedAt, context.CancellationToken) is not { } refusal)
+        // The recorded push is read only when Harbor still has the artifact; record-only mode never asks.
+        var refusal = await check.StillPresentAsync(m.Artifact,
+            async cancellationToken => (await decisions.GetStatusAsync(m.Artifact, cancellationToken))?.PushedAt, context.CancellationToken);
+        if (refusal is null)
         {
             await history.RecordAsync(m.EventId, "DELETE_ARTIFACT", m.Artifact, m.Tag, m.Operator, m.OccurredAt, null,
                 new ArtifactObservation(m.Artifact, m.Tag, Pusher: null, PushedAt: null, Deleted: true), context.CancellationToken);
@@ -23,16 +25,14 @@ internal sealed class RecordArtifactDeletedConsumer(ArtifactHistory history, IDe
 
         logger.LogWarning("DELETE_ARTIFACT {EventId} for {Project}/{Repository}@{Digest} ignored: {Refusal}", m.EventId, m.Artifact.Project,
             m.Artifact.Repository, m.Artifact.Digest, refusal);
-        if (status?.State is { } state)
+        if ((await decisions.GetStatusAsync(m.Artifact, context.CancellationToken))?.State is { } state)
         {
             metrics.TransitionRefused(state, new DeletedCause(m.OccurredAt).Kind);
         }
 
         await history.RecordAsync(new ArtifactEvent(m.EventId, "DELETE_ARTIFACT", m.Artifact.Project, m.Artifact.Repository, m.Artifact.Digest, m.Tag,
             m.Operator, m.OccurredAt, $"ignored: {refusal}"), observation: null, context.CancellationToken);
-        await context.Publish(new OperatorAlertRaised($"refused-delete:{m.EventId}:{m.Artifact}", "lifecycle",
-            $"Ignored a DELETE_ARTIFACT event for {m.Artifact.Project}/{m.Artifact.Repository}@{m.Artifact.Digest}",
-            $"{refusal}, so its state is unchanged. If nobody deleted it and Harbor did not send this event, someone may be sending " +
-            "forged webhooks with the webhook auth header.", m.Artifact, time.GetUtcNow()), context.CancellationToken);
+        await context.Publish(RefusedEventAlert.For("delete", m.EventId, "DELETE_ARTIFACT", m.Artifact,
+            $"{refusal}, so its state is unchanged", "nobody deleted it and Harbor did not send this event", time.GetUtcNow()), context.CancellationToken);
     }
 }

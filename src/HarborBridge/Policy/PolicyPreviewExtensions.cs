@@ -10,6 +10,7 @@ internal static class PolicyPreviewExtensions
         services.AddSingleton<SqlPolicyPreviewStore>();
         services.AddSingleton<PolicyPreviewService>();
         services.AddSingleton<PolicyReloadGuard>();
+        services.AddSingleton<IPolicyReloadGuard>(sp => sp.GetRequiredService<PolicyReloadGuard>());
         return services;
     }
 }

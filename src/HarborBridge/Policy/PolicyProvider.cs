@@ -8,7 +8,7 @@ namespace HarborBridge.Policy;
 /// an invalid edit is logged and the last good policy with its inputs stays in force. A valid edit that would newly block
 /// more artifacts than <see cref="PolicyOptions.MaxNewlyBlocked"/> is held back by the <see cref="PolicyReloadGuard"/>
 /// until an admin accepts it.</summary>
-internal sealed class PolicyProvider(IOptions<PolicyOptions> options, ILogger<PolicyProvider> logger, PolicyReloadGuard? guard = null)
+internal sealed class PolicyProvider(IOptions<PolicyOptions> options, ILogger<PolicyProvider> logger, IPolicyReloadGuard? guard = null)
 {
     /// <summary>How <c>/readyz</c> and the logs name the policy when no file is read.</summary>
     public const string BuiltInSource = "built-in default";
@@ -17,6 +17,7 @@ internal sealed class PolicyProvider(IOptions<PolicyOptions> options, ILogger<Po
     private readonly Lock _sync = new();
     private Loaded? _current;
     private Loaded? _held;
+    private Loaded? _checking;
 
     /// <summary>One loaded policy and its inputs, with the time stamps they were read at and the file's content hash.</summary>
     private sealed record Loaded(PolicyDocument Policy, PolicyInputs Inputs, string Path, string Source, IReadOnlyList<(string Path, DateTime Stamp)> Stamps,
@@ -54,34 +55,70 @@ internal sealed class PolicyProvider(IOptions<PolicyOptions> options, ILogger<Po
     private Loaded Refresh()
     {
         var path = Path.GetFullPath(options.Value.File ?? PolicyOptions.DefaultFile);
+        Loaded candidate;
+        Loaded previous;
         lock (_sync)
         {
-            if (_current is not { } current || current.Path != path || current.Stamps.Any(s => StampOf(s.Path) != s.Stamp))
+            if (_current is { } current && current.Path == path && current.Stamps.All(s => StampOf(s.Path) == s.Stamp))
             {
-                if (_held is { } held && held.Path == path && held.Stamps.All(s => StampOf(s.Path) == s.Stamp))
-                {
-                    // The file still holds the change the guard held back: install it once an admin accepted it.
-                    if (guard!.IsAccepted(held.ContentHash))
-                    {
-                        (_current, _held) = (held, null);
-                        logger.LogWarning("Policy {PolicyFile} version {PolicyVersion} is in force: its impact was accepted", path, held.Policy.PolicyVersion);
-                    }
-
-                    return _current!;
-                }
-
-                var loaded = Load(path);
-                if (loaded is not null && _current is { } previous && guard is not null && !guard.Admit(previous.Policy, loaded.Policy, loaded.Inputs, loaded.Source, loaded.ContentHash))
-                {
-                    _held = loaded;
-                    return previous;
-                }
-
-                _held = null;
-                _current = loaded ?? _current ?? throw new PolicyFileException($"{path}: no valid policy could be loaded.");
+                return current;
             }
 
-            return _current;
+            if (_held is { } held && held.Path == path && held.Stamps.All(s => StampOf(s.Path) == s.Stamp))
+            {
+                // The file still holds the change the guard held back: install it once an admin accepted it.
+                if (guard!.IsAccepted(held.ContentHash))
+                {
+                    (_current, _held) = (held, null);
+                    logger.LogWarning("Policy {PolicyFile} version {PolicyVersion} is in force: its impact was accepted", path, held.Policy.PolicyVersion);
+                }
+
+                return _current!;
+            }
+
+            if (_checking is { } pending && pending.Path == path && pending.Stamps.All(s => StampOf(s.Path) == s.Stamp))
+            {
+                // Another caller is computing this change's impact: the policy in force decides meanwhile.
+                return _current!;
+            }
+
+            var loaded = Load(path);
+            if (loaded is null || _current is null || guard is null)
+            {
+                _held = null;
+                _current = loaded ?? _current ?? throw new PolicyFileException($"{path}: no valid policy could be loaded.");
+                return _current;
+            }
+
+            (candidate, previous, _checking) = (loaded, _current, loaded);
+        }
+
+        // The impact preview reads every stored decision (seconds on a large registry), so it runs outside the lock:
+        // decisions go on under the policy in force until it is known whether the change may come into force.
+        bool admitted;
+        try
+        {
+            admitted = guard.Admit(previous.Policy, candidate.Policy, candidate.Inputs, candidate.Source, candidate.ContentHash);
+        }
+        catch
+        {
+            lock (_sync)
+            {
+                _checking = ReferenceEquals(_checking, candidate) ? null : _checking;
+            }
+
+            throw;
+        }
+
+        lock (_sync)
+        {
+            if (ReferenceEquals(_checking, candidate))
+            {
+                _checking = null;
+                (_current, _held) = admitted ? (candidate, null) : (_current, candidate);
+            }
+
+            return _current!;
         }
     }
 

@@ -9,6 +9,17 @@ namespace HarborBridge.Policy;
 /// <summary>A policy change held back by the reload guard.</summary>
 internal sealed record HeldPolicy(string Source, string PolicyVersion, string ContentHash, int NewlyBlocked, int Limit, DateTimeOffset HeldAt);
 
+/// <summary>What <see cref="PolicyProvider"/> asks before a changed policy file comes into force.</summary>
+internal interface IPolicyReloadGuard
+{
+    /// <summary>True when <paramref name="candidate"/> may come into force in place of <paramref name="current"/>. May take
+    /// seconds (it previews the change over the stored decisions): the provider calls it outside its lock.</summary>
+    bool Admit(PolicyDocument current, PolicyDocument candidate, PolicyInputs inputs, string source, string contentHash);
+
+    /// <summary>True when an admin accepted the change with this content hash.</summary>
+    bool IsAccepted(string contentHash);
+}
+
 /// <summary>
 /// Judges a changed policy file before it comes into force: when the impact preview says it would newly block more decided
 /// artifacts than <see cref="PolicyOptions.MaxNewlyBlocked"/>, and no admin accepted that exact file content (the acceptance
@@ -20,7 +31,7 @@ internal sealed class PolicyReloadGuard(
     IServiceProvider services,
     IOptions<PolicyOptions> options,
     TimeProvider time,
-    ILogger<PolicyReloadGuard> logger)
+    ILogger<PolicyReloadGuard> logger) : IPolicyReloadGuard
 {
     private static readonly TimeSpan AcceptancePoll = TimeSpan.FromSeconds(2);
     private readonly Lock _sync = new();

@@ -71,10 +71,8 @@ internal sealed class ScanFailureHandler(
 
         if (result.Refused && evidence is not null)
         {
-            await publisher.Publish(new OperatorAlertRaised($"refused-scan-failure:{causeId}:{a}", "lifecycle",
-                $"Ignored a {(status == "Stopped" ? "SCANNING_STOPPED" : "SCANNING_FAILED")} event for {a.Project}/{a.Repository}@{a.Digest}",
-                $"{result.Step.Refusal}. {evidence}. The artifact stays {result.From}. If no scan of it really failed, someone may be sending " +
-                "forged webhooks with the webhook auth header.", a, time.GetUtcNow()), cancellationToken);
+            await publisher.Publish(History.RefusedEventAlert.For("scan-failure", causeId, status == "Stopped" ? "SCANNING_STOPPED" : "SCANNING_FAILED", a,
+                $"{result.Step.Refusal}. {evidence}. The artifact stays {result.From}", "no scan of it really failed", time.GetUtcNow()), cancellationToken);
         }
     }
 

@@ -14,17 +14,28 @@ public sealed class DeletionCheckTests
     private static readonly ArtifactRef Artifact = new("payments", "api", "sha256:" + new string('a', 64));
     private static readonly DateTimeOffset RecordedPush = new(2026, 12, 6, 1, 0, 10, TimeSpan.Zero);
     private readonly IHarborClient _harbor = Substitute.For<IHarborClient>();
+    private int _recordReads;
+
+    private Func<CancellationToken, Task<DateTimeOffset?>> Recorded(DateTimeOffset? pushedAt) => _ =>
+    {
+        _recordReads++;
+        return Task.FromResult(pushedAt);
+    };
 
     private Task<string?> CheckAsync(DateTimeOffset? pushedAt, bool present = true)
     {
         _harbor.GetArtifactAsync(Artifact.Project, Artifact.Repository, Artifact.Digest, Arg.Any<CancellationToken>())
             .Returns(present ? new HarborArtifact(1, Artifact.Digest, "IMAGE", null, null, 1, pushedAt, ["v1"], [], [], [], true) : null);
         using var services = new ServiceCollection().AddSingleton(_harbor).BuildServiceProvider();
-        return new HarborDeletionCheck(services).StillPresentAsync(Artifact, RecordedPush, default);
+        return new HarborDeletionCheck(services).StillPresentAsync(Artifact, Recorded(RecordedPush), default);
     }
 
     [Fact]
-    public async Task Gone_Believed() => Assert.Null(await CheckAsync(null, present: false));
+    public async Task Gone_Believed_WithoutReadingTheRecord()
+    {
+        Assert.Null(await CheckAsync(null, present: false));
+        Assert.Equal(0, _recordReads);
+    }
 
     [Fact]
     public async Task StillThereFromTheRecordedPush_NotBelieved()
@@ -40,7 +51,7 @@ public sealed class DeletionCheckTests
         _harbor.GetArtifactAsync(Artifact.Project, Artifact.Repository, Artifact.Digest, Arg.Any<CancellationToken>())
             .Returns(new HarborArtifact(1, Artifact.Digest, "IMAGE", null, null, 1, RecordedPush, ["v1"], [], [], [], true));
         using var services = new ServiceCollection().AddSingleton(_harbor).BuildServiceProvider();
-        Assert.NotNull(await new HarborDeletionCheck(services).StillPresentAsync(Artifact, null, default));
+        Assert.NotNull(await new HarborDeletionCheck(services).StillPresentAsync(Artifact, Recorded(null), default));
     }
 
     [Fact]
@@ -54,6 +65,9 @@ public sealed class DeletionCheckTests
     }
 
     [Fact]
-    public async Task RecordOnlyMode_TakesTheEventAsSent() =>
-        Assert.Null(await new UncheckedDeletion().StillPresentAsync(Artifact, RecordedPush, default));
+    public async Task RecordOnlyMode_TakesTheEventAsSent_WithoutReadingTheRecord()
+    {
+        Assert.Null(await new UncheckedDeletion().StillPresentAsync(Artifact, Recorded(RecordedPush), default));
+        Assert.Equal(0, _recordReads);
+    }
 }
