@@ -166,6 +166,14 @@ public sealed class RegistrySigningFixture : IAsyncLifetime
         return image.ManifestDigest;
     }
 
+    /// <summary>skopeo signs an image already in the registry with its own key: it copies <paramref name="digest"/> onto
+    /// itself under <paramref name="tag"/>, and containers/image appends its signature to the existing <c>.sig</c> manifest.</summary>
+    internal async Task SkopeoSignExistingAsync(string repositoryName, string digest, string tag) =>
+        await Skopeo.RunOkAsync("--policy", Skopeo.OpenPolicy(), "--registries.d", RegistriesD, "copy", "--preserve-digests",
+            "--src-tls-verify=false", "--src-no-creds", "--dest-tls-verify=false", "--dest-no-creds",
+            "--sign-by-sigstore-private-key", SkopeoPrivateKey, "--sign-passphrase-file", SkopeoPassphraseFile,
+            $"docker://{Registry}/{repositoryName}@{digest}", $"docker://{Registry}/{repositoryName}:{tag}");
+
     /// <summary>skopeo copies the image out of the registry under a sigstoreSigned policy (matchRepository) with
     /// <paramref name="publicKey"/>; exit code 0 means it accepted the signatures.</summary>
     internal async Task<(int ExitCode, string Output)> SkopeoVerifyAsync(string repositoryName, string digest, string publicKey)

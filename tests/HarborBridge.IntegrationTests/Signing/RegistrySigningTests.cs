@@ -34,6 +34,27 @@ public sealed class RegistrySigningTests(RegistrySigningFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task SkopeoSignsAfterUs_AppendsToOurManifestWithTheEmptyConfig_BothSignaturesVerify()
+    {
+        var name = RegistrySigningFixture.NewRepositoryName("then-skopeo");
+        var digest = await fixture.PushImageAsync(name, "v1");
+        await Signer().SignAsync(fixture.Repository(name), digest, fixture.OurKey, null, TestServices.Timeout());
+
+        // containers/image reads our .sig manifest and its config ({}), appends its own layer and writes it back.
+        await fixture.SkopeoSignExistingAsync(name, digest, "v1");
+
+        var manifest = await fixture.Client.GetManifestAsync(fixture.Repository(name), RegistrySigningFixture.Tag(digest, ".sig"), TestServices.Timeout());
+        using var document = JsonDocument.Parse(manifest!.Content);
+        Assert.Equal(2, document.RootElement.GetProperty("layers").GetArrayLength());
+        var ours = await fixture.SkopeoVerifyAsync(name, digest, fixture.OurPublicKey);
+        var theirs = await fixture.SkopeoVerifyAsync(name, digest, fixture.SkopeoPublicKey);
+        Assert.True(ours.ExitCode == 0, ours.Output);
+        Assert.True(theirs.ExitCode == 0, theirs.Output);
+        // And we still find ours among the two, and add nothing when asked to sign again.
+        Assert.False((await Signer().SignAsync(fixture.Repository(name), digest, fixture.OurKey, null, TestServices.Timeout())).Added);
+    }
+
+    [Fact]
     public async Task SkopeoVerify_OurSignatureMovedToAnotherImage_Rejected()
     {
         var name = RegistrySigningFixture.NewRepositoryName("moved");
