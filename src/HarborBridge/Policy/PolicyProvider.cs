@@ -83,7 +83,8 @@ internal sealed class PolicyProvider(IOptions<PolicyOptions> options, ILogger<Po
             }
 
             var loaded = Load(path);
-            if (loaded is null || _current is null || guard is null)
+            // Only a new policy version needs the guard; changed inputs (VEX, EPSS, KEV) under the same version come in at once.
+            if (loaded is null || _current is null || guard is null || loaded.Policy.PolicyVersion == _current.Policy.PolicyVersion)
             {
                 _held = null;
                 _current = loaded ?? _current ?? throw new PolicyFileException($"{path}: no valid policy could be loaded.");
