@@ -128,6 +128,15 @@ public sealed class PolicyPreviewPipelineTests : IAsyncDisposable
         }
     }
 
+    /// <summary>The policy version <c>/readyz</c> names as in force (reading it brings a changed file into force, as any reader does).</summary>
+    private async Task<string?> PolicyVersionInForceAsync()
+    {
+        using var client = _host.Factory.CreateClient();
+        using var response = await client.GetAsync("/readyz");
+        using var ready = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return ready.RootElement.GetProperty("checks").GetProperty("policy").GetProperty("data").GetProperty("version").GetString();
+    }
+
     private async Task<Dictionary<string, string?>> StatesAsync(Dictionary<string, ArtifactRef> artifacts)
     {
         var states = new Dictionary<string, string?>(StringComparer.Ordinal);
@@ -157,7 +166,12 @@ public sealed class PolicyPreviewPipelineTests : IAsyncDisposable
         Assert.Equal(Mixed.Length, impact.Judged);
         Assert.Equal(before, await StatesAsync(artifacts)); // the preview changed nothing
 
+        var inForce = await PolicyVersionInForceAsync();
         await WritePolicyAsync(Stricter);
+        // The policy in force goes on deciding while the reload guard weighs a change (3466084): a re-evaluation that races
+        // the reload keeps its verdict until the next. So re-evaluate, as the rescan job's next run would, once it is in force.
+        Assert.True(await TestEnvironment.EventuallyAsync(async () => await PolicyVersionInForceAsync() != inForce, Patience),
+            "the stricter policy did not come into force");
         await ReevaluateAllAsync(artifacts.Values, "apply");
 
         // Every artifact the pipeline quarantines now, and no other, is one the preview listed.
