@@ -63,6 +63,7 @@ internal sealed class PipelineHost(string projectPrefix = "p") : IAsyncDisposabl
     private PostgresDatabase? _database;
     private SimulatorSession? _session;
     private HarborBridgeFactory? _factory;
+    private string? _adminToken;
 
     public string Folder { get; } = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "hb-pipeline-" + Guid.NewGuid().ToString("N"))).FullName;
 
@@ -80,8 +81,6 @@ internal sealed class PipelineHost(string projectPrefix = "p") : IAsyncDisposabl
 
     /// <summary>The key HarborBridge signs with, when <see cref="PipelineHostOptions.Sign"/> is set.</summary>
     public ECDsa? SigningKey { get; private set; }
-
-    private string? AdminToken { get; set; }
 
     public string PathOf(string name) => Path.Combine(Folder, name);
 
@@ -118,7 +117,7 @@ internal sealed class PipelineHost(string projectPrefix = "p") : IAsyncDisposabl
 
         if (options.AdminToken is not null)
         {
-            AdminToken = options.AdminToken;
+            _adminToken = options.AdminToken;
             settings["HarborBridge:Admin:Token"] = options.AdminToken;
         }
 
@@ -152,7 +151,7 @@ internal sealed class PipelineHost(string projectPrefix = "p") : IAsyncDisposabl
     public HttpClient AdminClient()
     {
         var client = Factory.CreateClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken ?? throw new InvalidOperationException("No admin token set."));
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _adminToken ?? throw new InvalidOperationException("No admin token set."));
         return client;
     }
 
