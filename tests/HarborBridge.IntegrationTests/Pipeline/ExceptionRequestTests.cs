@@ -1,16 +1,12 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using HarborBridge.Contracts;
 using HarborBridge.Core.Artifacts;
-using HarborBridge.HarborSimulator;
 using HarborBridge.IntegrationTests.Harbor;
 using HarborBridge.IntegrationTests.Infrastructure;
 using HarborBridge.IntegrationTests.Notifications;
-using HarborBridge.Signing.Keys;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace HarborBridge.IntegrationTests.Pipeline;
 
@@ -30,134 +26,75 @@ public sealed class ExceptionRequestTests : IAsyncDisposable
     // real CVE ids). The policy file waives package-5, so package-4 alone blocks: an exception for it releases the image.
     private static readonly string Report = TestEnvironment.FixturePath("policy", "harbor", "harbor-5-vuln.json");
 
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "hb-exreq-" + Guid.NewGuid().ToString("N"));
-    private readonly string _project = "exr" + Guid.NewGuid().ToString("N")[..8];
-    private PostgresDatabase? _database;
-    private SimulatorSession? _session;
-    private HarborBridgeFactory? _factory;
+    private readonly PipelineHost _host = new("exr");
     private HttpReceiver? _channel;
+
+    private string Project => _host.Project;
 
     private static string InDays(int days) => DateTime.UtcNow.AddDays(days).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
 
     private async Task StartAsync()
     {
-        Directory.CreateDirectory(_dir);
-        var keyFile = Path.Combine(_dir, "service.key");
-        using (var key = SigningKeyFiles.Generate())
-        {
-            await File.WriteAllTextAsync(keyFile, SigningKeyFiles.WriteEncryptedPrivateKey(key, Encoding.UTF8.GetBytes("key-pw")));
-        }
-
-        var policyFile = Path.Combine(_dir, "policy.yaml");
-        await File.WriteAllTextAsync(policyFile, $"""
-            version: 1
-            defaults:
-              block: {"{"} severity: CRITICAL {"}"}
-              quarantine: {"{"} strategies: [label] {"}"}
-            exceptions:
-              - id: package-5
-                reason: not reachable in this image
-                expires: {InDays(365)}
-            exceptionRequests: {"{"} maxDays: 30 {"}"}
-
-            """);
-        var routingFile = Path.Combine(_dir, "routing.yaml");
+        var routingFile = _host.PathOf("routing.yaml");
         await File.WriteAllTextAsync(routingFile, $"""
             version: 1
             teams:
               - name: web
-                match: [{"{"} project: {_project} {"}"}]
+                match: [{"{"} project: {Project} {"}"}]
                 channels: [team-hook]
                 approvers: [alice, carol@example.com]
 
             """);
         _channel = await HttpReceiver.StartAsync();
-        _session = await SimulatorSession.StartAsync(new HarborSimulatorOptions
-        {
-            RegistryAddress = TestServices.Registry,
-            Reports = { [$"{_project}/app"] = Report },
-            ScanDelay = TimeSpan.FromMilliseconds(300),
-            WebhookHandler = () => _factory!.Server.CreateHandler(),
-        }, project: _project);
-        _session.Simulator.State.AddWebhookPolicy(_session.Project, "http://localhost/webhooks/harbor", HarborBridgeFactory.AuthHeader, "Default",
-            "PUSH_ARTIFACT", "SCANNING_COMPLETED", "SCANNING_FAILED", "SCANNING_STOPPED");
-        _database = await PostgresDatabase.CreateAsync();
-        var settings = await HarborBridgeFactory.PipelineAsync(_database, _session.Simulator.Url, SimulatorSession.User, SimulatorSession.Password, policyFile);
-        foreach (var (key, value) in NotificationHost.BaseSettings(routingFile))
-        {
-            settings[key] = value;
-        }
-
+        var settings = NotificationHost.BaseSettings(routingFile);
         settings["HarborBridge:Notifications:Channels:team-hook:Type"] = "Webhook";
         settings["HarborBridge:Notifications:Channels:team-hook:Url"] = _channel.Url.ToString();
         settings["HarborBridge:Notifications:Channels:team-hook:Secret"] = ChannelSecret;
-        settings["HarborBridge:Admin:Token"] = AdminToken;
-        settings["HarborBridge:Signing:KeyFile"] = keyFile;
-        settings["HarborBridge:Signing:KeyPassword"] = "key-pw";
-        foreach (var job in new[] { "Rescan", "AtRiskDeadlines", "Reconcile", "ExceptionExpiry" })
+        await _host.StartAsync(new PipelineHostOptions
         {
-            settings[$"HarborBridge:Schedules:{job}"] = "";
-        }
+            Policy = $"""
+                version: 1
+                defaults:
+                  block: {"{"} severity: CRITICAL {"}"}
+                  quarantine: {"{"} strategies: [label] {"}"}
+                exceptions:
+                  - id: package-5
+                    reason: not reachable in this image
+                    expires: {InDays(365)}
+                exceptionRequests: {"{"} maxDays: 30 {"}"}
 
-        _factory = new HarborBridgeFactory(settings);
-        using var client = _factory.CreateClient();
-        Assert.True(await Readiness.WaitForCheckAsync(client, "masstransit-bus", "Healthy", Patience), "bus did not connect");
+                """,
+            Reports = { ["app"] = Report },
+            Sign = true,
+            ScheduledJobs = false,
+            AdminToken = AdminToken,
+            Settings = settings,
+            Patience = Patience,
+        });
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (_factory is not null)
-        {
-            await _factory.DisposeAsync();
-        }
-
-        if (_session is not null)
-        {
-            await _session.DisposeAsync();
-        }
-
+        await _host.DisposeAsync();
         if (_channel is not null)
         {
             await _channel.DisposeAsync();
         }
-
-        if (_database is not null)
-        {
-            await _database.DisposeAsync();
-        }
-
-        if (Directory.Exists(_dir))
-        {
-            Directory.Delete(_dir, recursive: true);
-        }
-    }
-
-    private HttpClient Api()
-    {
-        var client = _factory!.CreateClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
-        return client;
     }
 
     private async Task<ArtifactRef> QuarantinedImageAsync()
     {
-        var image = await _session!.PushImageAsync("app", "v1", TestServices.Timeout(120));
-        var artifact = new ArtifactRef(_project, "app", image.ManifestDigest);
-        Assert.True(await TestEnvironment.EventuallyAsync(async () => await StateAsync(artifact) == ArtifactStates.Quarantined, Patience),
-            $"the image with a CRITICAL finding was not quarantined ({await StateAsync(artifact)})");
+        var image = await _host.Session.PushImageAsync("app", "v1", TestServices.Timeout(120));
+        var artifact = new ArtifactRef(Project, "app", image.ManifestDigest);
+        Assert.True(await TestEnvironment.EventuallyAsync(async () => await _host.StateAsync(artifact) == ArtifactStates.Quarantined, Patience),
+            $"the image with a CRITICAL finding was not quarantined ({await _host.StateAsync(artifact)})");
         Assert.True(await TestEnvironment.EventuallyAsync(async () => await LabelledAsync(artifact), Patience), "the quarantine label was not attached");
         return artifact;
     }
 
-    private async Task<string?> StateAsync(ArtifactRef a) =>
-        (await _factory!.Store.FindByDigestAsync(a.Digest, default)).SingleOrDefault(r => r.Artifact == a)?.State;
-
-    private async Task<int> SignaturesAsync(ArtifactRef a) =>
-        (await _session!.Harbor.ListAccessoriesAsync(a.Project, a.Repository, a.Digest, default)).Count(x => x.Type == "signature.cosign");
-
     /// <summary>Whether Harbor's API shows a label on the artifact (the quarantine strategy in this policy is "label").</summary>
     private async Task<bool> LabelledAsync(ArtifactRef a) =>
-        (await _session!.Harbor.GetArtifactAsync(a.Project, a.Repository, a.Digest, default))!.Labels.Count > 0;
+        (await _host.Session.Harbor.GetArtifactAsync(a.Project, a.Repository, a.Digest, default))!.Labels.Count > 0;
 
     private static async Task<(HttpStatusCode Status, JsonElement Body)> PostAsync(HttpClient api, string path, object body)
     {
@@ -173,7 +110,7 @@ public sealed class ExceptionRequestTests : IAsyncDisposable
         .ToList();
 
     private async Task<List<string>> HistoryAsync(ArtifactRef a) =>
-        (await _factory!.Store.GetEventsAsync(a.Digest, default)).Where(e => e.EventType.StartsWith("EXCEPTION_", StringComparison.Ordinal))
+        (await _host.Store.GetEventsAsync(a.Digest, default)).Where(e => e.EventType.StartsWith("EXCEPTION_", StringComparison.Ordinal))
             .Select(e => e.EventType).ToList();
 
     [Fact]
@@ -181,12 +118,12 @@ public sealed class ExceptionRequestTests : IAsyncDisposable
     {
         await StartAsync();
         var artifact = await QuarantinedImageAsync();
-        Assert.Equal(0, await SignaturesAsync(artifact));
-        using var api = Api();
+        Assert.Equal(0, await _host.SignaturesAsync(artifact));
+        using var api = _host.AdminClient();
 
         var (status, created) = await PostAsync(api, "/api/v1/exceptions/requests", new
         {
-            findingId = "package-4", project = _project, repository = "app", reason = "the affected code path is never loaded", expires = InDays(14),
+            findingId = "package-4", project = Project, repository = "app", reason = "the affected code path is never loaded", expires = InDays(14),
             requester = "dave",
         });
 
@@ -204,15 +141,15 @@ public sealed class ExceptionRequestTests : IAsyncDisposable
         var (refused, problem) = await PostAsync(api, $"/api/v1/exceptions/requests/{id}/approve", new { approver = "bob" });
         Assert.Equal(HttpStatusCode.Forbidden, refused);
         Assert.Contains("may decide: alice, carol@example.com", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
-        Assert.Equal(ArtifactStates.Quarantined, await StateAsync(artifact));
+        Assert.Equal(ArtifactStates.Quarantined, await _host.StateAsync(artifact));
 
         var (approved, decided) = await PostAsync(api, $"/api/v1/exceptions/requests/{id}/approve", new { approver = "Alice", comment = "ok until the fix" });
 
         Assert.Equal(HttpStatusCode.OK, approved);
         Assert.Equal("approved", decided.GetProperty("state").GetString());
-        Assert.True(await TestEnvironment.EventuallyAsync(async () => await StateAsync(artifact) == ArtifactStates.Approved, Patience),
-            $"the image was not released and approved ({await StateAsync(artifact)})");
-        Assert.True(await TestEnvironment.EventuallyAsync(async () => await SignaturesAsync(artifact) == 1, Patience), "the released image was not signed");
+        Assert.True(await TestEnvironment.EventuallyAsync(async () => await _host.StateAsync(artifact) == ArtifactStates.Approved, Patience),
+            $"the image was not released and approved ({await _host.StateAsync(artifact)})");
+        Assert.True(await TestEnvironment.EventuallyAsync(async () => await _host.SignaturesAsync(artifact) == 1, Patience), "the released image was not signed");
         Assert.False(await LabelledAsync(artifact), "the quarantine label is still attached");
         Assert.True(await TestEnvironment.EventuallyAsync(() => Task.FromResult(Delivered("exception-decided", id).Count == 1), Patience),
             "the requester's team was not told of the approval");
@@ -237,7 +174,7 @@ public sealed class ExceptionRequestTests : IAsyncDisposable
         // The preview judges a candidate with the granted exceptions too: the file in force, previewed again, does not
         // block the image (without the grant it would, on package-4).
         using var preview = await api.PostAsync("/api/v1/policy/preview",
-            new StringContent(await File.ReadAllTextAsync(Path.Combine(_dir, "policy.yaml")), System.Text.Encoding.UTF8, "application/yaml"));
+            new StringContent(await File.ReadAllTextAsync(_host.PolicyFile), System.Text.Encoding.UTF8, "application/yaml"));
         var impact = await preview.Content.ReadFromJsonAsync<JsonElement>();
         Assert.True(preview.IsSuccessStatusCode, impact.GetRawText());
         Assert.True(impact.GetProperty("judged").GetInt32() >= 1, impact.GetRawText());
@@ -251,10 +188,10 @@ public sealed class ExceptionRequestTests : IAsyncDisposable
     {
         await StartAsync();
         var artifact = await QuarantinedImageAsync();
-        using var api = Api();
+        using var api = _host.AdminClient();
         var (_, created) = await PostAsync(api, "/api/v1/exceptions/requests", new
         {
-            findingId = "package-4", project = _project, digest = artifact.Digest, reason = "please", expires = InDays(7), requester = "dave",
+            findingId = "package-4", project = Project, digest = artifact.Digest, reason = "please", expires = InDays(7), requester = "dave",
         });
         var id = created.GetProperty("requestId").GetString()!;
 
@@ -268,8 +205,8 @@ public sealed class ExceptionRequestTests : IAsyncDisposable
         Assert.Contains("upgrade instead", told, StringComparison.Ordinal);
         Assert.Contains("denied", told, StringComparison.Ordinal);
         await Task.Delay(TimeSpan.FromSeconds(3)); // a late re-evaluation or release would land now
-        Assert.Equal(ArtifactStates.Quarantined, await StateAsync(artifact));
-        Assert.Equal(0, await SignaturesAsync(artifact));
+        Assert.Equal(ArtifactStates.Quarantined, await _host.StateAsync(artifact));
+        Assert.Equal(0, await _host.SignaturesAsync(artifact));
         Assert.True(await LabelledAsync(artifact));
         Assert.Equal(["EXCEPTION_REQUESTED", "EXCEPTION_DENIED"], await HistoryAsync(artifact));
 
@@ -300,8 +237,8 @@ public sealed class ExceptionRequestTests : IAsyncDisposable
     {
         await StartAsync();
         var artifact = await QuarantinedImageAsync();
-        using var api = Api();
-        string Fill(string s) => s.Replace("{P}", _project, StringComparison.Ordinal)
+        using var api = _host.AdminClient();
+        string Fill(string s) => s.Replace("{P}", Project, StringComparison.Ordinal)
             .Replace("{E7}", InDays(7), StringComparison.Ordinal).Replace("{E31}", InDays(31), StringComparison.Ordinal);
 
         foreach (var (name, template, expected, reason) in BadRequests)
@@ -318,13 +255,13 @@ public sealed class ExceptionRequestTests : IAsyncDisposable
         Assert.Empty(await HistoryAsync(artifact));
 
         // A second request for the same finding and scope while the first waits: refused, naming the first.
-        var body = new { findingId = "package-4", project = _project, reason = "r", expires = InDays(7), requester = "dave" };
+        var body = new { findingId = "package-4", project = Project, reason = "r", expires = InDays(7), requester = "dave" };
         var (_, first) = await PostAsync(api, "/api/v1/exceptions/requests", body);
         var (status, duplicate) = await PostAsync(api, "/api/v1/exceptions/requests", body with { requester = "erin" });
 
         Assert.Equal(HttpStatusCode.Conflict, status);
         Assert.Contains($"Request {first.GetProperty("requestId").GetString()} by dave", duplicate.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Single((await api.GetFromJsonAsync<JsonElement>("/api/v1/exceptions/requests")).EnumerateArray());
-        Assert.Equal(ArtifactStates.Quarantined, await StateAsync(artifact));
+        Assert.Equal(ArtifactStates.Quarantined, await _host.StateAsync(artifact));
     }
 }

@@ -1,13 +1,9 @@
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 using HarborBridge.Contracts;
 using HarborBridge.Core.Artifacts;
-using HarborBridge.HarborSimulator;
 using HarborBridge.IntegrationTests.Harbor;
 using HarborBridge.IntegrationTests.Infrastructure;
-using HarborBridge.Signing.Keys;
-using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -23,102 +19,41 @@ public sealed class LifecycleTests : IAsyncDisposable
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
     private static readonly string Reports = TestEnvironment.FixturePath("policy", "harbor");
 
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "hb-lifecycle-" + Guid.NewGuid().ToString("N"));
-    private readonly List<OperatorAlertRaised> _alerts = [];
-    private readonly string _project = "life" + Guid.NewGuid().ToString("N")[..8];
-    private PostgresDatabase? _database;
-    private SimulatorSession? _session;
-    private HarborBridgeFactory? _factory;
-    private HostReceiveEndpointHandle? _probe;
+    private readonly PipelineHost _host = new("life");
+    private Observed<OperatorAlertRaised> _alerts = null!;
 
-    private IDecisionStore Decisions => _factory!.Services.GetRequiredService<IDecisionStore>();
+    private IDecisionStore Decisions => _host.Decisions;
 
-    private string PolicyFile => Path.Combine(_dir, "policy.yaml");
+    private string TrivyLog => _host.PathOf("trivy-invocations.log");
 
-    private string TrivyLog => Path.Combine(_dir, "trivy-invocations.log");
-
-    private async Task StartAsync(string policy, HarborSimulatorOptions simulator, Action<Dictionary<string, string?>>? configure = null,
-        Action<IServiceCollection>? services = null)
+    /// <summary>Starts the pipeline (its webhook policy also sends DELETE_ARTIFACT, the scheduled jobs off unless a test
+    /// sets them) and observes operator alerts.</summary>
+    private async Task StartAsync(PipelineHostOptions options)
     {
-        Directory.CreateDirectory(_dir);
-        await File.WriteAllTextAsync(PolicyFile, policy);
-        _session = await SimulatorSession.StartAsync(simulator, project: _project);
-        _session.Simulator.State.AddWebhookPolicy(_session.Project, "http://localhost/webhooks/harbor", HarborBridgeFactory.AuthHeader, "Default",
-            "PUSH_ARTIFACT", "DELETE_ARTIFACT", "SCANNING_COMPLETED", "SCANNING_FAILED", "SCANNING_STOPPED");
-        _database = await PostgresDatabase.CreateAsync();
-        var settings = await HarborBridgeFactory.PipelineAsync(_database, _session.Simulator.Url, SimulatorSession.User, SimulatorSession.Password, PolicyFile);
-        foreach (var job in new[] { "Rescan", "AtRiskDeadlines", "Reconcile", "ExceptionExpiry" })
+        await _host.StartAsync(options with
         {
-            settings[$"HarborBridge:Schedules:{job}"] = "";
-        }
-
-        configure?.Invoke(settings);
-        _factory = new HarborBridgeFactory(settings, services);
-        using var client = _factory.CreateClient();
-        Assert.True(await Readiness.WaitForCheckAsync(client, "masstransit-bus", "Healthy", Patience), "bus did not connect");
-        var bus = _factory.Services.GetRequiredService<IBus>();
-        _probe = bus.ConnectReceiveEndpoint("lifecycle-probe-" + Guid.NewGuid().ToString("N")[..8], e =>
-            e.Handler<OperatorAlertRaised>(c => { lock (_alerts) { _alerts.Add(c.Message); } return Task.CompletedTask; }));
-        await _probe.Ready;
+            WebhookEvents = ["PUSH_ARTIFACT", "DELETE_ARTIFACT", "SCANNING_COMPLETED", "SCANNING_FAILED", "SCANNING_STOPPED"],
+            ScheduledJobs = false,
+            Patience = Patience,
+        });
+        _alerts = await _host.ObserveAsync<OperatorAlertRaised>();
     }
 
-    /// <summary>The simulator's options; <paramref name="reports"/> maps a repository of this test's project to a report file.</summary>
-    private HarborSimulatorOptions Simulator(Dictionary<string, string>? reports = null, HashSet<string>? failing = null) => new()
-    {
-        RegistryAddress = TestServices.Registry,
-        Reports = (reports ?? []).ToDictionary(r => $"{_project}/{r.Key}", r => r.Value, StringComparer.Ordinal),
-        FailingScans = failing ?? new HashSet<string>(StringComparer.Ordinal),
-        ScanDelay = TimeSpan.FromMilliseconds(300),
-        WebhookHandler = () => _factory!.Server.CreateHandler(),
-    };
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_probe is { } probe)
-        {
-            await probe.StopAsync(CancellationToken.None);
-        }
-
-        if (_factory is not null)
-        {
-            await _factory.DisposeAsync();
-        }
-
-        if (_session is not null)
-        {
-            await _session.DisposeAsync();
-        }
-
-        if (_database is not null)
-        {
-            await _database.DisposeAsync();
-        }
-
-        if (Directory.Exists(_dir))
-        {
-            Directory.Delete(_dir, recursive: true);
-        }
-    }
-
-    private async Task<string?> StateAsync(ArtifactRef a) =>
-        (await _factory!.Store.FindByDigestAsync(a.Digest, default)).SingleOrDefault(r => r.Artifact == a)?.State;
+    public ValueTask DisposeAsync() => _host.DisposeAsync();
 
     private Task<bool> ReachesAsync(ArtifactRef a, string state, TimeSpan? within = null) =>
-        TestEnvironment.EventuallyAsync(async () => await StateAsync(a) == state, within ?? Patience);
-
-    private async Task<int> SignaturesAsync(ArtifactRef a) =>
-        (await _session!.Harbor.ListAccessoriesAsync(a.Project, a.Repository, a.Digest, default)).Count(x => x.Type == "signature.cosign");
+        TestEnvironment.EventuallyAsync(async () => await _host.StateAsync(a) == state, within ?? Patience);
 
     private async Task<(ArtifactRef Artifact, OciLayoutImage Image)> PushAsync(string repository)
     {
-        var image = await _session!.PushImageAsync(repository, "v1", TestServices.Timeout(120));
-        return (new ArtifactRef(_session.Project, repository, image.ManifestDigest), image);
+        var image = await _host.Session.PushImageAsync(repository, "v1", TestServices.Timeout(120));
+        return (new ArtifactRef(_host.Session.Project, repository, image.ManifestDigest), image);
     }
 
     /// <summary><c>harborbridge_transitions_refused_total{from,cause}</c> as <c>/metrics</c> serves it (0 before the first).</summary>
     private async Task<double> RefusedTransitionsAsync(string from, string cause)
     {
-        using var client = _factory!.CreateClient();
+        using var client = _host.Factory.CreateClient();
         return (await PrometheusText.ScrapeAsync(client)).GetValueOrDefault($"harborbridge_transitions_refused_total{{from=\"{from}\",cause=\"{cause}\"}}");
     }
 
@@ -136,7 +71,7 @@ public sealed class LifecycleTests : IAsyncDisposable
                 {
                     ["digest"] = a.Digest,
                     ["tag"] = "v1",
-                    ["resource_url"] = $"{_session!.Simulator.RegistryHost}/{a.Project}/{a.Repository}:v1",
+                    ["resource_url"] = $"{_host.Session.Simulator.RegistryHost}/{a.Project}/{a.Repository}:v1",
                 }),
                 ["repository"] = new JsonObject
                 {
@@ -144,7 +79,7 @@ public sealed class LifecycleTests : IAsyncDisposable
                 },
             },
         };
-        using var client = _factory!.CreateClient();
+        using var client = _host.Factory.CreateClient();
         using var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/harbor")
         {
             Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
@@ -160,8 +95,11 @@ public sealed class LifecycleTests : IAsyncDisposable
     [InlineData("quarantine")]
     public async Task ForgedScanFailed_ForAQuarantinedArtifact_ChangesNothingAndRaisesOneAlert(string onScanFailure)
     {
-        await StartAsync($"version: 1\ndefaults:\n  block: {{ severity: CRITICAL }}\n  onScanFailure: {onScanFailure}\n  quarantine: {{ strategies: [label] }}\n",
-            Simulator(new Dictionary<string, string> { ["app"] = Path.Combine(Reports, "harbor-5-vuln.json") })); // 2 CRITICAL
+        await StartAsync(new()
+        {
+            Policy = $"version: 1\ndefaults:\n  block: {{ severity: CRITICAL }}\n  onScanFailure: {onScanFailure}\n  quarantine: {{ strategies: [label] }}\n",
+            Reports = { ["app"] = Path.Combine(Reports, "harbor-5-vuln.json") }, // 2 CRITICAL
+        });
         var (artifact, _) = await PushAsync("app");
         Assert.True(await ReachesAsync(artifact, ArtifactStates.Quarantined), "the critical image was not quarantined");
         Assert.True(await TestEnvironment.EventuallyAsync(async () => (await Decisions.GetTransitionsAsync(artifact.Digest, default))
@@ -171,26 +109,26 @@ public sealed class LifecycleTests : IAsyncDisposable
 
         Assert.Equal(202, await ForgeScanFailedAsync(artifact));
 
-        Assert.True(await TestEnvironment.EventuallyAsync(() => { lock (_alerts) { return Task.FromResult(_alerts.Any(x => x.Artifact == artifact)); } }, Patience),
+        Assert.True(await TestEnvironment.EventuallyAsync(() => Task.FromResult(_alerts.Snapshot().Any(x => x.Artifact == artifact)), Patience),
             "no operator alert for the forged event");
         await Task.Delay(TimeSpan.FromSeconds(5)); // a second alert or a late state change would land now
-        Assert.Equal(ArtifactStates.Quarantined, await StateAsync(artifact));
+        Assert.Equal(ArtifactStates.Quarantined, await _host.StateAsync(artifact));
         Assert.Equal(decisionsBefore, (await Decisions.GetDecisionsAsync(artifact.Digest, default)).Count);
         Assert.Equal(transitionsBefore, (await Decisions.GetTransitionsAsync(artifact.Digest, default)).Count);
-        Assert.Equal(0, await SignaturesAsync(artifact));
-        lock (_alerts)
-        {
-            var alert = Assert.Single(_alerts, x => x.Artifact == artifact);
-            Assert.Contains("SCANNING_FAILED", alert.Summary, StringComparison.Ordinal);
-            Assert.Contains("Success", alert.Detail, StringComparison.Ordinal); // what Harbor says of the scan
-        }
+        Assert.Equal(0, await _host.SignaturesAsync(artifact));
+        var alert = Assert.Single(_alerts.Snapshot(), x => x.Artifact == artifact);
+        Assert.Contains("SCANNING_FAILED", alert.Summary, StringComparison.Ordinal);
+        Assert.Contains("Success", alert.Detail, StringComparison.Ordinal); // what Harbor says of the scan
     }
 
     [Fact]
     public async Task ForgedDeleteArtifact_ForAQuarantinedArtifactStillInHarbor_ChangesNothingAndRaisesOneAlert()
     {
-        await StartAsync("version: 1\ndefaults:\n  block: { severity: CRITICAL }\n  quarantine: { strategies: [label] }\n",
-            Simulator(new Dictionary<string, string> { ["app"] = Path.Combine(Reports, "harbor-5-vuln.json") })); // 2 CRITICAL
+        await StartAsync(new()
+        {
+            Policy = "version: 1\ndefaults:\n  block: { severity: CRITICAL }\n  quarantine: { strategies: [label] }\n",
+            Reports = { ["app"] = Path.Combine(Reports, "harbor-5-vuln.json") }, // 2 CRITICAL
+        });
         var (artifact, _) = await PushAsync("app");
         Assert.True(await ReachesAsync(artifact, ArtifactStates.Quarantined), "the critical image was not quarantined");
         Assert.True(await TestEnvironment.EventuallyAsync(async () => (await Decisions.GetTransitionsAsync(artifact.Digest, default))
@@ -200,26 +138,23 @@ public sealed class LifecycleTests : IAsyncDisposable
 
         Assert.Equal(202, await ForgeScanFailedAsync(artifact, "DELETE_ARTIFACT"));
 
-        Assert.True(await TestEnvironment.EventuallyAsync(() => { lock (_alerts) { return Task.FromResult(_alerts.Any(x => x.Artifact == artifact)); } }, Patience),
-            $"no operator alert for the forged deletion (state {await StateAsync(artifact)})");
+        Assert.True(await TestEnvironment.EventuallyAsync(() => Task.FromResult(_alerts.Snapshot().Any(x => x.Artifact == artifact)), Patience),
+            $"no operator alert for the forged deletion (state {await _host.StateAsync(artifact)})");
         await Task.Delay(TimeSpan.FromSeconds(5)); // a late state change or a second alert would land now
-        Assert.Equal(ArtifactStates.Quarantined, await StateAsync(artifact));
+        Assert.Equal(ArtifactStates.Quarantined, await _host.StateAsync(artifact));
         Assert.Equal(transitionsBefore, (await Decisions.GetTransitionsAsync(artifact.Digest, default)).Count);
-        Assert.Contains(await _factory!.Store.GetEventsAsync(artifact.Digest, default), e => e.EventType == "DELETE_ARTIFACT"); // kept in the history
+        Assert.Contains(await _host.Factory.Store.GetEventsAsync(artifact.Digest, default), e => e.EventType == "DELETE_ARTIFACT"); // kept in the history
         Assert.Equal(refusedBefore + 1, await RefusedTransitionsAsync("Quarantined", "deleted")); // counted where operators look
-        lock (_alerts)
-        {
-            var alert = Assert.Single(_alerts, x => x.Artifact == artifact);
-            Assert.Contains("DELETE_ARTIFACT", alert.Summary, StringComparison.Ordinal);
-            Assert.Contains("still has the artifact", alert.Detail, StringComparison.Ordinal);
-        }
+        var alert = Assert.Single(_alerts.Snapshot(), x => x.Artifact == artifact);
+        Assert.Contains("DELETE_ARTIFACT", alert.Summary, StringComparison.Ordinal);
+        Assert.Contains("still has the artifact", alert.Detail, StringComparison.Ordinal);
     }
 
     /// <summary>A stand-in for <c>trivy</c>: logs each run, prints a real Trivy report without findings stamped with the time
     /// of the run (as Trivy's CreatedAt is), and fails its first <paramref name="failFirst"/> runs.</summary>
     private string TrivyStandIn(int failFirst = 0)
     {
-        var script = Path.Combine(_dir, "trivy");
+        var script = _host.PathOf("trivy");
         var report = TestEnvironment.FixturePath("policy", "trivy", "scheme_2_no_vuln.json");
         File.WriteAllText(script, $$"""
             #!/bin/bash
@@ -242,56 +177,47 @@ public sealed class LifecycleTests : IAsyncDisposable
     [Fact]
     public async Task DirectTrivyMode_RescansEveryFewSeconds_ApprovedStaysApprovedAndIsRescannedWithTrivy()
     {
-        Directory.CreateDirectory(_dir);
-        var trivy = TrivyStandIn();
-        await StartAsync("version: 1\ndefaults:\n  block: { severity: CRITICAL }\n", Simulator(), s =>
+        await StartAsync(new()
         {
-            s["HarborBridge:Trivy:Enabled"] = "true";
-            s["HarborBridge:Trivy:Path"] = trivy;
-            s["HarborBridge:Schedules:Rescan"] = "0/2 * * * * ?";
-            s["HarborBridge:Schedules:AtRiskDeadlines"] = "0/2 * * * * ?";
-            s["HarborBridge:Schedules:RescanMinInterval"] = "00:00:01";
+            Policy = "version: 1\ndefaults:\n  block: { severity: CRITICAL }\n",
+            Settings =
+            {
+                ["HarborBridge:Trivy:Enabled"] = "true",
+                ["HarborBridge:Trivy:Path"] = TrivyStandIn(),
+                ["HarborBridge:Schedules:Rescan"] = "0/2 * * * * ?",
+                ["HarborBridge:Schedules:AtRiskDeadlines"] = "0/2 * * * * ?",
+                ["HarborBridge:Schedules:RescanMinInterval"] = "00:00:01",
+            },
         });
         var (artifact, _) = await PushAsync("svc");
         Assert.True(await ReachesAsync(artifact, ArtifactStates.Approved), "the clean image was not approved");
 
         Assert.True(await TestEnvironment.EventuallyAsync(() => Task.FromResult(TrivyRuns >= 3), Patience), $"Trivy ran {TrivyRuns} time(s); rescans did not use it");
         await Task.Delay(TimeSpan.FromSeconds(4));
-        Assert.Equal(ArtifactStates.Approved, await StateAsync(artifact));
+        Assert.Equal(ArtifactStates.Approved, await _host.StateAsync(artifact));
         var transitions = await Decisions.GetTransitionsAsync(artifact.Digest, default);
         Assert.DoesNotContain(transitions, t => t.ToState is ArtifactStates.AtRisk or ArtifactStates.Quarantined);
-        Assert.All(File.ReadAllLines(TrivyLog), line => Assert.EndsWith($"{_session!.Project}/svc@{artifact.Digest}", line, StringComparison.Ordinal));
+        Assert.All(File.ReadAllLines(TrivyLog), line => Assert.EndsWith($"{_host.Session.Project}/svc@{artifact.Digest}", line, StringComparison.Ordinal));
     }
 
     [Fact]
     public async Task DeletedThenPushedAgain_DecidedAndSignedAgain()
     {
-        Directory.CreateDirectory(_dir);
-        var keyFile = Path.Combine(_dir, "service.key");
-        using (var key = SigningKeyFiles.Generate())
-        {
-            await File.WriteAllTextAsync(keyFile, SigningKeyFiles.WriteEncryptedPrivateKey(key, Encoding.UTF8.GetBytes("key-pw")));
-        }
-
-        await StartAsync("version: 1\n", Simulator(), s =>
-        {
-            s["HarborBridge:Signing:KeyFile"] = keyFile;
-            s["HarborBridge:Signing:KeyPassword"] = "key-pw";
-        });
+        await StartAsync(new() { Policy = "version: 1\n", Sign = true });
         var (artifact, image) = await PushAsync("web");
         Assert.True(await ReachesAsync(artifact, ArtifactStates.Approved));
-        Assert.True(await TestEnvironment.EventuallyAsync(async () => await SignaturesAsync(artifact) == 1, Patience), "not signed the first time");
+        Assert.True(await TestEnvironment.EventuallyAsync(async () => await _host.SignaturesAsync(artifact) == 1, Patience), "not signed the first time");
 
-        await _session!.Harbor.DeleteArtifactAsync(artifact.Project, artifact.Repository, artifact.Digest, default);
+        await _host.Session.Harbor.DeleteArtifactAsync(artifact.Project, artifact.Repository, artifact.Digest, default);
         Assert.True(await ReachesAsync(artifact, ArtifactStates.Deleted), "the DELETE_ARTIFACT event did not mark it deleted");
         // Harbor deletes the accessories with their subject: "signed again" starts from no signature in the registry.
-        Assert.Null(await _session.Registry.HeadManifestAsync(_session.Repository(artifact.Repository), $"sha256-{artifact.Digest["sha256:".Length..]}.sig", default));
+        Assert.Null(await _host.Session.Registry.HeadManifestAsync(_host.Session.Repository(artifact.Repository), $"sha256-{artifact.Digest["sha256:".Length..]}.sig", default));
 
-        await image.PushAsync($"{_session.Simulator.RegistryHost}/{artifact.Project}/{artifact.Repository}:v1", _session.WorkDir, TestServices.Timeout(120));
+        await image.PushAsync($"{_host.Session.Simulator.RegistryHost}/{artifact.Project}/{artifact.Repository}:v1", _host.Session.WorkDir, TestServices.Timeout(120));
         Assert.True(await TestEnvironment.EventuallyAsync(async () => (await Decisions.GetDecisionsAsync(artifact.Digest, default)).Count == 2, Patience),
             "the digest pushed again was not decided again");
         Assert.True(await ReachesAsync(artifact, ArtifactStates.Approved));
-        Assert.True(await TestEnvironment.EventuallyAsync(async () => await SignaturesAsync(artifact) == 1, Patience), "not signed again after the new push");
+        Assert.True(await TestEnvironment.EventuallyAsync(async () => await _host.SignaturesAsync(artifact) == 1, Patience), "not signed again after the new push");
         var states = (await Decisions.GetTransitionsAsync(artifact.Digest, default)).Select(t => t.ToState).ToList();
         var deleted = states.IndexOf(ArtifactStates.Deleted);
         Assert.True(deleted > 0, string.Join(" → ", states));
@@ -301,17 +227,16 @@ public sealed class LifecycleTests : IAsyncDisposable
     [Fact]
     public async Task DirectTrivyMode_FailureBetweenScanAndDecision_DecidedOnTheRetry()
     {
-        Directory.CreateDirectory(_dir);
-        var trivy = TrivyStandIn();
         var failures = 0;
-        await StartAsync("version: 1\n", Simulator(), s =>
+        await StartAsync(new()
         {
-            s["HarborBridge:Trivy:Enabled"] = "true";
-            s["HarborBridge:Trivy:Path"] = trivy;
-        }, services => FailFirstVerdictWrite(services, () => Interlocked.Increment(ref failures) == 1));
+            Policy = "version: 1\n",
+            Settings = { ["HarborBridge:Trivy:Enabled"] = "true", ["HarborBridge:Trivy:Path"] = TrivyStandIn() },
+            Services = services => FailFirstVerdictWrite(services, () => Interlocked.Increment(ref failures) == 1),
+        });
         var (artifact, _) = await PushAsync("api");
 
-        Assert.True(await ReachesAsync(artifact, ArtifactStates.Approved), $"not decided after the failed write ({await StateAsync(artifact)})");
+        Assert.True(await ReachesAsync(artifact, ArtifactStates.Approved), $"not decided after the failed write ({await _host.StateAsync(artifact)})");
         Assert.True(failures >= 2, "the injected failure did not happen");
         Assert.Equal(2, TrivyRuns); // the scan ran again with the retry, as the whole step is retried
         Assert.Single(await Decisions.GetDecisionsAsync(artifact.Digest, default));
@@ -359,15 +284,20 @@ public sealed class LifecycleTests : IAsyncDisposable
     public async Task HeldScanFailed_RescannedAndDecidedOnceTheScannerWorks()
     {
         var failing = new HashSet<string>(StringComparer.Ordinal);
-        await StartAsync("version: 1\ndefaults:\n  onScanFailure: hold\n", Simulator(failing: failing), s =>
+        await StartAsync(new()
         {
-            s["HarborBridge:Policy:ScanTimeout"] = "00:00:05";
-            s["HarborBridge:Policy:SweepInterval"] = "00:00:01";
-            s["HarborBridge:Policy:MaxScanAttempts"] = "3";
+            Policy = "version: 1\ndefaults:\n  onScanFailure: hold\n",
+            FailingScans = failing,
+            Settings =
+            {
+                ["HarborBridge:Policy:ScanTimeout"] = "00:00:05",
+                ["HarborBridge:Policy:SweepInterval"] = "00:00:01",
+                ["HarborBridge:Policy:MaxScanAttempts"] = "3",
+            },
         });
         lock (failing)
         {
-            failing.Add($"{_project}/flaky");
+            failing.Add($"{_host.Project}/flaky");
         }
 
         var (artifact, _) = await PushAsync("flaky");
@@ -377,7 +307,7 @@ public sealed class LifecycleTests : IAsyncDisposable
             failing.Clear(); // the scanner works again
         }
 
-        Assert.True(await ReachesAsync(artifact, ArtifactStates.Approved), $"the held artifact was not scanned again ({await StateAsync(artifact)})");
+        Assert.True(await ReachesAsync(artifact, ArtifactStates.Approved), $"the held artifact was not scanned again ({await _host.StateAsync(artifact)})");
         var decision = Assert.Single(await Decisions.GetDecisionsAsync(artifact.Digest, default));
         Assert.Equal("Pass", decision.Verdict);
         var states = (await Decisions.GetTransitionsAsync(artifact.Digest, default)).Select(t => t.ToState).ToList();

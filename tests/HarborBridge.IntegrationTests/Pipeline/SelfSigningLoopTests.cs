@@ -1,14 +1,9 @@
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using HarborBridge.Contracts;
 using HarborBridge.Core.Artifacts;
-using HarborBridge.HarborSimulator;
 using HarborBridge.IntegrationTests.Harbor;
 using HarborBridge.IntegrationTests.Infrastructure;
-using HarborBridge.Signing.Keys;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace HarborBridge.IntegrationTests.Pipeline;
 
@@ -22,72 +17,30 @@ public sealed class SelfSigningLoopTests : IAsyncDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
     private const string AdminToken = "self-signing-loop-admin-token-0123456789";
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "hb-loop-" + Guid.NewGuid().ToString("N"));
-    private PostgresDatabase? _database;
-    private SimulatorSession? _session;
-    private HarborBridgeFactory? _factory;
+    private readonly PipelineHost _host = new();
 
-    public async ValueTask DisposeAsync()
-    {
-        if (_factory is not null)
-        {
-            await _factory.DisposeAsync();
-        }
-
-        if (_session is not null)
-        {
-            await _session.DisposeAsync();
-        }
-
-        if (_database is not null)
-        {
-            await _database.DisposeAsync();
-        }
-
-        if (Directory.Exists(_dir))
-        {
-            Directory.Delete(_dir, recursive: true);
-        }
-    }
+    public ValueTask DisposeAsync() => _host.DisposeAsync();
 
     [Theory]
     [InlineData("legacy")]
     [InlineData("bundle")]
     public async Task ScanOnPush_OnePush_OneSignatureAndOneAttestation_NothingElseDecided(string format)
     {
-        Directory.CreateDirectory(_dir);
-        var policyFile = Path.Combine(_dir, "policy.yaml");
-        await File.WriteAllTextAsync(policyFile, "version: 1\n");
-        var keyFile = Path.Combine(_dir, "service.key");
-        using (var key = SigningKeyFiles.Generate())
+        await _host.StartAsync(new PipelineHostOptions
         {
-            await File.WriteAllTextAsync(keyFile, SigningKeyFiles.WriteEncryptedPrivateKey(key, Encoding.UTF8.GetBytes("key-pw")));
-        }
-
-        _session = await SimulatorSession.StartAsync(new HarborSimulatorOptions
-        {
-            RegistryAddress = TestServices.Registry,
+            Policy = "version: 1\n",
             ScanDelay = TimeSpan.FromMilliseconds(200),
-            WebhookHandler = () => _factory!.Server.CreateHandler(),
-        }, new Dictionary<string, string> { ["auto_scan"] = "true" });
-        _session.Simulator.State.AddWebhookPolicy(_session.Project, "http://localhost/webhooks/harbor", HarborBridgeFactory.AuthHeader, "Default",
-            "PUSH_ARTIFACT", "SCANNING_COMPLETED", "SCANNING_FAILED", "SCANNING_STOPPED");
-        _database = await PostgresDatabase.CreateAsync();
-        var settings = await HarborBridgeFactory.PipelineAsync(_database, _session.Simulator.Url, SimulatorSession.User, SimulatorSession.Password, policyFile);
-        settings["HarborBridge:Signing:KeyFile"] = keyFile;
-        settings["HarborBridge:Signing:KeyPassword"] = "key-pw";
-        settings["HarborBridge:Signing:Format"] = format;
-        settings["HarborBridge:Admin:Token"] = AdminToken;
-        _factory = new HarborBridgeFactory(settings);
-        using (var client = _factory.CreateClient())
-        {
-            Assert.True(await Readiness.WaitForCheckAsync(client, "masstransit-bus", "Healthy", Patience), "bus did not connect");
-        }
+            ProjectMetadata = new Dictionary<string, string> { ["auto_scan"] = "true" },
+            Sign = true,
+            AdminToken = AdminToken,
+            Settings = { ["HarborBridge:Signing:Format"] = format },
+            Patience = Patience,
+        });
 
         var pushedAt = TimeProvider.System.GetUtcNow();
-        var image = await _session.PushImageAsync("app", "v1", TestServices.Timeout(120));
-        var artifact = new ArtifactRef(_session.Project, "app", image.ManifestDigest);
-        var store = _factory.Services.GetRequiredService<IArtifactStore>();
+        var image = await _host.Session.PushImageAsync("app", "v1", TestServices.Timeout(120));
+        var artifact = new ArtifactRef(_host.Session.Project, "app", image.ManifestDigest);
+        var store = _host.Store;
         Assert.True(await TestEnvironment.EventuallyAsync(async () =>
             (await store.FindByDigestAsync(artifact.Digest, default)).SingleOrDefault()?.State == ArtifactStates.Approved, Patience), "not approved");
         var hex = image.ManifestDigest["sha256:".Length..];
@@ -107,10 +60,10 @@ public sealed class SelfSigningLoopTests : IAsyncDisposable
         }
 
         // Only the pushed image was ever decided; the scans of what HarborBridge wrote were recorded and ignored.
-        var decisions = _factory.Services.GetRequiredService<IDecisionStore>();
+        var decisions = _host.Decisions;
         Assert.Single(await decisions.GetDecisionsAsync(artifact.Digest, default));
         // What HarborBridge wrote by digest (bundle referrers) is recorded from its push events, and nothing more.
-        foreach (var other in (await store.ListAsync(null, _session.Project, 100, 0, default)).Where(r => r.Artifact.Digest != artifact.Digest))
+        foreach (var other in (await store.ListAsync(null, _host.Session.Project, 100, 0, default)).Where(r => r.Artifact.Digest != artifact.Digest))
         {
             Assert.Equal(ArtifactStates.Received, other.State);
             Assert.Empty(await decisions.GetDecisionsAsync(other.Artifact.Digest, default));
@@ -118,14 +71,13 @@ public sealed class SelfSigningLoopTests : IAsyncDisposable
         if (format == "legacy")
         {
             // The scenario really happened: Harbor scanned the attestation and told HarborBridge, which answered "ignored".
-            Assert.Contains(_session.Simulator.State.Deliveries, d => d.EventType == "SCANNING_COMPLETED"
+            Assert.Contains(_host.Session.Simulator.State.Deliveries, d => d.EventType == "SCANNING_COMPLETED"
                 && d.Body.Contains($"sha256-{hex}.att", StringComparison.Ordinal) && d.StatusCode == 200);
         }
 
         // The API (and with it the dashboard's artifact page) names the one signature HarborBridge wrote: its format, the
         // digest of the manifest that holds it as the registry has it, and when.
-        using var api = _factory.CreateClient();
-        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
+        using var api = _host.AdminClient();
         var detail = await api.GetFromJsonAsync<JsonElement>($"/api/v1/artifacts/{artifact.Digest}");
         var signature = Assert.Single(detail.GetProperty("signatures").EnumerateArray());
         Assert.Equal(format, signature.GetProperty("format").GetString());
@@ -137,18 +89,18 @@ public sealed class SelfSigningLoopTests : IAsyncDisposable
     /// (the others hold the attestations).</summary>
     private async Task<string> SignatureManifestInRegistryAsync(string format, string imageDigest)
     {
-        var repository = _session!.Repository("app");
+        var repository = _host.Session.Repository("app");
         if (format == "legacy")
         {
-            return (await _session.Registry.HeadManifestAsync(repository, $"sha256-{imageDigest["sha256:".Length..]}.sig", default))!.Digest;
+            return (await _host.Session.Registry.HeadManifestAsync(repository, $"sha256-{imageDigest["sha256:".Length..]}.sig", default))!.Digest;
         }
 
         var found = new List<string>();
-        foreach (var referrer in (await _session.Registry.ListReferrersAsync(repository, imageDigest, null, default)).Manifests)
+        foreach (var referrer in (await _host.Session.Registry.ListReferrersAsync(repository, imageDigest, null, default)).Manifests)
         {
-            using var manifest = JsonDocument.Parse((await _session.Registry.GetManifestAsync(repository, referrer.Digest, default))!.Content);
+            using var manifest = JsonDocument.Parse((await _host.Session.Registry.GetManifestAsync(repository, referrer.Digest, default))!.Content);
             var layer = manifest.RootElement.GetProperty("layers")[0].GetProperty("digest").GetString()!;
-            using var bundle = JsonDocument.Parse(await _session.Registry.GetBlobAsync(repository, layer, default));
+            using var bundle = JsonDocument.Parse(await _host.Session.Registry.GetBlobAsync(repository, layer, default));
             // cosign v3 signs with a DSSE envelope whose statement has cosign's signature predicate; attestations have others.
             using var statement = JsonDocument.Parse(Convert.FromBase64String(bundle.RootElement.GetProperty("dsseEnvelope").GetProperty("payload").GetString()!));
             if (statement.RootElement.GetProperty("predicateType").GetString() == "https://sigstore.dev/cosign/sign/v1")
@@ -160,5 +112,5 @@ public sealed class SelfSigningLoopTests : IAsyncDisposable
         return Assert.Single(found);
     }
 
-    private Task<IReadOnlyList<string>> TagsAsync() => _session!.Registry.ListTagsAsync(_session.Repository("app"), default);
+    private Task<IReadOnlyList<string>> TagsAsync() => _host.Session.Registry.ListTagsAsync(_host.Session.Repository("app"), default);
 }

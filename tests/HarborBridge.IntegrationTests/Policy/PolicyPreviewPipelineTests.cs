@@ -1,12 +1,10 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using HarborBridge.Contracts;
 using HarborBridge.Core.Artifacts;
 using HarborBridge.Core.Policy;
-using HarborBridge.HarborSimulator;
 using HarborBridge.IntegrationTests.Harbor;
 using HarborBridge.IntegrationTests.Infrastructure;
 using MassTransit;
@@ -32,15 +30,8 @@ public sealed class PolicyPreviewPipelineTests : IAsyncDisposable
     private const string Stricter = "version: 1\ndefaults:\n  block: { severity: HIGH }\n  warn: { severity: MEDIUM }\n  ignoreUnfixed: true\n" +
         "  quarantine: { strategies: [label] }\nrescan:\n  fixWithin: { CRITICAL: 0m, HIGH: 0m, default: 0m }\n";
 
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "hb-preview-" + Guid.NewGuid().ToString("N"));
-    private readonly string _project = "prev" + Guid.NewGuid().ToString("N")[..8];
-    private readonly List<OperatorAlertRaised> _alerts = [];
-    private PostgresDatabase? _database;
-    private SimulatorSession? _session;
-    private HarborBridgeFactory? _factory;
-    private HostReceiveEndpointHandle? _probe;
-
-    private string PolicyFile => Path.Combine(_dir, "policy.yaml");
+    private readonly PipelineHost _host = new("prev");
+    private Observed<OperatorAlertRaised> _alerts = null!;
 
     /// <summary>Reports derived from the Harbor fixture harbor-5-vuln.json (CVE-YYYY-001 Negligible fixed, -002 High unfixed,
     /// -003 High fixed, -004 and -005 Critical fixed), keeping the vulnerabilities named. What each becomes, by hand:
@@ -57,8 +48,6 @@ public sealed class PolicyPreviewPipelineTests : IAsyncDisposable
 
     private async Task StartAsync(int maxNewlyBlocked)
     {
-        Directory.CreateDirectory(_dir);
-        await File.WriteAllTextAsync(PolicyFile, InForce);
         var reports = new Dictionary<string, string>(StringComparer.Ordinal);
         var source = JsonNode.Parse(await File.ReadAllTextAsync(TestEnvironment.FixturePath("policy", "harbor", "harbor-5-vuln.json")))!.AsObject();
         foreach (var (repository, keep, _, _) in Mixed)
@@ -67,35 +56,22 @@ public sealed class PolicyPreviewPipelineTests : IAsyncDisposable
             var body = report.First().Value!.AsObject();
             var kept = new JsonArray(body["vulnerabilities"]!.AsArray().Where(v => keep.Contains(v!["id"]!.GetValue<string>())).Select(v => v!.DeepClone()).ToArray());
             body["vulnerabilities"] = kept;
-            var file = Path.Combine(_dir, repository + ".json");
+            var file = _host.PathOf(repository + ".json");
             await File.WriteAllTextAsync(file, report.ToJsonString());
-            reports[$"{_project}/{repository}"] = file;
+            reports[repository] = file;
         }
 
-        _session = await SimulatorSession.StartAsync(new HarborSimulatorOptions
+        await _host.StartAsync(new PipelineHostOptions
         {
-            RegistryAddress = TestServices.Registry,
+            Policy = InForce,
             Reports = reports,
             ScanDelay = TimeSpan.FromMilliseconds(200),
-            WebhookHandler = () => _factory!.Server.CreateHandler(),
-        }, project: _project);
-        _session.Simulator.State.AddWebhookPolicy(_session.Project, "http://localhost/webhooks/harbor", HarborBridgeFactory.AuthHeader, "Default",
-            "PUSH_ARTIFACT", "SCANNING_COMPLETED", "SCANNING_FAILED", "SCANNING_STOPPED");
-        _database = await PostgresDatabase.CreateAsync();
-        var settings = await HarborBridgeFactory.PipelineAsync(_database, _session.Simulator.Url, SimulatorSession.User, SimulatorSession.Password, PolicyFile);
-        foreach (var job in new[] { "Rescan", "AtRiskDeadlines", "Reconcile", "ExceptionExpiry" })
-        {
-            settings[$"HarborBridge:Schedules:{job}"] = "";
-        }
-
-        settings["HarborBridge:Admin:Token"] = AdminToken;
-        settings["HarborBridge:Policy:MaxNewlyBlocked"] = maxNewlyBlocked.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        _factory = new HarborBridgeFactory(settings);
-        using var client = _factory.CreateClient();
-        Assert.True(await Readiness.WaitForCheckAsync(client, "masstransit-bus", "Healthy", Patience), "bus did not connect");
-        _probe = _factory.Services.GetRequiredService<IBus>().ConnectReceiveEndpoint("preview-probe-" + Guid.NewGuid().ToString("N")[..8], e =>
-            e.Handler<OperatorAlertRaised>(c => { lock (_alerts) { _alerts.Add(c.Message); } return Task.CompletedTask; }));
-        await _probe.Ready;
+            ScheduledJobs = false,
+            AdminToken = AdminToken,
+            Settings = { ["HarborBridge:Policy:MaxNewlyBlocked"] = maxNewlyBlocked.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            Patience = Patience,
+        });
+        _alerts = await _host.ObserveAsync<OperatorAlertRaised>();
     }
 
     /// <summary>Pushes every image of <see cref="Mixed"/> and waits until each is decided as the policy in force says.</summary>
@@ -104,35 +80,27 @@ public sealed class PolicyPreviewPipelineTests : IAsyncDisposable
         var artifacts = new Dictionary<string, ArtifactRef>(StringComparer.Ordinal);
         foreach (var (repository, _, _, _) in Mixed)
         {
-            var image = await _session!.PushImageAsync(repository, "v1", TestServices.Timeout(120));
-            artifacts[repository] = new ArtifactRef(_session.Project, repository, image.ManifestDigest);
+            var image = await _host.Session.PushImageAsync(repository, "v1", TestServices.Timeout(120));
+            artifacts[repository] = new ArtifactRef(_host.Session.Project, repository, image.ManifestDigest);
         }
 
         foreach (var (repository, _, now, _) in Mixed)
         {
-            Assert.True(await TestEnvironment.EventuallyAsync(async () => await StateAsync(artifacts[repository]) == now, Patience),
-                $"{repository} did not reach {now} (is {await StateAsync(artifacts[repository])})");
+            Assert.True(await TestEnvironment.EventuallyAsync(async () => await _host.StateAsync(artifacts[repository]) == now, Patience),
+                $"{repository} did not reach {now} (is {await _host.StateAsync(artifacts[repository])})");
         }
 
         // The quarantine of "critical" is applied (label) before anything else happens.
-        Assert.True(await TestEnvironment.EventuallyAsync(async () => (await _factory!.Services.GetRequiredService<IDecisionStore>()
+        Assert.True(await TestEnvironment.EventuallyAsync(async () => (await _host.Decisions
             .GetTransitionsAsync(artifacts["critical"].Digest, default)).Any(t => t.Cause.StartsWith("quarantine applied", StringComparison.Ordinal)), Patience));
         return artifacts;
     }
 
-    private async Task<string?> StateAsync(ArtifactRef a) =>
-        (await _factory!.Store.FindByDigestAsync(a.Digest, default)).SingleOrDefault(r => r.Artifact == a)?.State;
-
-    private async Task<HttpResponseMessage> PostPolicyAsync(string path, string yaml, string? token = AdminToken)
+    private async Task<HttpResponseMessage> PostPolicyAsync(string path, string yaml)
     {
-        using var client = _factory!.CreateClient();
-        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(yaml, Encoding.UTF8, "application/yaml") };
-        if (token is not null)
-        {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        }
-
-        return await client.SendAsync(request);
+        using var client = _host.AdminClient();
+        using var content = new StringContent(yaml, Encoding.UTF8, "application/yaml");
+        return await client.PostAsync(path, content);
     }
 
     private async Task<PolicyImpact> PreviewAsync(string yaml)
@@ -146,18 +114,27 @@ public sealed class PolicyPreviewPipelineTests : IAsyncDisposable
     /// <summary>Writes the policy file with a time stamp the provider cannot mistake for the previous one.</summary>
     private async Task WritePolicyAsync(string yaml)
     {
-        await File.WriteAllTextAsync(PolicyFile, yaml);
-        File.SetLastWriteTimeUtc(PolicyFile, DateTime.UtcNow.AddSeconds(5));
+        await File.WriteAllTextAsync(_host.PolicyFile, yaml);
+        File.SetLastWriteTimeUtc(_host.PolicyFile, DateTime.UtcNow.AddSeconds(5));
     }
 
     /// <summary>Re-evaluates every artifact as the rescan job does: one <see cref="ReevaluateArtifact"/> each.</summary>
     private async Task ReevaluateAllAsync(IEnumerable<ArtifactRef> artifacts, string round)
     {
-        var bus = _factory!.Services.GetRequiredService<IBus>();
+        var bus = _host.Factory.Services.GetRequiredService<IBus>();
         foreach (var a in artifacts)
         {
             await bus.Publish(new ReevaluateArtifact($"preview-test:{round}:{a}", a, "policy changed", DateTimeOffset.UtcNow));
         }
+    }
+
+    /// <summary>The policy version <c>/readyz</c> names as in force (reading it brings a changed file into force, as any reader does).</summary>
+    private async Task<string?> PolicyVersionInForceAsync()
+    {
+        using var client = _host.Factory.CreateClient();
+        using var response = await client.GetAsync("/readyz");
+        using var ready = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return ready.RootElement.GetProperty("checks").GetProperty("policy").GetProperty("data").GetProperty("version").GetString();
     }
 
     private async Task<Dictionary<string, string?>> StatesAsync(Dictionary<string, ArtifactRef> artifacts)
@@ -165,7 +142,7 @@ public sealed class PolicyPreviewPipelineTests : IAsyncDisposable
         var states = new Dictionary<string, string?>(StringComparer.Ordinal);
         foreach (var (repository, a) in artifacts)
         {
-            states[repository] = await StateAsync(a);
+            states[repository] = await _host.StateAsync(a);
         }
 
         return states;
@@ -189,12 +166,17 @@ public sealed class PolicyPreviewPipelineTests : IAsyncDisposable
         Assert.Equal(Mixed.Length, impact.Judged);
         Assert.Equal(before, await StatesAsync(artifacts)); // the preview changed nothing
 
+        var inForce = await PolicyVersionInForceAsync();
         await WritePolicyAsync(Stricter);
+        // The policy in force goes on deciding while the reload guard weighs a change (3466084): a re-evaluation that races
+        // the reload keeps its verdict until the next. So re-evaluate, as the rescan job's next run would, once it is in force.
+        Assert.True(await TestEnvironment.EventuallyAsync(async () => await PolicyVersionInForceAsync() != inForce, Patience),
+            "the stricter policy did not come into force");
         await ReevaluateAllAsync(artifacts.Values, "apply");
 
         // Every artifact the pipeline quarantines now, and no other, is one the preview listed.
         Assert.True(await TestEnvironment.EventuallyAsync(async () =>
-            previewBlocked.All(a => StateAsync(a).GetAwaiter().GetResult() == ArtifactStates.Quarantined), Patience),
+            previewBlocked.All(a => _host.StateAsync(a).GetAwaiter().GetResult() == ArtifactStates.Quarantined), Patience),
             $"not every previewed artifact was quarantined: {JsonSerializer.Serialize(await StatesAsync(artifacts))}");
         await Task.Delay(TimeSpan.FromSeconds(3)); // a late, unexpected quarantine would land now
         var after = await StatesAsync(artifacts);
@@ -214,14 +196,11 @@ public sealed class PolicyPreviewPipelineTests : IAsyncDisposable
         await ReevaluateAllAsync(artifacts.Values, "held");
 
         // Refused: readiness names the held change, an operator alert is raised, and nothing moves.
-        using var client = _factory!.CreateClient();
+        using var client = _host.Factory.CreateClient();
         Assert.True(await Readiness.WaitForCheckAsync(client, "policy", "Degraded", Patience), "/readyz does not show the held policy");
-        Assert.True(await TestEnvironment.EventuallyAsync(() => { lock (_alerts) { return Task.FromResult(_alerts.Any(a => a.Source == "policy")); } }, Patience),
+        Assert.True(await TestEnvironment.EventuallyAsync(() => Task.FromResult(_alerts.Snapshot().Any(a => a.Source == "policy")), Patience),
             "no operator alert for the held policy");
-        lock (_alerts)
-        {
-            Assert.Contains("newly block 2", Assert.Single(_alerts, a => a.Source == "policy").Summary, StringComparison.Ordinal);
-        }
+        Assert.Contains("newly block 2", Assert.Single(_alerts.Snapshot(), a => a.Source == "policy").Summary, StringComparison.Ordinal);
 
         await Task.Delay(TimeSpan.FromSeconds(3));
         Assert.Equal(before, await StatesAsync(artifacts));
@@ -243,36 +222,10 @@ public sealed class PolicyPreviewPipelineTests : IAsyncDisposable
 
         Assert.True(await Readiness.WaitForCheckAsync(client, "policy", "Healthy", Patience), "the accepted policy did not come into force");
         await ReevaluateAllAsync(artifacts.Values, "accepted");
-        Assert.True(await TestEnvironment.EventuallyAsync(async () => await StateAsync(artifacts["high-fixed"]) == ArtifactStates.Quarantined
-            && await StateAsync(artifacts["mixed-high"]) == ArtifactStates.Quarantined, Patience),
+        Assert.True(await TestEnvironment.EventuallyAsync(async () => await _host.StateAsync(artifacts["high-fixed"]) == ArtifactStates.Quarantined
+            && await _host.StateAsync(artifacts["mixed-high"]) == ArtifactStates.Quarantined, Patience),
             $"the accepted policy was not applied: {JsonSerializer.Serialize(await StatesAsync(artifacts))}");
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        if (_probe is { } probe)
-        {
-            await probe.StopAsync(CancellationToken.None);
-        }
-
-        if (_factory is not null)
-        {
-            await _factory.DisposeAsync();
-        }
-
-        if (_session is not null)
-        {
-            await _session.DisposeAsync();
-        }
-
-        if (_database is not null)
-        {
-            await _database.DisposeAsync();
-        }
-
-        if (Directory.Exists(_dir))
-        {
-            Directory.Delete(_dir, recursive: true);
-        }
-    }
+    public ValueTask DisposeAsync() => _host.DisposeAsync();
 }

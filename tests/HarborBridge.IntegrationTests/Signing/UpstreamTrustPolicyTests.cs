@@ -3,13 +3,11 @@ using System.Text;
 using HarborBridge.Contracts;
 using HarborBridge.Core.Artifacts;
 using HarborBridge.Harbor;
-using HarborBridge.HarborSimulator;
 using HarborBridge.IntegrationTests.Harbor;
 using HarborBridge.IntegrationTests.Infrastructure;
 using HarborBridge.Signing;
 using HarborBridge.Signing.Keys;
 using HarborBridge.Signing.Registry;
-using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -37,122 +35,73 @@ public sealed class UpstreamTrustPolicyTests(SigstoreMockServers mock) : IAsyncL
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
     private static readonly string ReportFile = TestEnvironment.FixturePath("policy", "harbor", "vulnerabilities_addition.response.json");
 
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "hb-trust-" + Guid.NewGuid().ToString("N"));
-    private readonly ECDsa _ourKey = SigningKeyFiles.Generate();
+    private readonly PipelineHost _host = new("trust");
     private readonly ECDsa _attesterKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-    private readonly List<ArtifactSigned> _signed = [];
-    private PostgresDatabase _database = null!;
-    private SimulatorSession _session = null!;
+    private Observed<ArtifactSigned> _signed = null!;
     private SkopeoRunner _skopeo = null!;
-    private HarborBridgeFactory? _factory;
-    private HostReceiveEndpointHandle? _probe;
 
     private string UpstreamPublicKey => _skopeo.PathOf("upstream.pub");
 
-    private string AttesterPublicKey => Path.Combine(_directory, "attester.pub");
+    private string AttesterPublicKey => _host.PathOf("attester.pub");
 
     public async Task InitializeAsync()
     {
-        Directory.CreateDirectory(_directory);
-        _skopeo = new SkopeoRunner(_directory);
+        _skopeo = new SkopeoRunner(_host.Folder);
         await File.WriteAllTextAsync(_skopeo.PathOf("pass"), "upstream pass");
         await _skopeo.RunOkAsync("generate-sigstore-key", "--output-prefix", _skopeo.PathOf("upstream"), "--passphrase-file", _skopeo.PathOf("pass"));
         await _skopeo.RunOkAsync("generate-sigstore-key", "--output-prefix", _skopeo.PathOf("other"), "--passphrase-file", _skopeo.PathOf("pass"));
         Directory.CreateDirectory(_skopeo.PathOf("registries.d"));
         await File.WriteAllTextAsync(_skopeo.PathOf("registries.d/test.yaml"), $"docker:\n  {TestServices.Registry}:\n    use-sigstore-attachments: true\n");
 
-        // The report has a HIGH and a LOW finding; warn and block only at CRITICAL, so the findings alone pass.
-        var policyFile = Path.Combine(_directory, "policy.yaml");
-        await File.WriteAllTextAsync(policyFile, $$"""
-            version: 1
-            defaults:
-              warn: { severity: CRITICAL }
-            projects:
-              - match: { repository: "keyless*" }
-                require:
-                  signatures:
-                    - keyless: { issuer: "{{Issuer}}", subject: "{{Workflow}}", trustedRoot: "{{mock.TrustedRoot}}" }
-              - match: { repository: "slsa*" }
-                require:
-                  attestations:
-                    - predicateType: https://slsa.dev/provenance/v1
-                      keyless: { issuer: "{{Issuer}}", subjectRegex: "https://github\\.com/acme/app/.+", trustedRoot: "{{mock.TrustedRoot}}" }
-                      builderId: "{{Builder}}"
-                      sourceRepository: https://github.com/acme/app
-              - match: { repository: "provkey*" }
-                require:
-                  attestations:
-                    - predicateType: https://slsa.dev/provenance/v0.2
-                      key: attester.pub
-                      builderId: "{{InternalBuilder}}"
-                      sourceRepository: "{{InternalSource}}"
-              - match: { repository: "warned*" }
-                require:
-                  action: warn
-                  signatures:
-                    - key: upstream.pub
-              - match: { repository: "*" }
-                require:
-                  signatures:
-                    - key: upstream.pub
-            """);
         await File.WriteAllTextAsync(AttesterPublicKey, _attesterKey.ExportSubjectPublicKeyInfoPem());
-        var keyFile = Path.Combine(_directory, "cosign.key");
-        await File.WriteAllTextAsync(keyFile, SigningKeyFiles.WriteEncryptedPrivateKey(_ourKey, Encoding.UTF8.GetBytes("ours")));
-
-        var project = "trust" + Guid.NewGuid().ToString("N")[..8];
-        var options = new HarborSimulatorOptions
+        // The report has a HIGH and a LOW finding; warn and block only at CRITICAL, so the findings alone pass.
+        await _host.StartAsync(new PipelineHostOptions
         {
-            RegistryAddress = TestServices.Registry,
-            ScanDelay = TimeSpan.FromMilliseconds(300),
-            WebhookHandler = () => _factory!.Server.CreateHandler(),
-        };
-        foreach (var repository in new[] { "signed", "unsigned", "otherkey", "warned", "keyless-right", "keyless-wrong", "slsa-wrong", "provkey-right", "provkey-wrong", "slsa-att-right", "slsa-att-other", "slsa-att-edited" })
-        {
-            options.Reports[$"{project}/{repository}"] = ReportFile;
-        }
-
-        _session = await SimulatorSession.StartAsync(options, project: project);
-        _session.Simulator.State.AddWebhookPolicy(_session.Project, "http://localhost/webhooks/harbor", HarborBridgeFactory.AuthHeader, "Default",
-            "PUSH_ARTIFACT", "SCANNING_COMPLETED", "SCANNING_FAILED", "SCANNING_STOPPED");
-
-        _database = await PostgresDatabase.CreateAsync();
-        var settings = await HarborBridgeFactory.PipelineAsync(_database, _session.Simulator.Url, SimulatorSession.User, SimulatorSession.Password, policyFile);
-        settings["HarborBridge:Signing:KeyFile"] = keyFile;
-        settings["HarborBridge:Signing:KeyPassword"] = "ours";
-        _factory = new HarborBridgeFactory(settings);
-        using var client = _factory.CreateClient();
-        Assert.True(await Readiness.WaitForCheckAsync(client, "masstransit-bus", "Healthy", Patience), "bus did not connect");
-        _probe = _factory.Services.GetRequiredService<IBus>().ConnectReceiveEndpoint("trust-probe-" + Guid.NewGuid().ToString("N")[..8], e =>
-            e.Handler<ArtifactSigned>(c =>
-            {
-                lock (_signed)
-                {
-                    _signed.Add(c.Message);
-                }
-
-                return Task.CompletedTask;
-            }));
-        await _probe.Ready;
+            Policy = $$"""
+                version: 1
+                defaults:
+                  warn: { severity: CRITICAL }
+                projects:
+                  - match: { repository: "keyless*" }
+                    require:
+                      signatures:
+                        - keyless: { issuer: "{{Issuer}}", subject: "{{Workflow}}", trustedRoot: "{{mock.TrustedRoot}}" }
+                  - match: { repository: "slsa*" }
+                    require:
+                      attestations:
+                        - predicateType: https://slsa.dev/provenance/v1
+                          keyless: { issuer: "{{Issuer}}", subjectRegex: "https://github\\.com/acme/app/.+", trustedRoot: "{{mock.TrustedRoot}}" }
+                          builderId: "{{Builder}}"
+                          sourceRepository: https://github.com/acme/app
+                  - match: { repository: "provkey*" }
+                    require:
+                      attestations:
+                        - predicateType: https://slsa.dev/provenance/v0.2
+                          key: attester.pub
+                          builderId: "{{InternalBuilder}}"
+                          sourceRepository: "{{InternalSource}}"
+                  - match: { repository: "warned*" }
+                    require:
+                      action: warn
+                      signatures:
+                        - key: upstream.pub
+                  - match: { repository: "*" }
+                    require:
+                      signatures:
+                        - key: upstream.pub
+                """,
+            Reports = new[] { "signed", "unsigned", "otherkey", "warned", "keyless-right", "keyless-wrong", "slsa-wrong", "provkey-right", "provkey-wrong", "slsa-att-right", "slsa-att-other", "slsa-att-edited" }
+                .ToDictionary(repository => repository, _ => ReportFile, StringComparer.Ordinal),
+            Sign = true,
+            Patience = Patience,
+        });
+        _signed = await _host.ObserveAsync<ArtifactSigned>();
     }
 
     public async Task DisposeAsync()
     {
-        if (_probe is { } probe)
-        {
-            await probe.StopAsync();
-        }
-
-        if (_factory is not null)
-        {
-            await _factory.DisposeAsync();
-        }
-
-        await _session.DisposeAsync();
-        await _database.DisposeAsync();
-        _ourKey.Dispose();
+        await _host.DisposeAsync();
         _attesterKey.Dispose();
-        Directory.Delete(_directory, recursive: true);
     }
 
     [Fact]
@@ -165,11 +114,11 @@ public sealed class UpstreamTrustPolicyTests(SigstoreMockServers mock) : IAsyncL
         Assert.Equal("Pass", decision.Verdict);
         Assert.True(await TestEnvironment.EventuallyAsync(() => Task.FromResult(SignedCount(digest) > 0), Patience), "the approved image was not co-signed");
         // Two layers in the .sig: skopeo's (verifies with the upstream key only) and ours (with our key only).
-        using var ours = ECDsa.Create(_ourKey.ExportParameters(false));
+        using var ours = ECDsa.Create(_host.SigningKey!.ExportParameters(false));
         using var upstream = SigningKeyFiles.LoadPublicKey(await File.ReadAllTextAsync(UpstreamPublicKey));
-        var verifier = new RegistrySignatureVerifier(_session.Registry);
-        var byUs = await verifier.VerifyAsync(_session.Repository("signed"), digest, null, [ours], TestServices.Timeout());
-        var byUpstream = await verifier.VerifyAsync(_session.Repository("signed"), digest, null, [upstream], TestServices.Timeout());
+        var verifier = new RegistrySignatureVerifier(_host.Session.Registry);
+        var byUs = await verifier.VerifyAsync(_host.Session.Repository("signed"), digest, null, [ours], TestServices.Timeout());
+        var byUpstream = await verifier.VerifyAsync(_host.Session.Repository("signed"), digest, null, [upstream], TestServices.Timeout());
         Assert.Single(byUs!.Result.Verified);
         Assert.Single(byUpstream!.Result.Verified);
         Assert.NotEqual(byUs.Result.Verified[0].LayerIndex, byUpstream.Result.Verified[0].LayerIndex);
@@ -177,7 +126,7 @@ public sealed class UpstreamTrustPolicyTests(SigstoreMockServers mock) : IAsyncL
         Assert.Contains("\"met\": true", decision.DecisionJson, StringComparison.Ordinal);
 
         // Our decision attestation records the upstream signature it verified (checked with our key, read from the .att).
-        var attached = await verifier.ReadAttachedAsync(_session.Repository("signed"), digest, TestServices.Timeout());
+        var attached = await verifier.ReadAttachedAsync(_host.Session.Repository("signed"), digest, TestServices.Timeout());
         AssertDecisionAttestationRecords(attached, digest, "require.signatures[0]",
             $"signature (.sig layer {byUpstream.Result.Verified[0].LayerIndex}) by key {UpstreamPublicKey}");
     }
@@ -279,7 +228,7 @@ public sealed class UpstreamTrustPolicyTests(SigstoreMockServers mock) : IAsyncL
         Assert.True(await TestEnvironment.EventuallyAsync(() => Task.FromResult(SignedCount(digest) > 0), Patience), "the approved image was not co-signed");
 
         // Co-signing added our attestations to the .att tag and kept the upstream one; our decision attestation names it.
-        var attached = await new RegistrySignatureVerifier(_session.Registry).ReadAttachedAsync(_session.Repository("provkey-right"), digest, TestServices.Timeout());
+        var attached = await new RegistrySignatureVerifier(_host.Session.Registry).ReadAttachedAsync(_host.Session.Repository("provkey-right"), digest, TestServices.Timeout());
         var (byUpstream, _) = HarborBridge.Signing.Verification.AttestationVerifier.Verify(digest, [_attesterKey], attached.Attestations);
         Assert.Equal("https://slsa.dev/provenance/v0.2", Assert.Single(byUpstream).PredicateType);
         AssertDecisionAttestationRecords(attached, digest, "require.attestations[0]",
@@ -289,7 +238,7 @@ public sealed class UpstreamTrustPolicyTests(SigstoreMockServers mock) : IAsyncL
     // Our decision attestation (checked with our key, read from the .att) records the one upstream item that met `requirement`.
     private void AssertDecisionAttestationRecords(AttachedSignatures attached, string digest, string requirement, string verified)
     {
-        using var ours = ECDsa.Create(_ourKey.ExportParameters(false));
+        using var ours = ECDsa.Create(_host.SigningKey!.ExportParameters(false));
         var (attestations, _) = HarborBridge.Signing.Verification.AttestationVerifier.Verify(digest, [ours], attached.Attestations);
         var statement = System.Text.Json.Nodes.JsonNode.Parse(attestations.Single(a => a.PredicateType == "https://harborbridge.dev/decision/v1").Statement)!;
         var upstreamVerified = Assert.Single(statement["predicate"]!["upstreamVerified"]!.AsArray())!;
@@ -361,7 +310,7 @@ public sealed class UpstreamTrustPolicyTests(SigstoreMockServers mock) : IAsyncL
     {
         var statement = Encoding.UTF8.GetBytes($$"""
             {"_type":"https://in-toto.io/Statement/v0.1","predicateType":"https://slsa.dev/provenance/v0.2",
-             "subject":[{"name":"{{TestServices.Registry}}/{{_session.Project}}/{{repository}}","digest":{"sha256":"{{digest["sha256:".Length..]}}"} }],
+             "subject":[{"name":"{{TestServices.Registry}}/{{_host.Session.Project}}/{{repository}}","digest":{"sha256":"{{digest["sha256:".Length..]}}"} }],
              "predicate":{"builder":{"id":"{{builder}}"},"buildType":"https://ci.acme.example/build/v1",
               "invocation":{"configSource":{"uri":"git+{{InternalSource}}@refs/heads/main","digest":{"sha1":"5c2d7e0f"},"entryPoint":"release"} } } }
             """);
@@ -386,13 +335,13 @@ public sealed class UpstreamTrustPolicyTests(SigstoreMockServers mock) : IAsyncL
     private Task<string> PushWithLegacyKeylessAttestationAsync(string repository, string subject, string builder, bool moveIntegratedTime = false) =>
         PushUpstreamAsync(repository, async (registry, target, digest) =>
         {
-            var statement = KeylessBundleReferrers.Statement($"{TestServices.Registry}/{_session.Project}/{repository}", digest, "https://slsa.dev/provenance/v1", $$"""
+            var statement = KeylessBundleReferrers.Statement($"{TestServices.Registry}/{_host.Session.Project}/{repository}", digest, "https://slsa.dev/provenance/v1", $$"""
                 {"buildDefinition":{"buildType":"https://slsa-framework.github.io/github-actions-buildtypes/workflow/v1",
                   "externalParameters":{"workflow":{"ref":"refs/heads/main","repository":"https://github.com/acme/app","path":".github/workflows/release.yml"} } },
                  "runDetails":{"builder":{"id":"{{builder}}"} } }
                 """);
-            var layerFile = Path.Combine(_directory, Guid.NewGuid().ToString("N") + ".layer.json");
-            await KeylessBundleReferrers.MakeAsync(mock, _directory, Issuer, subject, statement, layerFile);
+            var layerFile = Path.Combine(_host.Folder, Guid.NewGuid().ToString("N") + ".layer.json");
+            await KeylessBundleReferrers.MakeAsync(mock, _host.Folder, Issuer, subject, statement, layerFile);
             var layer = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(layerFile))!;
             if (moveIntegratedTime)
             {
@@ -432,8 +381,8 @@ public sealed class UpstreamTrustPolicyTests(SigstoreMockServers mock) : IAsyncL
     private Task<string> PushWithBundleAsync(string repository, string subject, string predicateType, string predicateJson) =>
         PushUpstreamAsync(repository, async (registry, target, digest) =>
         {
-            var statement = KeylessBundleReferrers.Statement($"{TestServices.Registry}/{_session.Project}/{repository}", digest, predicateType, predicateJson);
-            var bundle = await KeylessBundleReferrers.MakeAsync(mock, _directory, Issuer, subject, statement);
+            var statement = KeylessBundleReferrers.Statement($"{TestServices.Registry}/{_host.Session.Project}/{repository}", digest, predicateType, predicateJson);
+            var bundle = await KeylessBundleReferrers.MakeAsync(mock, _host.Folder, Issuer, subject, statement);
             await KeylessBundleReferrers.AttachAsync(registry, target, bundle, predicateType, digest);
         });
 
@@ -441,9 +390,9 @@ public sealed class UpstreamTrustPolicyTests(SigstoreMockServers mock) : IAsyncL
     // so what it attaches is there before Harbor knows the image; then pushed through the simulator, which announces it.
     private async Task<string> PushUpstreamAsync(string repository, Func<HarborBridge.Harbor.Oci.IOciRegistryClient, HarborBridge.Harbor.Oci.OciRepository, string, Task> attach)
     {
-        var image = OciLayoutImage.Create(Path.Combine(_directory, Guid.NewGuid().ToString("N")));
-        var (exit, output) = await TestServices.SkopeoAsync(_directory, TestServices.Timeout(120), "copy", "--preserve-digests", "--dest-tls-verify=false",
-            $"oci:{image.Directory}:latest", $"docker://{TestServices.Registry}/{_session.Project}/{repository}:upstream");
+        var image = OciLayoutImage.Create(Path.Combine(_host.Folder, Guid.NewGuid().ToString("N")));
+        var (exit, output) = await TestServices.SkopeoAsync(_host.Folder, TestServices.Timeout(120), "copy", "--preserve-digests", "--dest-tls-verify=false",
+            $"oci:{image.Directory}:latest", $"docker://{TestServices.Registry}/{_host.Session.Project}/{repository}:upstream");
         Assert.True(exit == 0, $"skopeo copy failed: {output}");
 
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
@@ -453,11 +402,11 @@ public sealed class UpstreamTrustPolicyTests(SigstoreMockServers mock) : IAsyncL
         await using (var services = new ServiceCollection().AddLogging().AddHarborClients(configuration).BuildServiceProvider())
         {
             var registry = services.GetRequiredService<HarborBridge.Harbor.Oci.IOciRegistryClient>();
-            await attach(registry, HarborBridge.Harbor.Oci.OciRepository.Parse($"{TestServices.Registry}/{_session.Project}/{repository}", plainHttp: true),
+            await attach(registry, HarborBridge.Harbor.Oci.OciRepository.Parse($"{TestServices.Registry}/{_host.Session.Project}/{repository}", plainHttp: true),
                 image.ManifestDigest);
         }
 
-        await image.PushAsync($"{_session.Simulator.RegistryHost}/{_session.Project}/{repository}:v1", _directory, TestServices.Timeout(120));
+        await image.PushAsync($"{_host.Session.Simulator.RegistryHost}/{_host.Session.Project}/{repository}:v1", _host.Folder, TestServices.Timeout(120));
         return image.ManifestDigest;
     }
 
@@ -465,23 +414,23 @@ public sealed class UpstreamTrustPolicyTests(SigstoreMockServers mock) : IAsyncL
     // signature is attached before Harbor knows the image; then through the simulator, which announces it.
     private async Task<string> PushAsync(string repository, string? signWith)
     {
-        var image = OciLayoutImage.Create(Path.Combine(_directory, Guid.NewGuid().ToString("N")));
+        var image = OciLayoutImage.Create(Path.Combine(_host.Folder, Guid.NewGuid().ToString("N")));
         if (signWith is not null)
         {
-            var (exit, output) = await TestServices.SkopeoAsync(_directory, TestServices.Timeout(120),
+            var (exit, output) = await TestServices.SkopeoAsync(_host.Folder, TestServices.Timeout(120),
                 "--registries.d", _skopeo.PathOf("registries.d"), "copy", "--preserve-digests", "--dest-tls-verify=false",
                 "--sign-by-sigstore-private-key", _skopeo.PathOf(signWith + ".private"), "--sign-passphrase-file", _skopeo.PathOf("pass"),
-                $"oci:{image.Directory}:latest", $"docker://{TestServices.Registry}/{_session.Project}/{repository}:upstream");
+                $"oci:{image.Directory}:latest", $"docker://{TestServices.Registry}/{_host.Session.Project}/{repository}:upstream");
             Assert.True(exit == 0, $"skopeo signed copy failed: {output}");
         }
 
-        await image.PushAsync($"{_session.Simulator.RegistryHost}/{_session.Project}/{repository}:v1", _directory, TestServices.Timeout(120));
+        await image.PushAsync($"{_host.Session.Simulator.RegistryHost}/{_host.Session.Project}/{repository}:v1", _host.Folder, TestServices.Timeout(120));
         return image.ManifestDigest;
     }
 
     private async Task<DecisionRecord> DecisionAsync(string repository, string digest)
     {
-        var store = _factory!.Services.GetRequiredService<IDecisionStore>();
+        var store = _host.Decisions;
         DecisionRecord? decision = null;
         Assert.True(await TestEnvironment.EventuallyAsync(async () =>
             (decision = (await store.GetDecisionsAsync(digest, default)).FirstOrDefault(d => d.Artifact.Repository == repository)) is not null, Patience),
@@ -489,11 +438,5 @@ public sealed class UpstreamTrustPolicyTests(SigstoreMockServers mock) : IAsyncL
         return decision!;
     }
 
-    private int SignedCount(string digest)
-    {
-        lock (_signed)
-        {
-            return _signed.Count(s => s.Artifact.Digest == digest);
-        }
-    }
+    private int SignedCount(string digest) => _signed.Snapshot().Count(s => s.Artifact.Digest == digest);
 }
