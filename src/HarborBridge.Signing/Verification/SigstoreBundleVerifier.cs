@@ -1,7 +1,5 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using System.Text;
-using System.Text.Json;
 using HarborBridge.Signing.Bundles;
 using HarborBridge.Signing.Dsse;
 using HarborBridge.Signing.Transparency;
