@@ -86,7 +86,8 @@ internal sealed class PolicyProvider(IOptions<PolicyOptions> options, ILogger<Po
             // Only a new policy version needs the guard; changed inputs (VEX, EPSS, KEV) under the same version come in at once.
             if (loaded is null || _current is null || guard is null || loaded.Policy.PolicyVersion == _current.Policy.PolicyVersion)
             {
-                _held = null;
+                // A change still being previewed is superseded by this one: its answer is not used.
+                (_held, _checking) = (null, null);
                 _current = loaded ?? _current ?? throw new PolicyFileException($"{path}: no valid policy could be loaded.");
                 return _current;
             }

@@ -50,6 +50,27 @@ public sealed class PolicyReloadWhileGuardedTests : IDisposable
     }
 
     [Fact]
+    public async Task ChangeRevertedWhilePreviewed_TheRevertedFileStaysInForce()
+    {
+        var provider = Provider();
+        _ = provider.Current;
+        Write("policy-2", DateTime.UtcNow.AddMinutes(-1));
+        var first = Task.Run(() => provider.Current.Policy.PolicyVersion);
+        Assert.True(_guard.Entered.Wait(Patience), "the guard was not asked about the change");
+
+        // The admin puts the old text back while the preview of the new one runs; the late answer must not install it.
+        Write("policy-1", DateTime.UtcNow);
+        Assert.Equal(Version("policy-1"), await Task.Run(() => provider.Current.Policy.PolicyVersion));
+        _guard.Release.Set();
+
+        // Not even for a moment: the caller that asked about the change gets the reverted file, and the guard is not asked again.
+        Assert.Equal(Version("policy-1"), await first);
+        Assert.Equal(Version("policy-1"), provider.Current.Policy.PolicyVersion);
+        Assert.Null(provider.Held);
+        Assert.Equal(1, _guard.Calls);
+    }
+
+    [Fact]
     public async Task ChangeRefused_PolicyInForceStaysAndTheChangeIsHeld()
     {
         _guard.Answer = false;
