@@ -24,32 +24,36 @@ internal static class ManifestConfigs
         string? ifMatchDigest,
         CancellationToken cancellationToken)
     {
-        var shared = SignatureManifests.IsEmptyConfig(config);
-        var known = shared && EmptyConfigPresent.ContainsKey(repository.ToString());
-        await UploadAsync(registry, repository, config, shared, known, cancellationToken);
+        if (!SignatureManifests.IsEmptyConfig(config))
+        {
+            await registry.UploadBlobAsync(repository, config, cancellationToken);
+            return await PutAsync();
+        }
+
+        var known = EmptyConfigPresent.ContainsKey(repository.ToString());
+        if (!known)
+        {
+            await EnsureEmptyConfigAsync(registry, repository, config, cancellationToken);
+        }
+
         try
         {
-            return await registry.PutManifestAsync(repository, tag, manifest, CosignMediaTypes.OciManifest, ifMatchDigest, cancellationToken);
+            return await PutAsync();
         }
         catch (OciRegistryException e) when (known && e.Code is "MANIFEST_BLOB_UNKNOWN" or "BLOB_UNKNOWN")
         {
-            EmptyConfigPresent.TryRemove(repository.ToString(), out _);
-            await UploadAsync(registry, repository, config, shared, known: false, cancellationToken);
-            return await registry.PutManifestAsync(repository, tag, manifest, CosignMediaTypes.OciManifest, ifMatchDigest, cancellationToken);
+            await EnsureEmptyConfigAsync(registry, repository, config, cancellationToken);
+            return await PutAsync();
         }
+
+        Task<OciPushResult> PutAsync() =>
+            registry.PutManifestAsync(repository, tag, manifest, CosignMediaTypes.OciManifest, ifMatchDigest, cancellationToken);
     }
 
-    private static async Task UploadAsync(
-        IOciRegistryClient registry, OciRepository repository, byte[] config, bool shared, bool known, CancellationToken cancellationToken)
+    // HEAD, and POST+PUT when the registry does not have it.
+    private static async Task EnsureEmptyConfigAsync(IOciRegistryClient registry, OciRepository repository, byte[] config, CancellationToken cancellationToken)
     {
-        if (!shared)
-        {
-            await registry.UploadBlobAsync(repository, config, cancellationToken);
-        }
-        else if (!known)
-        {
-            await registry.PushBlobAsync(repository, config, mountFrom: null, cancellationToken);
-            EmptyConfigPresent[repository.ToString()] = true;
-        }
+        await registry.PushBlobAsync(repository, config, mountFrom: null, cancellationToken);
+        EmptyConfigPresent[repository.ToString()] = true;
     }
 }

@@ -13,9 +13,12 @@ internal sealed class RecordArtifactDeletedConsumer(ArtifactHistory history, IDe
     public async Task Consume(ConsumeContext<ArtifactDeleted> context)
     {
         var m = context.Message;
-        // The recorded push is read only when Harbor still has the artifact; record-only mode never asks.
-        var refusal = await check.StillPresentAsync(m.Artifact,
-            async cancellationToken => (await decisions.GetStatusAsync(m.Artifact, cancellationToken))?.PushedAt, context.CancellationToken);
+        // The recorded status is read only when Harbor still has the artifact (record-only mode never asks), and once.
+        Task<ArtifactStatus?>? status = null;
+        Task<ArtifactStatus?> StatusAsync(CancellationToken cancellationToken) => status ??= decisions.GetStatusAsync(m.Artifact, cancellationToken);
+
+        var refusal = await check.StillPresentAsync(m.Artifact, async cancellationToken => (await StatusAsync(cancellationToken))?.PushedAt,
+            context.CancellationToken);
         if (refusal is null)
         {
             await history.RecordAsync(m.EventId, "DELETE_ARTIFACT", m.Artifact, m.Tag, m.Operator, m.OccurredAt, null,
@@ -25,7 +28,7 @@ internal sealed class RecordArtifactDeletedConsumer(ArtifactHistory history, IDe
 
         logger.LogWarning("DELETE_ARTIFACT {EventId} for {Project}/{Repository}@{Digest} ignored: {Refusal}", m.EventId, m.Artifact.Project,
             m.Artifact.Repository, m.Artifact.Digest, refusal);
-        if ((await decisions.GetStatusAsync(m.Artifact, context.CancellationToken))?.State is { } state)
+        if ((await StatusAsync(context.CancellationToken))?.State is { } state)
         {
             metrics.TransitionRefused(state, new DeletedCause(m.OccurredAt).Kind);
         }
